@@ -1,0 +1,14 @@
+//! Accord's pure business rules. Nothing here touches a database, the network or a clock
+//! it was not handed, so every rule can be tested in isolation.
+
+pub mod custom_fields;
+pub mod email;
+pub mod entities;
+pub mod error;
+pub mod permissions;
+pub mod phone;
+pub mod query;
+pub mod ru_ids;
+pub mod text;
+
+pub use error::{FieldError, ValidationErrors};
