@@ -1,1 +1,17 @@
+//! Accord's storage. One query code path for SQLite and PostgreSQL: statements are built
+//! with sea-query for the engine chosen once from the URL, and run through sqlx's `Any`
+//! driver. Engine-specific code exists only where the engines really differ (full-text
+//! search, transaction start, migration locking), each behind one function.
 
+pub mod accounts;
+pub mod custom_fields;
+mod db;
+pub mod error;
+pub mod migrate;
+pub mod records;
+pub mod search;
+pub mod timeline;
+pub mod visibility;
+
+pub use db::{Backend, Db, Tx, now_ms};
+pub use error::{Error, Result};

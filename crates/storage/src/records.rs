@@ -1,0 +1,739 @@
+//! Contacts and companies through one generic mechanism: create, read, list, update with
+//! optimistic versions, trash and restore, duplicates, merge and its undo. Every read goes
+//! through [`crate::visibility`]; every write is audited in the same transaction.
+use crate::accounts::Principal;
+use crate::db::{Db, Tx, get_i64, get_opt_i64, get_opt_str, parse_json};
+use crate::error::{DuplicateMatch, Error, Result};
+use crate::timeline::{self, Change, rfc3339};
+use crate::{now_ms, search, visibility};
+use accord_domain::ValidationErrors;
+use accord_domain::custom_fields::{FieldType, IndexValue};
+use accord_domain::entities::{self, Cell, ColKind, Context, Entity, FilterKind, Prepared};
+use accord_domain::permissions::{Access, Viewer};
+use accord_domain::query::{COUNT_CAP, CustomField, Filter, ListQuery, Op, Scalar, Sort, Target, encode_cursor};
+use sea_query::{Alias, Condition, IntoTableRef, Expr, ExprTrait, LikeExpr, NullOrdering, Order, Query, SelectStatement};
+use serde_json::{Map, Value, json};
+use sqlx::any::AnyRow;
+
+const T: &str = "t";
+
+/// A record as the API shows it: system fields plus the entity's own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub id: i64,
+    pub version: i64,
+    pub owner_id: i64,
+    pub fields: Map<String, Value>,
+}
+
+const SYSTEM_COLUMNS: [&str; 10] = ["id", "workspace_id", "owner_id", "version", "created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by"];
+
+fn visible_columns(entity: Entity, only: Option<&[String]>) -> Vec<&'static str> {
+    let mut cols: Vec<&'static str> = SYSTEM_COLUMNS.to_vec();
+    for c in entity.columns() {
+        if c.kind != ColKind::Shadow && only.is_none_or(|o| o.iter().any(|f| f == c.name)) {
+            cols.push(c.name);
+        }
+    }
+    cols
+}
+
+fn row_to_record(entity: Entity, row: &AnyRow, custom: &[CustomField], only: Option<&[String]>) -> Result<Record> {
+    let mut m = Map::new();
+    let id = get_i64(row, "id")?;
+    let version = get_i64(row, "version")?;
+    let owner_id = get_i64(row, "owner_id")?;
+    m.insert("id".into(), json!(id));
+    m.insert("version".into(), json!(version));
+    m.insert("owner_id".into(), json!(owner_id));
+    for ts in ["created_at", "updated_at", "deleted_at"] {
+        m.insert(ts.into(), get_opt_i64(row, ts)?.map_or(Value::Null, |v| json!(rfc3339(v))));
+    }
+    for who in ["created_by", "updated_by", "deleted_by"] {
+        m.insert(who.into(), json!(get_opt_i64(row, who)?));
+    }
+    for c in entity.columns() {
+        if c.kind == ColKind::Shadow || only.is_some_and(|o| !o.iter().any(|f| f == c.name)) {
+            continue;
+        }
+        let v = match c.kind {
+            ColKind::Text => json!(get_opt_str(row, c.name)?),
+            ColKind::Int | ColKind::Bool => json!(get_opt_i64(row, c.name)?),
+            ColKind::Json => parse_json(get_opt_str(row, c.name)?)?,
+            ColKind::Shadow => continue,
+        };
+        m.insert(c.name.into(), v);
+    }
+    // Values of deleted custom fields are not shown (they disappear on the next write).
+    if let Some(Value::Object(cf)) = m.get_mut("custom_fields") {
+        cf.retain(|k, _| custom.iter().any(|d| &d.def.key == k));
+    }
+    Ok(Record { id, version, owner_id, fields: m })
+}
+
+fn base_select(entity: Entity, only: Option<&[String]>) -> SelectStatement {
+    let mut s = Query::select();
+    s.from_as(entity.table(), T);
+    for c in visible_columns(entity, only) {
+        s.column((T, c));
+    }
+    s
+}
+
+/// Reads a record the viewer may see; anything else is [`Error::NotFound`].
+pub async fn get(db: &Db, viewer: &Viewer, entity: Entity, id: i64, custom: &[CustomField], deleted: bool) -> Result<Record> {
+    let mut s = base_select(entity, None);
+    s.cond_where(visibility::readable(viewer, T)).and_where(Expr::col((T, "id")).eq(id));
+    s.and_where(if deleted { Expr::col((T, "deleted_at")).is_not_null() } else { Expr::col((T, "deleted_at")).is_null() });
+    let row = db.fetch_optional(&s).await?.ok_or(Error::NotFound)?;
+    row_to_record(entity, &row, custom, None)
+}
+
+async fn get_for_write(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, id: i64, custom: &[CustomField], deleted: bool) -> Result<Record> {
+    let mut s = base_select(entity, None);
+    s.cond_where(visibility::readable(viewer, T)).and_where(Expr::col((T, "id")).eq(id));
+    s.and_where(if deleted { Expr::col((T, "deleted_at")).is_not_null() } else { Expr::col((T, "deleted_at")).is_null() });
+    let row = db.tx_fetch_optional(tx, &s).await?.ok_or(Error::NotFound)?;
+    let rec = row_to_record(entity, &row, custom, None)?;
+    match viewer.access(viewer.workspace_id, rec.owner_id) {
+        Access::Hidden => Err(Error::NotFound),
+        Access::ReadOnly => Err(Error::Forbidden("you may see this record but not change it")),
+        Access::Edit => Ok(rec),
+    }
+}
+
+fn cell_value(c: &Cell) -> sea_query::Value {
+    match c {
+        Cell::Null => sea_query::Value::String(None),
+        Cell::Text(s) => s.clone().into(),
+        Cell::Int(i) => (*i).into(),
+    }
+}
+
+fn cell_null(entity: Entity, name: &str) -> sea_query::Value {
+    let int = entity.columns().iter().any(|c| c.name == name && matches!(c.kind, ColKind::Int | ColKind::Bool))
+        || entity.filters().iter().any(|f| f.column == name && matches!(f.kind, FilterKind::Int | FilterKind::Bool | FilterKind::Decimal | FilterKind::Timestamp));
+    if int { sea_query::Value::BigInt(None) } else { sea_query::Value::String(None) }
+}
+
+fn typed(entity: Entity, name: &str, c: &Cell) -> sea_query::Value {
+    match c {
+        Cell::Null => cell_null(entity, name),
+        other => cell_value(other),
+    }
+}
+
+/// Checks what the validator cannot: referenced companies and users exist and are visible,
+/// the owner may be given the record, unique custom values are unique.
+async fn check_references(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, id: Option<i64>, prep: &Prepared, custom: &[CustomField], owner_id: i64) -> Result<()> {
+    let mut errors = ValidationErrors::new();
+    for (field, company_id) in &prep.company_refs {
+        if !exists_visible(db, tx, &p.viewer, Entity::Company, *company_id).await? {
+            errors.add(field.clone(), "unknown_company", "no such company");
+        }
+    }
+    for (key, v) in &prep.custom {
+        let Some(def) = custom.iter().find(|c| &c.def.key == key) else { continue };
+        if let Some((ft, ref_id)) = v.reference {
+            let ok = match ft {
+                FieldType::ContactRef => exists_visible(db, tx, &p.viewer, Entity::Contact, ref_id).await?,
+                FieldType::CompanyRef => exists_visible(db, tx, &p.viewer, Entity::Company, ref_id).await?,
+                _ => is_member(tx, p.workspace_id, ref_id).await?,
+            };
+            if !ok {
+                errors.add(format!("custom_fields.{key}"), "unknown_reference", "no such record");
+            }
+        }
+        if def.def.unique {
+            for ix in &v.index {
+                let mut s = Query::select();
+                s.expr(Expr::col(("cv", "record_id"))).from_as("custom_values", "cv").and_where(Expr::col(("cv", "field_id")).eq(def.id)).and_where(Expr::col(("cv", "record_id")).ne(id.unwrap_or(0))).limit(1);
+                match ix {
+                    IndexValue::Text(t) => s.and_where(Expr::col(("cv", "v_text")).eq(t.clone())),
+                    IndexValue::Num(n) => s.and_where(Expr::col(("cv", "v_num")).eq(*n)),
+                };
+                if db.tx_fetch_optional(tx, &s).await?.is_some() {
+                    errors.add(format!("custom_fields.{key}"), "not_unique", "another record has this value");
+                }
+            }
+        }
+    }
+    if !is_member(tx, p.workspace_id, owner_id).await? {
+        errors.add("owner_id", "unknown_user", "is not an active member of this workspace");
+    }
+    errors.into_result()?;
+    if !p.viewer.may_assign_to(owner_id) {
+        return Err(Error::Forbidden("you may not give records to this owner"));
+    }
+    let _ = entity;
+    Ok(())
+}
+
+async fn exists_visible(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, id: i64) -> Result<bool> {
+    let mut s = Query::select();
+    s.column((T, "id")).from_as(entity.table(), T).cond_where(visibility::readable(viewer, T)).and_where(Expr::col((T, "id")).eq(id)).and_where(Expr::col((T, "deleted_at")).is_null());
+    Ok(db.tx_fetch_optional(tx, &s).await?.is_some())
+}
+
+async fn is_member(tx: &mut Tx, workspace_id: i64, user_id: i64) -> Result<bool> {
+    Ok(sqlx::query("SELECT 1 AS x FROM memberships WHERE workspace_id = $1 AND user_id = $2 AND active = 1").bind(workspace_id).bind(user_id).fetch_optional(&mut **tx).await?.is_some())
+}
+
+/// Records the viewer can see that share an e-mail, phone or INN with `prep`.
+async fn duplicates(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, self_id: Option<i64>, prep: &Prepared) -> Result<Vec<DuplicateMatch>> {
+    let mut out: Vec<DuplicateMatch> = Vec::new();
+    for (kind, value) in &prep.keys {
+        let mut s = Query::select();
+        s.columns([(T, "id"), (T, "display_name")])
+            .from_as("record_keys", "k")
+            .inner_join(entity.table().into_table_ref().alias(T), Expr::col((T, "id")).equals(("k", "record_id")))
+            .and_where(Expr::col(("k", "workspace_id")).eq(viewer.workspace_id))
+            .and_where(Expr::col(("k", "entity")).eq(entity.as_str()))
+            .and_where(Expr::col(("k", "kind")).eq(kind.as_str()))
+            .and_where(Expr::col(("k", "value")).eq(value.clone()))
+            .and_where(Expr::col((T, "deleted_at")).is_null())
+            .and_where(Expr::col((T, "id")).ne(self_id.unwrap_or(0)))
+            .cond_where(visibility::readable(viewer, T))
+            .limit(10);
+        let rows = db.tx_fetch_all(tx, &s).await?;
+        for r in rows {
+            let id = get_i64(&r, "id")?;
+            if !out.iter().any(|m| m.id == id && m.matched_on == kind.as_str()) {
+                out.push(DuplicateMatch { entity: entity.as_str().into(), id, display_name: get_opt_str(&r, "display_name")?.unwrap_or_default(), matched_on: kind.as_str().into(), value: value.clone() });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces the side tables of a record: identifier keys, tags, custom values, search.
+async fn write_side_tables(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, id: i64, owner_id: i64, prep: Option<&Prepared>, custom: &[CustomField]) -> Result<()> {
+    let e = entity.as_str();
+    sqlx::query("DELETE FROM record_keys WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM record_tags WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM custom_values WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
+    let Some(prep) = prep else {
+        return search::index(db, tx, workspace_id, entity, id, None).await;
+    };
+    for (kind, value) in &prep.keys {
+        sqlx::query("INSERT INTO record_keys (workspace_id, entity, record_id, kind, value) VALUES ($1, $2, $3, $4, $5)").bind(workspace_id).bind(e).bind(id).bind(kind.as_str()).bind(value).execute(&mut **tx).await?;
+    }
+    for tag in &prep.tags {
+        sqlx::query("INSERT INTO record_tags (workspace_id, entity, record_id, tag) VALUES ($1, $2, $3, $4)").bind(workspace_id).bind(e).bind(id).bind(tag).execute(&mut **tx).await?;
+    }
+    for (key, v) in &prep.custom {
+        let Some(def) = custom.iter().find(|c| &c.def.key == key) else { continue };
+        for ix in &v.index {
+            let (text, num) = match ix {
+                IndexValue::Text(t) => (Some(t.clone()), None),
+                IndexValue::Num(n) => (None, Some(*n)),
+            };
+            sqlx::query("INSERT INTO custom_values (workspace_id, entity, record_id, field_id, v_text, v_num) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(workspace_id)
+                .bind(e)
+                .bind(id)
+                .bind(def.id)
+                .bind(text)
+                .bind(num)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    let display = prep.cells.iter().find(|(n, _)| *n == "display_name").and_then(|(_, c)| if let Cell::Text(s) = c { Some(s.as_str()) } else { None }).unwrap_or_default();
+    search::index(db, tx, workspace_id, entity, id, Some((owner_id, display, &prep.search_text))).await
+}
+
+fn strip_system(input: &Map<String, Value>) -> Map<String, Value> {
+    input.iter().filter(|(k, _)| !Entity::SYSTEM_FIELDS.contains(&k.as_str()) || k.as_str() == "owner_id").map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+pub struct WriteOptions {
+    /// Create or update even when duplicates exist.
+    pub allow_duplicates: bool,
+}
+
+pub async fn create(db: &Db, p: &Principal, entity: Entity, input: &Map<String, Value>, custom: &[CustomField], opts: &WriteOptions) -> Result<Record> {
+    if !p.viewer.can_write_anything() {
+        return Err(Error::Forbidden("your role may not create records"));
+    }
+    let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
+    let prep = entities::prepare(entity, &strip_system(input), &Context { region: &p.region, custom_fields: &defs })?;
+    let owner_id = prep.owner_id.unwrap_or(p.user.id);
+    let mut tx = db.begin().await?;
+    check_references(db, &mut tx, p, entity, None, &prep, custom, owner_id).await?;
+    if !opts.allow_duplicates {
+        let dups = duplicates(db, &mut tx, &p.viewer, entity, None, &prep).await?;
+        if !dups.is_empty() {
+            return Err(Error::Duplicate(dups));
+        }
+    }
+    let now = now_ms();
+    let mut ins = Query::insert();
+    ins.into_table(Alias::new(entity.table()));
+    let mut cols: Vec<Alias> = ["workspace_id", "owner_id", "version", "created_at", "created_by", "updated_at", "updated_by"].iter().map(|c| Alias::new(*c)).collect();
+    let mut vals: Vec<Expr> = [p.workspace_id, owner_id, 1, now, p.user.id, now, p.user.id].into_iter().map(Expr::val).collect();
+    for (name, cell) in &prep.cells {
+        cols.push(Alias::new(*name));
+        vals.push(Expr::val(typed(entity, name, cell)));
+    }
+    ins.columns(cols);
+    ins.values(vals).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let id = db.tx_insert_id(&mut tx, &ins).await?;
+    write_side_tables(db, &mut tx, p.workspace_id, entity, id, owner_id, Some(&prep), custom).await?;
+    let rec = get_in_tx(db, &mut tx, entity, id, custom).await?;
+    let snapshot: Map<String, Value> = rec.fields.iter().filter(|(k, _)| !matches!(k.as_str(), "version" | "updated_at" | "updated_by" | "created_at" | "created_by")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    timeline::record(db, &mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "create", actor_id: Some(p.user.id), changes: Value::Object(timeline::diff(&Map::new(), &snapshot)) }).await?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+async fn get_in_tx(db: &Db, tx: &mut Tx, entity: Entity, id: i64, custom: &[CustomField]) -> Result<Record> {
+    let mut s = base_select(entity, None);
+    s.and_where(Expr::col((T, "id")).eq(id));
+    let row = db.tx_fetch_optional(tx, &s).await?.ok_or(Error::NotFound)?;
+    row_to_record(entity, &row, custom, None)
+}
+
+/// The writable part of a record, as a client would send it to recreate it.
+fn writable(rec: &Record, entity: Entity) -> Map<String, Value> {
+    let names: Vec<&str> = entity.columns().iter().filter(|c| c.kind != ColKind::Shadow && c.name != "display_name").map(|c| c.name).collect();
+    rec.fields.iter().filter(|(k, v)| names.contains(&k.as_str()) && !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// Applies a partial update. `expected_version`, when given, must match the stored one.
+pub async fn update(db: &Db, p: &Principal, entity: Entity, id: i64, patch: &Map<String, Value>, expected_version: Option<i64>, custom: &[CustomField], opts: &WriteOptions) -> Result<Record> {
+    let mut tx = db.begin().await?;
+    let current = get_for_write(db, &mut tx, &p.viewer, entity, id, custom, false).await?;
+    if let Some(v) = expected_version.filter(|v| *v != current.version) {
+        return Err(Error::VersionConflict { expected: v, current: current.version });
+    }
+    let mut next = writable(&current, entity);
+    next.insert("owner_id".into(), json!(current.owner_id));
+    for (k, v) in strip_system(patch) {
+        next.insert(k, v);
+    }
+    let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
+    let prep = entities::prepare(entity, &next, &Context { region: &p.region, custom_fields: &defs })?;
+    let owner_id = prep.owner_id.unwrap_or(current.owner_id);
+    if owner_id != current.owner_id || !prep.company_refs.is_empty() || !prep.custom.is_empty() {
+        check_references(db, &mut tx, p, entity, Some(id), &prep, custom, owner_id).await?;
+    }
+    if !opts.allow_duplicates {
+        let dups = duplicates(db, &mut tx, &p.viewer, entity, Some(id), &prep).await?;
+        let old_keys = current_keys(&mut tx, entity, id).await?;
+        // Only identifiers this update adds can make a new duplicate.
+        let new_dups: Vec<_> = dups.into_iter().filter(|d| !old_keys.contains(&(d.matched_on.clone(), d.value.clone()))).collect();
+        if !new_dups.is_empty() {
+            return Err(Error::Duplicate(new_dups));
+        }
+    }
+    let rec = write_update(db, &mut tx, p, entity, &current, &prep, owner_id, custom, "update").await?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+async fn current_keys(tx: &mut Tx, entity: Entity, id: i64) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query("SELECT kind, value FROM record_keys WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(id).fetch_all(&mut **tx).await?;
+    rows.iter().map(|r| Ok((crate::db::get_str(r, "kind")?, crate::db::get_str(r, "value")?))).collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write_update(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, current: &Record, prep: &Prepared, owner_id: i64, custom: &[CustomField], action: &str) -> Result<Record> {
+    let now = now_ms();
+    let mut up = Query::update();
+    up.table(Alias::new(entity.table()));
+    for (name, cell) in &prep.cells {
+        up.value(Alias::new(*name), Expr::val(typed(entity, name, cell)));
+    }
+    up.value("owner_id", owner_id).value("version", current.version + 1).value("updated_at", now).value("updated_by", p.user.id);
+    up.and_where(Expr::col("id").eq(current.id)).and_where(Expr::col("version").eq(current.version));
+    if db.tx_execute(tx, &up).await? != 1 {
+        return Err(Error::VersionConflict { expected: current.version, current: current.version + 1 });
+    }
+    write_side_tables(db, tx, p.workspace_id, entity, current.id, owner_id, Some(prep), custom).await?;
+    let rec = get_in_tx(db, tx, entity, current.id, custom).await?;
+    let ignore = ["version", "updated_at", "updated_by"];
+    let strip = |m: &Map<String, Value>| -> Map<String, Value> { m.iter().filter(|(k, _)| !ignore.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect() };
+    let changes = timeline::diff(&strip(&current.fields), &strip(&rec.fields));
+    timeline::record(db, tx, Change { workspace_id: p.workspace_id, entity, record_id: current.id, action, actor_id: Some(p.user.id), changes: Value::Object(changes) }).await?;
+    Ok(rec)
+}
+
+/// Moves a record to the trash. Its side tables go too, so it stops matching duplicates,
+/// filters and search; restoring rebuilds them from the record itself.
+pub async fn delete(db: &Db, p: &Principal, entity: Entity, id: i64, expected_version: Option<i64>, custom: &[CustomField]) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let current = get_for_write(db, &mut tx, &p.viewer, entity, id, custom, false).await?;
+    if let Some(v) = expected_version.filter(|v| *v != current.version) {
+        return Err(Error::VersionConflict { expected: v, current: current.version });
+    }
+    let now = now_ms();
+    let mut up = Query::update();
+    up.table(Alias::new(entity.table())).value("deleted_at", now).value("deleted_by", p.user.id).value("version", current.version + 1).and_where(Expr::col("id").eq(id));
+    db.tx_execute(&mut tx, &up).await?;
+    write_side_tables(db, &mut tx, p.workspace_id, entity, id, current.owner_id, None, custom).await?;
+    timeline::record(db, &mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "delete", actor_id: Some(p.user.id), changes: json!({}) }).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn restore(db: &Db, p: &Principal, entity: Entity, id: i64, custom: &[CustomField]) -> Result<Record> {
+    let mut tx = db.begin().await?;
+    let current = get_for_write(db, &mut tx, &p.viewer, entity, id, custom, true).await?;
+    let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
+    let mut input = writable(&current, entity);
+    // A field made required while the record was in the trash must not block its return.
+    if let Some(Value::Object(cf)) = input.get_mut("custom_fields") {
+        cf.retain(|k, _| defs.iter().any(|d| &d.key == k));
+    }
+    let relaxed: Vec<_> = defs.iter().cloned().map(|mut d| {
+        d.required = false;
+        d
+    }).collect();
+    let prep = entities::prepare(entity, &input, &Context { region: &p.region, custom_fields: &relaxed })?;
+    let mut up = Query::update();
+    up.table(Alias::new(entity.table())).value("deleted_at", sea_query::Value::BigInt(None)).value("deleted_by", sea_query::Value::BigInt(None)).and_where(Expr::col("id").eq(id));
+    db.tx_execute(&mut tx, &up).await?;
+    let restored = Record { fields: { let mut f = current.fields.clone(); f.insert("deleted_at".into(), Value::Null); f.insert("deleted_by".into(), Value::Null); f }, ..current.clone() };
+    let rec = write_update(db, &mut tx, p, entity, &restored, &prep, current.owner_id, custom, "restore").await?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+/// Removes a trashed record for good (admins only, or the retention job).
+pub async fn purge(db: &Db, p: &Principal, entity: Entity, id: i64) -> Result<()> {
+    p.require_admin()?;
+    let mut tx = db.begin().await?;
+    let sql = format!("DELETE FROM {} WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NOT NULL", entity.table());
+    let n = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(p.workspace_id).execute(&mut *tx).await?.rows_affected();
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    sqlx::query("DELETE FROM notes WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM timeline WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
+    timeline::record(db, &mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "purge", actor_id: Some(p.user.id), changes: json!({}) }).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Purges what has been in the trash longer than each workspace's retention.
+pub async fn purge_expired(db: &Db) -> Result<u64> {
+    let mut total = 0;
+    for entity in Entity::ALL {
+        let sql = format!(
+            "DELETE FROM {t} WHERE deleted_at IS NOT NULL AND deleted_at < $1 - (SELECT trash_retention_days FROM workspaces w WHERE w.id = {t}.workspace_id) * 86400000",
+            t = entity.table()
+        );
+        total += sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms()).execute(&db.pool).await?.rows_affected();
+    }
+    Ok(total)
+}
+
+// ---------------------------------------------------------------- lists
+
+pub struct Page {
+    pub data: Vec<Record>,
+    pub next_cursor: Option<String>,
+    pub count: Option<(i64, bool)>,
+}
+
+fn custom_col(field_type: FieldType) -> &'static str {
+    if field_type.is_numeric() { "v_num" } else { "v_text" }
+}
+
+fn scalar_value(s: &Scalar) -> sea_query::Value {
+    match s {
+        Scalar::Text(t) => t.clone().into(),
+        Scalar::Int(i) => (*i).into(),
+    }
+}
+
+fn like_contains(s: &Scalar) -> LikeExpr {
+    let raw = match s {
+        Scalar::Text(t) => t.clone(),
+        Scalar::Int(i) => i.to_string(),
+    };
+    let escaped = raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+fn compare(col: Expr, op: Op, values: &[Scalar]) -> Expr {
+    let v = || scalar_value(&values[0]);
+    match op {
+        Op::Eq => col.eq(v()),
+        Op::Ne => col.clone().ne(v()).or(col.is_null()),
+        Op::In => col.is_in(values.iter().map(scalar_value)),
+        Op::Gt => col.gt(v()),
+        Op::Gte => col.gte(v()),
+        Op::Lt => col.lt(v()),
+        Op::Lte => col.lte(v()),
+        Op::Contains => col.like(like_contains(&values[0])),
+        Op::Empty => {
+            if values[0] == Scalar::Int(1) {
+                col.is_null()
+            } else {
+                col.is_not_null()
+            }
+        }
+    }
+}
+
+fn side_exists(table: &'static str, entity: Entity, extra: Vec<Expr>) -> SelectStatement {
+    let mut s = Query::select();
+    s.expr(Expr::val(1)).from_as(table, "x").and_where(Expr::col(("x", "record_id")).equals((T, "id")));
+    if table != "custom_values" {
+        s.and_where(Expr::col(("x", "entity")).eq(entity.as_str()));
+    }
+    for e in extra {
+        s.and_where(e);
+    }
+    s
+}
+
+fn filter_condition(entity: Entity, f: &Filter) -> Expr {
+    let empty_true = f.op == Op::Empty && f.values.first() == Some(&Scalar::Int(1));
+    let exists = |table: &'static str, mut extra: Vec<Expr>, col: &'static str| -> Expr {
+        match f.op {
+            Op::Empty => {
+                let s = side_exists(table, entity, extra);
+                if empty_true { Expr::exists(s).not() } else { Expr::exists(s) }
+            }
+            Op::Ne => {
+                extra.push(compare(Expr::col(("x", col)), Op::Eq, &f.values));
+                Expr::exists(side_exists(table, entity, extra)).not()
+            }
+            op => {
+                extra.push(compare(Expr::col(("x", col)), op, &f.values));
+                Expr::exists(side_exists(table, entity, extra))
+            }
+        }
+    };
+    match &f.target {
+        Target::Column { column, .. } => compare(Expr::col((T, *column)), f.op, &f.values),
+        Target::Tag => exists("record_tags", vec![], "tag"),
+        Target::Key(kind) => exists("record_keys", vec![Expr::col(("x", "kind")).eq(kind.as_str())], "value"),
+        Target::Custom { field_id, field_type } => exists("custom_values", vec![Expr::col(("x", "field_id")).eq(*field_id)], custom_col(*field_type)),
+    }
+}
+
+fn sort_expr(sort: &Sort) -> (Expr, bool) {
+    match &sort.target {
+        Target::Column { column, kind } => (Expr::col((T, *column)), !matches!(kind, FilterKind::Text | FilterKind::Folded | FilterKind::Date)),
+        Target::Custom { field_type, .. } => (Expr::col(("s", custom_col(*field_type))), field_type.is_numeric()),
+        _ => (Expr::col((T, "id")), true),
+    }
+}
+
+/// Rows after the cursor in `ORDER BY key NULLS LAST, id`, both directions.
+fn keyset(key: Expr, desc: bool, cursor: &(Option<Scalar>, i64)) -> Condition {
+    let id = Expr::col((T, "id"));
+    let (value, last_id) = cursor;
+    let id_after = if desc { id.lt(*last_id) } else { id.gt(*last_id) };
+    match value {
+        None => Condition::all().add(key.is_null()).add(id_after),
+        Some(v) => {
+            let v = scalar_value(v);
+            let beyond = if desc { key.clone().lt(v.clone()) } else { key.clone().gt(v.clone()) };
+            Condition::any().add(beyond).add(Condition::all().add(key.clone().eq(v)).add(id_after)).add(key.is_null())
+        }
+    }
+}
+
+pub async fn list(db: &Db, viewer: &Viewer, entity: Entity, q: &ListQuery, custom: &[CustomField], trash: bool) -> Result<Page> {
+    let only = q.fields.as_deref();
+    let mut where_ = visibility::readable(viewer, T);
+    where_ = where_.add(if trash { Expr::col((T, "deleted_at")).is_not_null() } else { Expr::col((T, "deleted_at")).is_null() });
+    for f in &q.filters {
+        where_ = where_.add(filter_condition(entity, f));
+    }
+    let (key, numeric_key) = sort_expr(&q.sort);
+    let mut s = base_select(entity, only);
+    if let Target::Custom { field_id, .. } = &q.sort.target {
+        s.left_join(
+            "custom_values".into_table_ref().alias("s"),
+            Condition::all().add(Expr::col(("s", "record_id")).equals((T, "id"))).add(Expr::col(("s", "field_id")).eq(*field_id)),
+        );
+    }
+    s.expr_as(key.clone(), "sort_key");
+    s.cond_where(where_.clone());
+    if let Some(c) = &q.cursor {
+        s.cond_where(keyset(key.clone(), q.sort.desc, c));
+    }
+    let order = if q.sort.desc { Order::Desc } else { Order::Asc };
+    s.order_by_expr_with_nulls(key, order.clone(), NullOrdering::Last).order_by((T, "id"), order).limit(u64::from(q.limit) + 1);
+    let rows = db.fetch_all(&s).await?;
+    let more = rows.len() > q.limit as usize;
+    let mut data = Vec::with_capacity(rows.len());
+    let mut last_key = None;
+    for row in rows.iter().take(q.limit as usize) {
+        let rec = row_to_record(entity, row, custom, only)?;
+        last_key = Some((if numeric_key { get_opt_i64(row, "sort_key")?.map(Scalar::Int) } else { get_opt_str(row, "sort_key")?.map(Scalar::Text) }, rec.id));
+        data.push(rec);
+    }
+    let next_cursor = if more { last_key.map(|(v, id)| encode_cursor(&q.sort, v.as_ref(), id)) } else { None };
+    let count = if q.count {
+        let mut inner = Query::select();
+        inner.expr(Expr::val(1)).from_as(entity.table(), T).cond_where(where_).limit(COUNT_CAP as u64 + 1);
+        let mut outer = Query::select();
+        outer.expr_as(Expr::cust("COUNT(*)"), "n").from_subquery(inner, "c");
+        let row = db.fetch_optional(&outer).await?.ok_or_else(|| Error::Corrupt("count returned nothing".into()))?;
+        let n = get_i64(&row, "n")?;
+        Some((std::cmp::min(n, COUNT_CAP), n > COUNT_CAP))
+    } else {
+        None
+    };
+    Ok(Page { data, next_cursor, count })
+}
+
+// ---------------------------------------------------------------- merge
+
+/// Merges `merged` into `survivor`: the survivor takes the chosen values, every link, note
+/// and timeline entry moves to it, and the merged record goes to the trash. The snapshot
+/// kept in `merges` is what undo puts back.
+pub async fn merge(db: &Db, p: &Principal, entity: Entity, survivor_id: i64, merged_id: i64, take_from_merged: &[String], custom: &[CustomField]) -> Result<(Record, i64)> {
+    if survivor_id == merged_id {
+        return Err(ValidationErrors::single("merged_id", "same_record", "a record cannot be merged into itself").into());
+    }
+    let mut tx = db.begin().await?;
+    let survivor = get_for_write(db, &mut tx, &p.viewer, entity, survivor_id, custom, false).await?;
+    let merged = get_for_write(db, &mut tx, &p.viewer, entity, merged_id, custom, false).await?;
+    let mut next = writable(&survivor, entity);
+    next.insert("owner_id".into(), json!(survivor.owner_id));
+    let mut errors = ValidationErrors::new();
+    let writable_names: Vec<&str> = entity.columns().iter().filter(|c| c.kind != ColKind::Shadow && c.name != "display_name").map(|c| c.name).collect();
+    for field in take_from_merged {
+        if field == "owner_id" {
+            next.insert(field.clone(), json!(merged.owner_id));
+        } else if writable_names.contains(&field.as_str()) {
+            next.insert(field.clone(), merged.fields.get(field).cloned().unwrap_or(Value::Null));
+        } else {
+            errors.add("take_from_merged", "unknown_field", format!("{field} is not a field of this record"));
+        }
+    }
+    errors.into_result()?;
+    // Lists are united, so no e-mail, phone, tag or company is lost by merging.
+    for list_field in ["emails", "phones", "addresses", "tags", "company_ids"] {
+        if take_from_merged.iter().any(|f| f == list_field) || !writable_names.contains(&list_field) {
+            continue;
+        }
+        let mut items = next.get(list_field).and_then(Value::as_array).cloned().unwrap_or_default();
+        for item in merged.fields.get(list_field).and_then(Value::as_array).into_iter().flatten() {
+            if !items.contains(item) {
+                items.push(item.clone());
+            }
+        }
+        next.insert(list_field.into(), Value::Array(items));
+    }
+    let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
+    let prep = entities::prepare(entity, &next, &Context { region: &p.region, custom_fields: &defs })?;
+    let owner_id = prep.owner_id.unwrap_or(survivor.owner_id);
+    check_references(db, &mut tx, p, entity, Some(survivor_id), &prep, custom, owner_id).await?;
+
+    // Move what points at the merged record, remembering exactly which rows moved.
+    let e = entity.as_str();
+    let moved_notes = ids(&mut tx, "SELECT id FROM notes WHERE entity = $1 AND record_id = $2", e, merged_id).await?;
+    let moved_timeline = ids(&mut tx, "SELECT id FROM timeline WHERE entity = $1 AND record_id = $2", e, merged_id).await?;
+    sqlx::query("UPDATE notes SET record_id = $1 WHERE entity = $2 AND record_id = $3").bind(survivor_id).bind(e).bind(merged_id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE timeline SET record_id = $1 WHERE entity = $2 AND record_id = $3").bind(survivor_id).bind(e).bind(merged_id).execute(&mut *tx).await?;
+    let mut moved_contacts = Vec::new();
+    if entity == Entity::Company {
+        let rows = sqlx::query("SELECT id FROM contacts WHERE workspace_id = $1 AND primary_company_id = $2").bind(p.workspace_id).bind(merged_id).fetch_all(&mut *tx).await?;
+        moved_contacts = rows.iter().map(|r| get_i64(r, "id")).collect::<Result<_>>()?;
+        sqlx::query("UPDATE contacts SET primary_company_id = $1 WHERE workspace_id = $2 AND primary_company_id = $3").bind(survivor_id).bind(p.workspace_id).bind(merged_id).execute(&mut *tx).await?;
+    }
+    let snapshot = json!({
+        "survivor": survivor.fields,
+        "merged": merged.fields,
+        "moved_notes": moved_notes,
+        "moved_timeline": moved_timeline,
+        "moved_contacts": moved_contacts,
+    });
+    let rec = write_update(db, &mut tx, p, entity, &survivor, &prep, owner_id, custom, "merge").await?;
+    let mut up = Query::update();
+    up.table(Alias::new(entity.table())).value("deleted_at", now_ms()).value("deleted_by", p.user.id).value("version", merged.version + 1).and_where(Expr::col("id").eq(merged_id));
+    db.tx_execute(&mut tx, &up).await?;
+    write_side_tables(db, &mut tx, p.workspace_id, entity, merged_id, merged.owner_id, None, custom).await?;
+    let row = sqlx::query("INSERT INTO merges (workspace_id, entity, survivor_id, merged_id, snapshot, actor_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+        .bind(p.workspace_id)
+        .bind(e)
+        .bind(survivor_id)
+        .bind(merged_id)
+        .bind(snapshot.to_string())
+        .bind(p.user.id)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+    let merge_id = get_i64(&row, "id")?;
+    timeline::record(db, &mut tx, Change { workspace_id: p.workspace_id, entity, record_id: merged_id, action: "merged_into", actor_id: Some(p.user.id), changes: json!({ "survivor_id": [null, survivor_id], "merge_id": [null, merge_id] }) }).await?;
+    tx.commit().await?;
+    Ok((rec, merge_id))
+}
+
+async fn ids(tx: &mut Tx, sql: &'static str, a: &str, b: i64) -> Result<Vec<i64>> {
+    let rows = sqlx::query(sql).bind(a.to_owned()).bind(b).fetch_all(&mut **tx).await?;
+    rows.iter().map(|r| get_i64(r, "id")).collect()
+}
+
+/// Undoes a merge: the survivor gets its old values back, the merged record returns from
+/// the trash with its own, and moved notes, timeline rows and contacts go back. Refused when
+/// either record changed after the merge, since undo would silently discard that change.
+pub async fn undo_merge(db: &Db, p: &Principal, merge_id: i64, custom: &[CustomField]) -> Result<Record> {
+    let mut tx = db.begin().await?;
+    let row = sqlx::query("SELECT entity, survivor_id, merged_id, snapshot FROM merges WHERE id = $1 AND workspace_id = $2 AND undone_at IS NULL")
+        .bind(merge_id)
+        .bind(p.workspace_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let entity = Entity::parse(&crate::db::get_str(&row, "entity")?).ok_or(Error::NotFound)?;
+    let survivor_id = get_i64(&row, "survivor_id")?;
+    let merged_id = get_i64(&row, "merged_id")?;
+    let snapshot = parse_json(Some(crate::db::get_str(&row, "snapshot")?))?;
+    let survivor_now = get_for_write(db, &mut tx, &p.viewer, entity, survivor_id, custom, false).await?;
+    let merged_now = get_for_write(db, &mut tx, &p.viewer, entity, merged_id, custom, true).await?;
+    let survivor_then = snapshot["survivor"]["version"].as_i64().unwrap_or_default();
+    let merged_then = snapshot["merged"]["version"].as_i64().unwrap_or_default();
+    if survivor_now.version != survivor_then + 1 || merged_now.version != merged_then + 1 {
+        return Err(Error::Conflict("a merged record changed after the merge; undo would lose that change".into()));
+    }
+    let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
+    let ctx = Context { region: &p.region, custom_fields: &defs };
+    let old = |key: &str| -> Result<(Record, Prepared)> {
+        let fields = snapshot[key].as_object().cloned().unwrap_or_default();
+        let rec = Record { id: fields["id"].as_i64().unwrap_or_default(), version: 0, owner_id: fields["owner_id"].as_i64().unwrap_or_default(), fields };
+        let mut input = writable(&rec, entity);
+        input.insert("owner_id".into(), json!(rec.owner_id));
+        Ok((rec, entities::prepare(entity, &input, &ctx)?))
+    };
+    let (s_old, s_prep) = old("survivor")?;
+    let (m_old, m_prep) = old("merged")?;
+    let e = entity.as_str();
+    for (table, key) in [("notes", "moved_notes"), ("timeline", "moved_timeline")] {
+        for id in snapshot[key].as_array().into_iter().flatten().filter_map(Value::as_i64) {
+            let sql = format!("UPDATE {table} SET record_id = $1 WHERE id = $2 AND entity = $3");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merged_id).bind(id).bind(e).execute(&mut *tx).await?;
+        }
+    }
+    for id in snapshot["moved_contacts"].as_array().into_iter().flatten().filter_map(Value::as_i64) {
+        sqlx::query("UPDATE contacts SET primary_company_id = $1 WHERE id = $2 AND primary_company_id = $3").bind(merged_id).bind(id).bind(survivor_id).execute(&mut *tx).await?;
+    }
+    let rec = write_update(db, &mut tx, p, entity, &survivor_now, &s_prep, s_old.owner_id, custom, "unmerge").await?;
+    let mut up = Query::update();
+    up.table(Alias::new(entity.table())).value("deleted_at", sea_query::Value::BigInt(None)).value("deleted_by", sea_query::Value::BigInt(None)).and_where(Expr::col("id").eq(merged_id));
+    db.tx_execute(&mut tx, &up).await?;
+    let mut restored = merged_now.clone();
+    restored.fields.insert("deleted_at".into(), Value::Null);
+    restored.fields.insert("deleted_by".into(), Value::Null);
+    write_update(db, &mut tx, p, entity, &restored, &m_prep, m_old.owner_id, custom, "unmerge").await?;
+    sqlx::query("UPDATE merges SET undone_at = $1 WHERE id = $2").bind(now_ms()).bind(merge_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+/// Who owns a record (for checks on notes and other things attached to it).
+pub async fn access(db: &Db, viewer: &Viewer, entity: Entity, id: i64) -> Result<Access> {
+    let mut s = Query::select();
+    s.column((T, "owner_id")).from_as(entity.table(), T).cond_where(visibility::readable(viewer, T)).and_where(Expr::col((T, "id")).eq(id)).and_where(Expr::col((T, "deleted_at")).is_null());
+    let row = db.fetch_optional(&s).await?.ok_or(Error::NotFound)?;
+    Ok(viewer.access(viewer.workspace_id, get_i64(&row, "owner_id")?))
+}

@@ -1,0 +1,103 @@
+//! Full-text search over contacts and companies. The engines differ here, and only here:
+//! SQLite uses an FTS5 table with prefix indexes, PostgreSQL a `tsvector` with a GIN index
+//! plus trigrams for fragments. Both read the same `search_docs` rows and apply the same
+//! visibility condition.
+use crate::db::{Backend, Db, Tx, get_i64, get_str};
+use crate::error::Result;
+use crate::visibility;
+use accord_domain::entities::Entity;
+use accord_domain::permissions::Viewer;
+use accord_domain::text;
+use sea_query::{Expr, ExprTrait, Order, Query};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Hit {
+    pub entity: Entity,
+    pub id: i64,
+    pub display_name: String,
+}
+
+/// Replaces a record's search document (or removes it, for `None`).
+pub async fn index(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, record_id: i64, doc: Option<(i64, &str, &str)>) -> Result<()> {
+    if db.backend == Backend::Sqlite {
+        sqlx::query("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_docs WHERE entity = $1 AND record_id = $2)").bind(entity.as_str()).bind(record_id).execute(&mut **tx).await?;
+    }
+    sqlx::query("DELETE FROM search_docs WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(record_id).execute(&mut **tx).await?;
+    let Some((owner_id, display_name, body)) = doc else { return Ok(()) };
+    let row = sqlx::query("INSERT INTO search_docs (workspace_id, entity, record_id, owner_id, display_name, body) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+        .bind(workspace_id)
+        .bind(entity.as_str())
+        .bind(record_id)
+        .bind(owner_id)
+        .bind(display_name)
+        .bind(body)
+        .fetch_one(&mut **tx)
+        .await?;
+    if db.backend == Backend::Sqlite {
+        sqlx::query("INSERT INTO search_fts (rowid, body) VALUES ($1, $2)").bind(get_i64(&row, "id")?).bind(body).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Splits a query into search words the way documents were written: lower-cased, phone
+/// numbers in any notation collapsed to their digits.
+pub fn words(q: &str) -> Vec<String> {
+    let folded = text::fold(q);
+    let digits: String = folded.chars().filter(char::is_ascii_digit).collect();
+    let phone_like = digits.len() >= 5 && folded.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c));
+    if phone_like {
+        return vec![digits];
+    }
+    folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(8).map(str::to_owned).collect()
+}
+
+pub async fn search(db: &Db, viewer: &Viewer, q: &str, entity: Option<Entity>, limit: u32) -> Result<Vec<Hit>> {
+    let words = words(q);
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut select = Query::select();
+    select.columns([("search_docs", "entity"), ("search_docs", "record_id"), ("search_docs", "display_name")]).from("search_docs").cond_where(visibility::readable(viewer, "search_docs")).limit(u64::from(limit));
+    if let Some(e) = entity {
+        select.and_where(Expr::col(("search_docs", "entity")).eq(e.as_str()));
+    }
+    match db.backend {
+        Backend::Sqlite => {
+            // Each word is a quoted prefix term: user input never becomes FTS5 syntax.
+            let fts = words.iter().map(|w| format!("\"{}\"*", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" ");
+            select
+                .inner_join("search_fts", Expr::col(("search_fts", "rowid")).equals(("search_docs", "id")))
+                .and_where(Expr::cust_with_values("search_fts MATCH $1", [fts]))
+                .order_by_expr(Expr::cust("bm25(search_fts)"), Order::Asc);
+        }
+        Backend::Postgres => {
+            let tsquery = words.iter().map(|w| format!("{}:*", w.replace(['\'', '\\', ':', '&', '|', '!', '(', ')'], ""))).filter(|w| w.len() > 2).collect::<Vec<_>>().join(" & ");
+            let like = format!("%{}%", words.join(" ").replace(['%', '_', '\\'], ""));
+            select
+                .and_where(Expr::cust_with_values("(search_docs.tsv @@ to_tsquery('simple', $1) OR search_docs.body LIKE $2)", [tsquery.clone(), like]))
+                .order_by_expr(Expr::cust_with_values("ts_rank(search_docs.tsv, to_tsquery('simple', $1))", [tsquery]), Order::Desc);
+        }
+    }
+    select.order_by(("search_docs", "record_id"), Order::Desc);
+    let rows = db.fetch_all(&select).await?;
+    rows.iter()
+        .filter_map(|r| {
+            let entity = get_str(r, "entity").ok().and_then(|e| Entity::parse(&e))?;
+            Some(Ok(Hit { entity, id: get_i64(r, "record_id").ok()?, display_name: get_str(r, "display_name").ok()? }))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_queries_collapse_to_digits() {
+        assert_eq!(words("+7 (916) 123-45"), vec!["791612345"]);
+        assert_eq!(words("Ива Петр"), vec!["ива", "петр"]);
+        assert_eq!(words("a\"b OR c*"), vec!["a", "b", "or", "c"]);
+    }
+}
