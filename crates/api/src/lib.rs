@@ -1,1 +1,144 @@
+//! Accord's HTTP layer: the versioned REST API under `/api/v1`, described by an OpenAPI
+//! 3.1 document generated from the handlers themselves.
+
+pub mod admin;
+pub mod auth;
+pub mod json;
+pub mod problem;
+pub mod records;
+pub mod schema;
+pub mod state;
+pub mod system;
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use state::HttpConfig;
+
+/// Request bodies above this are refused: nothing in the API needs more.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Accord API", description = "The REST API of Accord, the CRM. Everything the web app does goes through it.\n\nAuthenticate with a session cookie (`POST /api/v1/auth/login`; send `X-CSRF-Token` with changes) or a personal API token (`Authorization: Bearer …`). Errors are RFC 9457 problem documents with a stable `code`."),
+    modifiers(&Security),
+    security(("session" = []), ("token" = [])),
+    components(schemas(problem::Problem, accord_domain::FieldError))
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))));
+        components.add_security_scheme("token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// Every route of the API with its documentation; the two are built from the same items.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(admin::create_token, admin::list_tokens))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::list_users))
+        .routes(routes!(admin::update_user))
+        .routes(routes!(admin::invite))
+        .routes(routes!(admin::accept_invitation))
+        .routes(routes!(admin::list_teams, admin::create_team))
+        .routes(routes!(admin::update_team, admin::delete_team))
+        .routes(routes!(admin::list_roles))
+        .routes(routes!(admin::set_role))
+        .routes(routes!(admin::list_fields, admin::create_field))
+        .routes(routes!(admin::update_field, admin::delete_field))
+        .routes(routes!(admin::audit))
+        .merge(records::contacts::routes())
+        .merge(records::companies::routes())
+        .routes(routes!(records::undo_merge))
+        .routes(routes!(records::delete_note))
+        .routes(routes!(records::search_records))
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+        .routes(routes!(system::metrics))
+}
+
+/// The document as served, with operation ids that are unique across entities.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = api().split_for_parts();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let name = path.trim_start_matches("/api/v1/").replace(['{', '}'], "").replace('/', "_");
+        for (method, op) in [("get", &mut item.get), ("post", &mut item.post), ("put", &mut item.put), ("patch", &mut item.patch), ("delete", &mut item.delete)] {
+            if let Some(op) = op {
+                op.operation_id = Some(format!("{method}_{name}"));
+            }
+        }
+    }
+    doc
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no_route", "there is no such endpoint; see /api/docs")
+}
+
+/// Rejections raised by axum's own extractors (a non-numeric path id, a bad query string)
+/// become problem documents like every other error.
+async fn problems_everywhere(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_problem = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return resp;
+    }
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024).await.unwrap_or_default();
+    let detail = String::from_utf8_lossy(&bytes).into_owned();
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "json_required",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
+    ApiError::new(status, code, if detail.is_empty() { status.canonical_reason().unwrap_or("error").to_owned() } else { detail }).into_response()
+}
+
+async fn home() -> Html<&'static str> {
+    Html(include_str!("home.html"))
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, _) = api().split_for_parts();
+    let doc = openapi();
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
+        .route("/", axum::routing::get(home))
+        .fallback(not_found)
+        .layer(middleware::from_fn(problems_everywhere))
+        .layer(middleware::from_fn(system::track))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Runs the server until `shutdown` resolves.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
 

@@ -1,1 +1,238 @@
-fn main() {}
+//! The `accord` binary. Configuration comes, lowest first, from defaults, a TOML file
+//! (`--config`), `ACCORD_*` environment variables, then flags; any `ACCORD_*` variable can
+//! also be given as `ACCORD_*_FILE` naming a file that holds the value (for secrets).
+mod config;
+mod demo;
+
+use accord_domain::permissions::Role;
+use accord_storage::{Backend, Db, accounts, migrate};
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use std::io::Read;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "accord", version, about = "Accord — a CRM in one binary", long_about = None)]
+struct Cli {
+    /// A TOML file with any of the options below (keys as the long flags, with _ for -).
+    #[arg(long, global = true, env = "ACCORD_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Folder for the embedded SQLite database and other files; created if missing.
+    #[arg(long, env = "ACCORD_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// sqlite://PATH or postgres://USER:PASSWORD@HOST/DB; default: SQLite in the data folder.
+    #[arg(long, env = "ACCORD_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+impl DbArgs {
+    fn url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("cannot create the data folder {}", self.data_dir.display()))?;
+        Ok(format!("sqlite://{}", self.data_dir.join("accord.db").display()))
+    }
+
+    async fn open(&self) -> anyhow::Result<Db> {
+        let url = self.url()?;
+        let db = Db::connect(&url).await.with_context(|| format!("cannot open the database {}", redact(&url)))?;
+        let applied = migrate::run(&db).await.context("migrating the database failed")?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "database migrated");
+        }
+        Ok(db)
+    }
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (migrates the database first).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address and port to listen on.
+        #[arg(long, env = "ACCORD_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Load the demo workspace if the database has none, and print its sign-in details.
+        #[arg(long, env = "ACCORD_DEMO")]
+        demo: bool,
+        /// Mark the session cookie Secure (set when Accord is reached over HTTPS).
+        #[arg(long, env = "ACCORD_SECURE_COOKIES")]
+        secure_cookies: bool,
+        /// Trust X-Forwarded-For for the client address (only behind your own proxy).
+        #[arg(long, env = "ACCORD_TRUST_PROXY")]
+        trust_proxy: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Load the demo workspace ("Демо") with users, teams, contacts and companies.
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Write a consistent copy of a live SQLite database to FILE (PostgreSQL: use pg_dump).
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Where to write the copy; must not exist.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user in a workspace (the workspace is created if it does not exist).
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (one line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[arg(long)]
+        workspace: String,
+        /// owner, admin, manager, member or read_only
+        #[arg(long, default_value = "owner")]
+        role: String,
+        /// Display name; defaults to the part of the e-mail before @.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Region for phone numbers of a new workspace (ISO code).
+        #[arg(long, default_value = "RU")]
+        region: String,
+    },
+    /// Set a new password (read from standard input); ends the user's sessions.
+    ResetPassword {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+    let line = s.lines().next().unwrap_or_default().to_owned();
+    if line.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(line)
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ACCORD_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into())).init();
+    // Environment layering happens before any thread exists (set_var is only sound then).
+    config::layer_environment()?;
+    let cli = Cli::parse();
+    let _ = &cli.config;
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(cli.command))
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { db, bind, demo, secure_cookies, trust_proxy } => {
+            let db = db.open().await?;
+            if demo {
+                demo::load_if_empty(&db).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+            tracing::info!("Accord is listening on http://{}", listener.local_addr()?);
+            let state = accord_api::state::AppState { db: db.clone(), config: accord_api::HttpConfig { secure_cookies, trust_proxy }, metrics: accord_api::system::metrics_handle() };
+            tokio::spawn(purge_trash_regularly(db));
+            accord_api::serve(listener, state, async {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("shutting down");
+            })
+            .await?;
+        }
+        Command::Migrate { db } => {
+            let db = db.open().await?;
+            println!("database at version {}", migrate::latest());
+            db.pool.close().await;
+        }
+        Command::User { command: UserCommand::Create { db, email, workspace, role, name, region, .. } } => {
+            let role = Role::parse(&role).with_context(|| format!("unknown role {role}: use owner, admin, manager, member or read_only"))?;
+            let password = read_password()?;
+            let db = db.open().await?;
+            let ws = match accounts::find_workspace(&db, &workspace).await? {
+                Some(id) => id,
+                None => accounts::create_workspace(&db, &workspace, &region).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+            };
+            let user = accounts::create_user(&db, &email, &name, &password).await.map_err(describe)?;
+            accounts::add_member(&db, ws, user, role).await?;
+            println!("created {email} ({}) in workspace {workspace}", role.as_str());
+        }
+        Command::User { command: UserCommand::ResetPassword { db, email, .. } } => {
+            let password = read_password()?;
+            let db = db.open().await?;
+            let user = accounts::find_user(&db, &email).await.map_err(describe)?.with_context(|| format!("no user with e-mail {email}"))?;
+            accounts::set_password(&db, user, &password, None).await.map_err(describe)?;
+            println!("password of {email} changed; their sessions have ended");
+        }
+        Command::Demo { db } => {
+            let db = db.open().await?;
+            demo::load(&db).await?;
+        }
+        Command::Backup { db, file } => {
+            let url = db.url()?;
+            if Backend::from_url(&url).map_err(describe)? == Backend::Postgres {
+                bail!("for PostgreSQL use pg_dump, e.g.: pg_dump --format=custom --file=accord.dump '{}'", redact(&url));
+            }
+            if file.exists() {
+                bail!("{} exists; choose a new file", file.display());
+            }
+            let db = db.open().await?;
+            let path = file.to_str().context("the backup path must be valid UTF-8")?;
+            db.backup_sqlite(path).await.map_err(describe)?;
+            println!("backup written to {}", file.display());
+        }
+    }
+    Ok(())
+}
+
+fn describe(e: accord_storage::Error) -> anyhow::Error {
+    match e {
+        accord_storage::Error::Invalid(v) => anyhow::anyhow!("{}", v.0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// Trash retention runs in every instance; the purge is idempotent, so several instances
+/// on one database do no harm.
+async fn purge_trash_regularly(db: Db) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match accord_storage::records::purge_expired(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "trash retention"),
+            Err(e) => tracing::warn!(error = %e, "trash retention failed"),
+        }
+    }
+}

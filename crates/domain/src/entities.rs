@@ -193,6 +193,8 @@ pub enum KeyKind {
     Email,
     Phone,
     Inn,
+    /// A contact's link to a company (primary or other). Not an identity: never a duplicate.
+    Company,
 }
 
 impl KeyKind {
@@ -201,7 +203,12 @@ impl KeyKind {
             KeyKind::Email => "email",
             KeyKind::Phone => "phone",
             KeyKind::Inn => "inn",
+            KeyKind::Company => "company",
         }
+    }
+
+    pub fn identifies(self) -> bool {
+        !matches!(self, KeyKind::Company)
     }
 }
 
@@ -452,6 +459,7 @@ fn search_text(parts: &[&Option<String>], keys: &[(KeyKind, String)], tags: &[St
                 words.push(value.replace(['@', '.', '-', '_', '+'], " "));
             }
             KeyKind::Inn => words.push(value.clone()),
+            KeyKind::Company => {}
         }
     }
     words.extend(tags.iter().cloned());
@@ -488,7 +496,7 @@ fn prepare_contact(input: &Map<String, Value>, ctx: &Context) -> Result<Prepared
             None => r.errors.add(format!("company_ids[{i}]"), "not_an_id", "must be a company id"),
         }
     }
-    let mut keys = Vec::new();
+    let mut keys: Vec<(KeyKind, String)> = company_refs.iter().map(|(_, id)| (KeyKind::Company, id.to_string())).collect();
     let emails = r.emails(&mut keys);
     let phones = r.phones(ctx.region, &mut keys);
     let addresses = r.addresses();

@@ -95,6 +95,7 @@ fn target_of(entity: Entity, name: &str, custom: &[CustomField]) -> Option<Targe
         "tag" => return Some(Target::Tag),
         "email" => return Some(Target::Key(KeyKind::Email)),
         "phone" => return Some(Target::Key(KeyKind::Phone)),
+        "company_id" if entity == Entity::Contact => return Some(Target::Key(KeyKind::Company)),
         _ => {}
     }
     SYSTEM_FILTERS.iter().chain(entity.filters()).find(|f| f.name == name).map(|f| Target::Column { column: f.column, kind: f.kind })
@@ -104,6 +105,7 @@ fn allowed_ops(target: &Target) -> &'static [Op] {
     use Op::*;
     match target {
         Target::Tag => &[Eq, In],
+        Target::Key(KeyKind::Company) => &[Eq, In, Empty],
         Target::Key(_) => &[Eq, In, Contains, Empty],
         Target::Column { kind, .. } => match kind {
             FilterKind::Text => &[Eq, Ne, In, Empty],
@@ -138,6 +140,7 @@ fn scalar(target: &Target, raw: &str, region: &str, op: Op) -> Result<Scalar, In
         Target::Key(KeyKind::Phone) if op == Op::Contains => Ok(Scalar::Text(raw.chars().filter(char::is_ascii_digit).collect())),
         Target::Key(KeyKind::Phone) => phone::parse(raw, region).map(|p| Scalar::Text(p.e164)),
         Target::Key(KeyKind::Inn) => Ok(Scalar::Text(raw.to_owned())),
+        Target::Key(KeyKind::Company) => raw.parse::<i64>().map(|i| Scalar::Text(i.to_string())).map_err(|_| Invalid::new("not_a_number", "must be a company id")),
         Target::Column { kind, .. } => match kind {
             FilterKind::Text => Ok(Scalar::Text(raw.to_owned())),
             FilterKind::Folded => Ok(Scalar::Text(text::fold(raw))),

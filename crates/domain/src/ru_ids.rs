@@ -21,10 +21,18 @@ fn bad_checksum(what: &str) -> Invalid {
     Invalid::new("checksum", format!("{what} check digit does not match"))
 }
 
+const INN10_WEIGHTS: [u32; 9] = [2, 4, 10, 3, 5, 9, 4, 6, 8];
+
+/// Completes nine digits into a valid legal-entity INN (used to make demo data).
+pub fn inn10_complete(first_nine: &[u32; 9]) -> String {
+    let check = weighted(first_nine, &INN10_WEIGHTS);
+    first_nine.iter().chain(std::iter::once(&check)).map(|d| char::from_digit(*d, 10).unwrap_or('0')).collect()
+}
+
 /// INN of a legal entity (10 digits).
 pub fn inn10(value: &str) -> Result<(), Invalid> {
     let d = digits(value, 10, "INN of a legal entity")?;
-    if weighted(&d, &[2, 4, 10, 3, 5, 9, 4, 6, 8]) != d[9] {
+    if weighted(&d, &INN10_WEIGHTS) != d[9] {
         return Err(bad_checksum("INN"));
     }
     Ok(())
@@ -64,6 +72,11 @@ pub fn kpp(value: &str) -> Result<(), Invalid> {
 fn mod_check(d: &[u32], modulus: u64) -> u32 {
     let n = d[..d.len() - 1].iter().fold(0u64, |acc, x| acc * 10 + u64::from(*x));
     (n % modulus % 10) as u32
+}
+
+/// Completes the first twelve digits into a valid OGRN (used to make demo data).
+pub fn ogrn_complete(first_twelve: u64) -> String {
+    format!("{first_twelve:012}{}", first_twelve % 11 % 10)
 }
 
 /// OGRN of a legal entity (13 digits, first digit 1 or 5).
@@ -161,6 +174,18 @@ mod tests {
 
     fn val(case: &Value) -> &str {
         case["value"].as_str().unwrap_or_default()
+    }
+
+    #[test]
+    fn completed_inn_is_valid() {
+        let inn = inn10_complete(&[7, 7, 2, 5, 0, 8, 8, 5, 2]);
+        assert_eq!(inn, "7725088527");
+        assert!(inn10(&inn).is_ok());
+    }
+
+    #[test]
+    fn completed_ogrn_is_valid() {
+        assert!(ogrn(&ogrn_complete(102_781_240_086)).is_ok());
     }
 
     #[test]

@@ -623,3 +623,10 @@ pub async fn accept_invitation(db: &Db, token: &str, name: &str, password: &str)
     add_member(db, workspace_id, user_id, role).await?;
     Ok(user_id)
 }
+
+/// The principal of a member acting outside HTTP (the CLI, demo data, background jobs).
+pub async fn principal_for(db: &Db, workspace_id: i64, user_id: i64) -> Result<Principal> {
+    let sql = format!("SELECT {PRINCIPAL_COLUMNS} FROM memberships x {PRINCIPAL_JOINS} WHERE x.workspace_id = $1 AND x.user_id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id).bind(user_id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    principal_from_row(db, &row, false).await
+}

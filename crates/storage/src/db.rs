@@ -117,6 +117,16 @@ impl Db {
         get_i64(&row, "id")
     }
 
+    /// A consistent copy of a live SQLite database: VACUUM INTO reads one snapshot while
+    /// the server keeps running.
+    pub async fn backup_sqlite(&self, path: &str) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(Error::Conflict("only SQLite databases are copied by Accord; use pg_dump for PostgreSQL".into()));
+        }
+        sqlx::query(AssertSqlSafe(format!("VACUUM INTO '{}'", path.replace('\'', "''")))).execute(&self.pool).await?;
+        Ok(())
+    }
+
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

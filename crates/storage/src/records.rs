@@ -182,7 +182,7 @@ async fn is_member(tx: &mut Tx, workspace_id: i64, user_id: i64) -> Result<bool>
 /// Records the viewer can see that share an e-mail, phone or INN with `prep`.
 async fn duplicates(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, self_id: Option<i64>, prep: &Prepared) -> Result<Vec<DuplicateMatch>> {
     let mut out: Vec<DuplicateMatch> = Vec::new();
-    for (kind, value) in &prep.keys {
+    for (kind, value) in prep.keys.iter().filter(|(k, _)| k.identifies()) {
         let mut s = Query::select();
         s.columns([(T, "id"), (T, "display_name")])
             .from_as("record_keys", "k")
@@ -736,4 +736,10 @@ pub async fn access(db: &Db, viewer: &Viewer, entity: Entity, id: i64) -> Result
     s.column((T, "owner_id")).from_as(entity.table(), T).cond_where(visibility::readable(viewer, T)).and_where(Expr::col((T, "id")).eq(id)).and_where(Expr::col((T, "deleted_at")).is_null());
     let row = db.fetch_optional(&s).await?.ok_or(Error::NotFound)?;
     Ok(viewer.access(viewer.workspace_id, get_i64(&row, "owner_id")?))
+}
+
+/// Which entity a merge of this workspace concerns.
+pub async fn merge_entity(db: &Db, workspace_id: i64, merge_id: i64) -> Result<String> {
+    let row = sqlx::query("SELECT entity FROM merges WHERE id = $1 AND workspace_id = $2").bind(merge_id).bind(workspace_id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    crate::db::get_str(&row, "entity")
 }

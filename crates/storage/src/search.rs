@@ -8,7 +8,7 @@ use crate::visibility;
 use accord_domain::entities::Entity;
 use accord_domain::permissions::Viewer;
 use accord_domain::text;
-use sea_query::{Expr, ExprTrait, Order, Query};
+use sea_query::{BinOper, Expr, ExprTrait, Func, Order, Query};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -69,15 +69,17 @@ pub async fn search(db: &Db, viewer: &Viewer, q: &str, entity: Option<Entity>, l
             let fts = words.iter().map(|w| format!("\"{}\"*", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" ");
             select
                 .inner_join("search_fts", Expr::col(("search_fts", "rowid")).equals(("search_docs", "id")))
-                .and_where(Expr::cust_with_values("search_fts MATCH $1", [fts]))
+                .and_where(Expr::col("search_fts").binary(BinOper::Custom("MATCH"), fts))
                 .order_by_expr(Expr::cust("bm25(search_fts)"), Order::Asc);
         }
         Backend::Postgres => {
             let tsquery = words.iter().map(|w| format!("{}:*", w.replace(['\'', '\\', ':', '&', '|', '!', '(', ')'], ""))).filter(|w| w.len() > 2).collect::<Vec<_>>().join(" & ");
             let like = format!("%{}%", words.join(" ").replace(['%', '_', '\\'], ""));
+            let ts = || Expr::from(Func::cust("to_tsquery").args([Expr::val("simple"), Expr::val(tsquery.clone())]));
+            let tsv = || Expr::col(("search_docs", "tsv"));
             select
-                .and_where(Expr::cust_with_values("(search_docs.tsv @@ to_tsquery('simple', $1) OR search_docs.body LIKE $2)", [tsquery.clone(), like]))
-                .order_by_expr(Expr::cust_with_values("ts_rank(search_docs.tsv, to_tsquery('simple', $1))", [tsquery]), Order::Desc);
+                .and_where(tsv().binary(BinOper::Custom("@@"), ts()).or(Expr::col(("search_docs", "body")).like(like)))
+                .order_by_expr(Func::cust("ts_rank").args([tsv(), ts()]).into(), Order::Desc);
         }
     }
     select.order_by(("search_docs", "record_id"), Order::Desc);
