@@ -82,9 +82,13 @@ impl From<Error> for ApiError {
             }
             Error::Conflict(why) => ApiError::new(StatusCode::CONFLICT, "conflict", why),
             Error::Invalid(errors) => ApiError::invalid(errors),
+            Error::Database(e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))) => {
+                tracing::error!(error = %e, "database unreachable");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database did not answer; try again")
+            }
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database did not answer; try again")
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred")
             }
             Error::Corrupt(what) => {
                 tracing::error!(%what, "internal error");

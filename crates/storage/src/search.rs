@@ -75,7 +75,7 @@ pub async fn search(db: &Db, viewer: &Viewer, q: &str, entity: Option<Entity>, l
         Backend::Postgres => {
             let tsquery = words.iter().map(|w| format!("{}:*", w.replace(['\'', '\\', ':', '&', '|', '!', '(', ')'], ""))).filter(|w| w.len() > 2).collect::<Vec<_>>().join(" & ");
             let like = format!("%{}%", words.join(" ").replace(['%', '_', '\\'], ""));
-            let ts = || Expr::from(Func::cust("to_tsquery").args([Expr::val("simple"), Expr::val(tsquery.clone())]));
+            let ts = || Expr::from(Func::cust("to_tsquery").args([Expr::cust("'simple'::regconfig"), Expr::val(tsquery.clone())]));
             let tsv = || Expr::col(("search_docs", "tsv"));
             select
                 .and_where(tsv().binary(BinOper::Custom("@@"), ts()).or(Expr::col(("search_docs", "body")).like(like)))

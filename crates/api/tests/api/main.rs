@@ -1,0 +1,12 @@
+//! The API suite: each test starts a real server on a fresh database and speaks HTTP to it.
+//! Every test runs twice, on SQLite and on PostgreSQL (`ACCORD_TEST_DATABASE_URL`; when
+//! it is not set the PostgreSQL variants say so and pass without running).
+mod harness;
+
+mod auth;
+mod lists;
+mod migrations;
+mod openapi;
+mod permissions;
+mod records;
+mod validation;
