@@ -77,14 +77,22 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(system::metrics))
 }
 
-/// The document as served, with operation ids that are unique across entities.
+/// The document as served: operation ids unique across entities, and error responses
+/// under the media type they are sent with (`application/problem+json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api().split_for_parts();
     for (path, item) in doc.paths.paths.iter_mut() {
-        let name = path.trim_start_matches("/api/v1/").replace(['{', '}'], "").replace('/', "_");
+        let name = path.trim_start_matches("/api/v1/").trim_start_matches('/').replace(['{', '}'], "").replace('/', "_");
         for (method, op) in [("get", &mut item.get), ("post", &mut item.post), ("put", &mut item.put), ("patch", &mut item.patch), ("delete", &mut item.delete)] {
-            if let Some(op) = op {
-                op.operation_id = Some(format!("{method}_{name}"));
+            let Some(op) = op else { continue };
+            op.operation_id = Some(format!("{method}_{name}"));
+            for (status, response) in op.responses.responses.iter_mut() {
+                let utoipa::openapi::RefOr::T(response) = response else { continue };
+                if status.starts_with('4') || status.starts_with('5') {
+                    if let Some(content) = response.content.shift_remove("application/json") {
+                        response.content.insert("application/problem+json".to_owned(), content);
+                    }
+                }
             }
         }
     }

@@ -50,7 +50,8 @@ fn to_schema(v: Value) -> RefOr<Schema> {
 
 pub fn record(entity: Entity) -> RefOr<Schema> {
     let mut props = serde_json::Map::new();
-    let mut required = vec!["id", "version", "owner_id", "created_at", "updated_at"];
+    // System fields always come back; the others only when asked for (`fields=`).
+    let required = vec!["id", "version", "owner_id", "created_at", "updated_at"];
     for (k, t) in [("id", "integer"), ("version", "integer"), ("owner_id", "integer"), ("created_by", "integer"), ("updated_by", "integer")] {
         props.insert(k.into(), json!({ "type": t }));
     }
@@ -68,7 +69,6 @@ pub fn record(entity: Entity) -> RefOr<Schema> {
         };
         props.insert(c.name.into(), schema);
     }
-    required.push("display_name");
     to_schema(json!({ "type": "object", "properties": props, "required": required }))
 }
 
