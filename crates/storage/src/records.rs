@@ -207,6 +207,7 @@ async fn duplicates(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, self_
 }
 
 /// Replaces the side tables of a record: identifier keys, tags, custom values, search.
+#[allow(clippy::too_many_arguments)]
 async fn write_side_tables(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, id: i64, owner_id: i64, prep: Option<&Prepared>, custom: &[CustomField]) -> Result<()> {
     let e = entity.as_str();
     sqlx::query("DELETE FROM record_keys WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
@@ -215,6 +216,14 @@ async fn write_side_tables(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Enti
     let Some(prep) = prep else {
         return search::index(db, tx, workspace_id, entity, id, None).await;
     };
+    search::remove(db, tx, entity, id).await?;
+    insert_side_rows(db, tx, workspace_id, entity, id, owner_id, prep, custom).await
+}
+
+/// The side rows of a record that has none yet.
+#[allow(clippy::too_many_arguments)]
+async fn insert_side_rows(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, id: i64, owner_id: i64, prep: &Prepared, custom: &[CustomField]) -> Result<()> {
+    let e = entity.as_str();
     for (kind, value) in &prep.keys {
         sqlx::query("INSERT INTO record_keys (workspace_id, entity, record_id, kind, value) VALUES ($1, $2, $3, $4, $5)").bind(workspace_id).bind(e).bind(id).bind(kind.as_str()).bind(value).execute(&mut **tx).await?;
     }
@@ -240,7 +249,7 @@ async fn write_side_tables(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Enti
         }
     }
     let display = prep.cells.iter().find(|(n, _)| *n == "display_name").and_then(|(_, c)| if let Cell::Text(s) = c { Some(s.as_str()) } else { None }).unwrap_or_default();
-    search::index(db, tx, workspace_id, entity, id, Some((owner_id, display, &prep.search_text))).await
+    search::add(db, tx, workspace_id, entity, id, owner_id, display, &prep.search_text).await
 }
 
 fn strip_system(input: &Map<String, Value>) -> Map<String, Value> {
@@ -267,6 +276,14 @@ pub async fn create(db: &Db, p: &Principal, entity: Entity, input: &Map<String, 
             return Err(Error::Duplicate(dups));
         }
     }
+    let rec = insert_prepared(db, &mut tx, p, entity, &prep, owner_id, custom, "create").await?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+/// Inserts a validated record with its side rows and audit entry.
+#[allow(clippy::too_many_arguments)]
+async fn insert_prepared(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, prep: &Prepared, owner_id: i64, custom: &[CustomField], action: &str) -> Result<Record> {
     let now = now_ms();
     let mut ins = Query::insert();
     ins.into_table(Alias::new(entity.table()));
@@ -278,13 +295,45 @@ pub async fn create(db: &Db, p: &Principal, entity: Entity, input: &Map<String, 
     }
     ins.columns(cols);
     ins.values(vals).map_err(|e| Error::Corrupt(e.to_string()))?;
-    let id = db.tx_insert_id(&mut tx, &ins).await?;
-    write_side_tables(db, &mut tx, p.workspace_id, entity, id, owner_id, Some(&prep), custom).await?;
-    let rec = get_in_tx(db, &mut tx, entity, id, custom).await?;
+    let id = db.tx_insert_id(tx, &ins).await?;
+    insert_side_rows(db, tx, p.workspace_id, entity, id, owner_id, prep, custom).await?;
+    let rec = get_in_tx(db, tx, entity, id, custom).await?;
     let snapshot: Map<String, Value> = rec.fields.iter().filter(|(k, _)| !matches!(k.as_str(), "version" | "updated_at" | "updated_by" | "created_at" | "created_by")).map(|(k, v)| (k.clone(), v.clone())).collect();
-    timeline::record(db, &mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "create", actor_id: Some(p.user.id), changes: Value::Object(timeline::diff(&Map::new(), &snapshot)) }).await?;
-    tx.commit().await?;
+    timeline::record(db, tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action, actor_id: Some(p.user.id), changes: Value::Object(timeline::diff(&Map::new(), &snapshot)) }).await?;
     Ok(rec)
+}
+
+/// Creates many records in one transaction, each validated, checked and audited exactly as
+/// [`create`] does; duplicates are allowed (bulk loads decide on matching themselves). The
+/// whole batch is refused when any item is invalid, with the item's index in the field path.
+pub async fn create_many(db: &Db, p: &Principal, entity: Entity, inputs: &[Map<String, Value>], custom: &[CustomField], action: &str) -> Result<Vec<i64>> {
+    if !p.viewer.can_write_anything() {
+        return Err(Error::Forbidden("your role may not create records"));
+    }
+    let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
+    let ctx = Context { region: &p.region, custom_fields: &defs };
+    let mut errors = ValidationErrors::new();
+    let mut prepared = Vec::with_capacity(inputs.len());
+    for (i, input) in inputs.iter().enumerate() {
+        match entities::prepare(entity, &strip_system(input), &ctx) {
+            Ok(prep) => prepared.push(prep),
+            Err(e) => errors.0.extend(e.0.into_iter().map(|f| accord_domain::FieldError { field: format!("[{i}].{}", f.field), ..f })),
+        }
+    }
+    errors.into_result()?;
+    let mut tx = db.begin().await?;
+    let mut checked_owners: Vec<i64> = Vec::new();
+    let mut ids = Vec::with_capacity(prepared.len());
+    for prep in &prepared {
+        let owner_id = prep.owner_id.unwrap_or(p.user.id);
+        if !prep.company_refs.is_empty() || !prep.custom.is_empty() || !checked_owners.contains(&owner_id) {
+            check_references(db, &mut tx, p, entity, None, prep, custom, owner_id).await?;
+            checked_owners.push(owner_id);
+        }
+        ids.push(insert_prepared(db, &mut tx, p, entity, prep, owner_id, custom, action).await?.id);
+    }
+    tx.commit().await?;
+    Ok(ids)
 }
 
 async fn get_in_tx(db: &Db, tx: &mut Tx, entity: Entity, id: i64, custom: &[CustomField]) -> Result<Record> {
@@ -742,4 +791,10 @@ pub async fn access(db: &Db, viewer: &Viewer, entity: Entity, id: i64) -> Result
 pub async fn merge_entity(db: &Db, workspace_id: i64, merge_id: i64) -> Result<String> {
     let row = sqlx::query("SELECT entity FROM merges WHERE id = $1 AND workspace_id = $2").bind(merge_id).bind(workspace_id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
     crate::db::get_str(&row, "entity")
+}
+
+/// The highest id of an entity's table (benchmarks pick random records below it).
+pub async fn max_id(db: &Db, entity: Entity) -> Result<i64> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COALESCE(MAX(id), 0) AS n FROM {}", entity.table()))).fetch_one(&db.pool).await?;
+    get_i64(&row, "n")
 }

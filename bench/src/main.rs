@@ -1,0 +1,225 @@
+//! Builds a deterministic data set and measures Accord with wrk. See README.md.
+use accord_domain::entities::Entity;
+use accord_domain::permissions::Role;
+use accord_storage::{Db, accounts, migrate, records};
+use anyhow::{Context, bail};
+use clap::Parser;
+use serde_json::{Map, Value, json};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(about = "Build a data set and measure Accord with wrk")]
+struct Args {
+    #[arg(long, default_value_t = 1_000_000)]
+    contacts: usize,
+    #[arg(long, default_value_t = 200_000)]
+    companies: usize,
+    #[arg(long, default_value = "/tmp/accord-bench")]
+    data_dir: PathBuf,
+    /// Drop the data set and build it again.
+    #[arg(long)]
+    rebuild: bool,
+    /// The server binary to measure.
+    #[arg(long, default_value = "target/release/accord")]
+    bin: PathBuf,
+    #[arg(long, default_value_t = 15)]
+    seconds: u64,
+    #[arg(long, default_value_t = 16)]
+    connections: u32,
+    #[arg(long, default_value = "127.0.0.1:18090")]
+    bind: String,
+}
+
+const USERS: usize = 20;
+const TAGS: [&str; 10] = ["vip", "опт", "розница", "новый", "партнёр", "tender", "export", "постоянный", "холодный", "b2b"];
+const LAST: [&str; 16] = ["Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Волков", "Соколов", "Лебедев", "Smith", "Johnson", "Williams", "Brown", "Miller", "Wilson", "Moore", "Taylor"];
+const FIRST: [&str; 12] = ["Иван", "Пётр", "Мария", "Анна", "Сергей", "Ольга", "John", "Mary", "James", "Linda", "Robert", "Susan"];
+
+struct Seq(u64);
+impl Seq {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+async fn build(db: &Db, contacts: usize, companies: usize) -> anyhow::Result<()> {
+    let ws = accounts::create_workspace(db, "Bench", "RU").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut users = Vec::new();
+    for i in 0..=USERS {
+        let role = if i == 0 { Role::Owner } else { Role::Member };
+        let id = accounts::create_user(db, &format!("user{i}@bench.example.com"), &format!("User {i}"), "bench-password").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        accounts::add_member(db, ws, id, role).await?;
+        users.push(id);
+    }
+    for t in 0..4 {
+        let members: Vec<i64> = users[1..].iter().skip(t).step_by(4).copied().collect();
+        accounts::save_team(db, ws, None, &format!("Team {t}"), &members).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let owner = accounts::principal_for(db, ws, users[0]).await?;
+    let mut seq = Seq(42);
+    let started = Instant::now();
+    let batch = 2_000;
+    let mut company_ids = Vec::with_capacity(companies);
+    for start in (0..companies).step_by(batch) {
+        let inputs: Vec<Map<String, Value>> = (start..(start + batch).min(companies))
+            .map(|i| obj(json!({"name": format!("Компания {i}"), "industry": "Торговля", "employees": seq.below(1000), "tags": [TAGS[seq.below(TAGS.len())]], "owner_id": users[1 + seq.below(USERS)]})))
+            .collect();
+        company_ids.extend(records::create_many(db, &owner, Entity::Company, &inputs, &[], "import").await.map_err(|e| anyhow::anyhow!("{e:?}"))?);
+        eprint!("\rcompanies {}/{companies}", company_ids.len());
+    }
+    eprintln!();
+    let mut done = 0;
+    for start in (0..contacts).step_by(batch) {
+        let inputs: Vec<Map<String, Value>> = (start..(start + batch).min(contacts))
+            .map(|i| {
+                let mut c = json!({
+                    "last_name": LAST[seq.below(LAST.len())], "first_name": FIRST[seq.below(FIRST.len())],
+                    "emails": [format!("c{i}@mail{}.example.com", i % 97)], "phones": [format!("+7 9{:02} {:07}", 10 + i % 89, i % 10_000_000)],
+                    "tags": [TAGS[seq.below(TAGS.len())]], "owner_id": users[1 + seq.below(USERS)],
+                });
+                if !company_ids.is_empty() {
+                    c["primary_company_id"] = json!(company_ids[seq.below(company_ids.len())]);
+                }
+                obj(c)
+            })
+            .collect();
+        done += records::create_many(db, &owner, Entity::Contact, &inputs, &[], "import").await.map_err(|e| anyhow::anyhow!("{e:?}"))?.len();
+        eprint!("\rcontacts {done}/{contacts} ({:.0}/s)", done as f64 / started.elapsed().as_secs_f64());
+    }
+    eprintln!();
+    Ok(())
+}
+
+struct Figures {
+    rps: f64,
+    p99_ms: f64,
+}
+
+fn parse_duration_ms(s: &str) -> Option<f64> {
+    let (num, unit) = s.split_at(s.find(|c: char| c.is_alphabetic())?);
+    let v: f64 = num.parse().ok()?;
+    Some(match unit {
+        "us" => v / 1000.0,
+        "ms" => v,
+        "s" => v * 1000.0,
+        "m" => v * 60_000.0,
+        _ => return None,
+    })
+}
+
+fn wrk(args: &Args, token: &str, path: &str, script: Option<&str>, env: &[(&str, String)]) -> anyhow::Result<Figures> {
+    let mut cmd = Command::new("wrk");
+    cmd.args(["-t2", &format!("-c{}", args.connections), &format!("-d{}s", args.seconds), "--latency", "-H", &format!("Authorization: Bearer {token}")]);
+    if let Some(s) = script {
+        cmd.args(["-s", s]);
+    }
+    cmd.arg(format!("http://{}{path}", args.bind));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().context("running wrk (apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let rps = text.lines().find_map(|l| l.strip_prefix("Requests/sec:")).and_then(|v| v.trim().parse().ok()).context(format!("no Requests/sec in wrk output:\n{text}"))?;
+    let p99 = text.lines().find_map(|l| l.trim().strip_prefix("99%")).and_then(|v| parse_duration_ms(v.trim())).context("no 99% latency in wrk output")?;
+    let errors = text.lines().find(|l| l.contains("Non-2xx")).map(str::to_owned);
+    if let Some(e) = errors {
+        bail!("{path}: {e}");
+    }
+    Ok(Figures { rps, p99_ms: p99 })
+}
+
+fn peak_rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.rebuild && args.data_dir.exists() {
+        std::fs::remove_dir_all(&args.data_dir)?;
+    }
+    std::fs::create_dir_all(&args.data_dir)?;
+    let db_path = args.data_dir.join("accord.db");
+    let fresh = !db_path.exists();
+    let db = Db::connect(&format!("sqlite://{}", db_path.display())).await?;
+    migrate::run(&db).await?;
+    if fresh {
+        let t = Instant::now();
+        build(&db, args.contacts, args.companies).await?;
+        println!("data set built in {:.0} s", t.elapsed().as_secs_f64());
+    }
+    let ws = accounts::find_workspace(&db, "Bench").await?.context("no Bench workspace: use --rebuild")?;
+    let owner_id = accounts::find_user(&db, "user0@bench.example.com").await?.context("no owner")?;
+    let member_id = accounts::find_user(&db, "user1@bench.example.com").await?.context("no member")?;
+    let owner = accounts::principal_for(&db, ws, owner_id).await?;
+    let (_, token) = accounts::create_token(&db, &owner, "bench", "read_write", None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let max_id: i64 = accord_storage::records::max_id(&db, Entity::Contact).await?;
+    db.pool.close().await;
+
+    let mut server = Command::new(&args.bin)
+        .args(["serve", "--data-dir", &args.data_dir.display().to_string(), "--bind", &args.bind])
+        .env("ACCORD_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", args.bin.display()))?;
+    let pid = server.id();
+    let ready = async {
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(&args.bind).is_ok() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    };
+    if !ready.await {
+        let _ = server.kill();
+        bail!("the server did not start");
+    }
+    let list_path = format!("/api/v1/contacts?owner_id={member_id}&tag=vip&sort=-updated_at&limit=50");
+    let scenarios: Vec<(&str, String, Option<&str>, f64, Option<f64>)> = vec![
+        ("list page of 50 (owner+tag, by update)", list_path, None, 3000.0, Some(25.0)),
+        ("search (prefix / e-mail fragment)", "/".into(), Some("bench/wrk/search.lua"), 1000.0, Some(50.0)),
+        ("get contact by id", "/".into(), Some("bench/wrk/get.lua"), 20000.0, None),
+        ("create contact (audited)", "/".into(), Some("bench/wrk/create.lua"), 2000.0, None),
+    ];
+    println!("\n{} contacts, {} companies; wrk -t2 -c{} -d{}s on loopback\n", args.contacts, args.companies, args.connections, args.seconds);
+    println!("| scenario | req/s | p99 ms | target | result |");
+    println!("|---|---:|---:|---|---|");
+    let mut all_ok = true;
+    for (name, path, script, min_rps, max_p99) in scenarios {
+        let f = match wrk(&args, &token, &path, script, &[("BENCH_MAX_ID", max_id.to_string())]) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = server.kill();
+                return Err(e);
+            }
+        };
+        let ok = f.rps >= min_rps && max_p99.is_none_or(|m| f.p99_ms <= m);
+        all_ok &= ok;
+        let target = match max_p99 {
+            Some(m) => format!("≥ {min_rps:.0}/s, p99 < {m:.0} ms"),
+            None => format!("≥ {min_rps:.0}/s"),
+        };
+        println!("| {name} | {:.0} | {:.1} | {target} | {} |", f.rps, f.p99_ms, if ok { "met" } else { "MISSED" });
+    }
+    let rss = peak_rss_mb(pid).unwrap_or(f64::NAN);
+    all_ok &= rss < 200.0;
+    println!("| peak resident memory | | | < 200 MB | {rss:.0} MB {} |", if rss < 200.0 { "met" } else { "MISSED" });
+    let _ = server.kill();
+    let _ = server.wait();
+    println!("\n{}", if all_ok { "all targets met" } else { "some targets missed" });
+    Ok(())
+}

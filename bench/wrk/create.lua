@@ -1,0 +1,13 @@
+-- Create contacts with unique e-mails and phones; each thread numbers its own.
+local counter = 0
+local thread_id = 0
+setup = function(thread)
+  thread_id = thread_id + 1
+  thread:set("tid", thread_id)
+end
+request = function()
+  counter = counter + 1
+  local n = (tid or 1) * 100000000 + counter
+  local body = string.format('{"last_name":"Нагрузкин %d","first_name":"Тест","emails":["load%d@bench.example.com"],"phones":["+7 999 %07d"],"tags":["load"]}', n, n, n % 10000000)
+  return wrk.format("POST", "/api/v1/contacts?allow_duplicates=true", {["Content-Type"] = "application/json"}, body)
+end
