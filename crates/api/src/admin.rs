@@ -231,11 +231,11 @@ pub async fn update_field(State(s): State<AppState>, Auth(p): Auth, Path(id): Pa
     Ok(Json(custom_fields::update(&s.db, p.workspace_id, id, f.label, f.required, f.options).await?))
 }
 
-/// Remove a custom field and its values (admins)
+/// Remove a custom field; its values leave the records (audited) (admins)
 #[utoipa::path(delete, path = "/api/v1/custom_fields/{id}", tag = "custom_fields", responses((status = 204), (status = 403, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem)))]
 pub async fn delete_field(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64>) -> ApiResult<StatusCode> {
     p.require_admin()?;
-    custom_fields::delete(&s.db, p.workspace_id, id).await?;
+    custom_fields::delete(&s.db, &p, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -259,4 +259,26 @@ pub async fn audit(State(s): State<AppState>, Auth(p): Auth, Query(page): Query<
         None
     };
     Ok(Json(AuditPage { data, next_cursor }))
+}
+
+/// The workspace's settings
+#[utoipa::path(get, path = "/api/v1/workspace", tag = "users", responses((status = 200, body = accounts::Workspace)))]
+pub async fn get_workspace(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<accounts::Workspace>> {
+    Ok(Json(accounts::workspace(&s.db, p.workspace_id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceChange {
+    pub name: Option<String>,
+    pub region: Option<String>,
+    pub base_currency: Option<String>,
+    pub trash_retention_days: Option<i64>,
+}
+
+/// Change the workspace's settings (admins)
+#[utoipa::path(patch, path = "/api/v1/workspace", tag = "users", request_body = WorkspaceChange, responses((status = 200, body = accounts::Workspace), (status = 403, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+pub async fn update_workspace(State(s): State<AppState>, Auth(p): Auth, ApiJson(c): ApiJson<WorkspaceChange>) -> ApiResult<Json<accounts::Workspace>> {
+    let change = accounts::WorkspaceChange { name: c.name, region: c.region, base_currency: c.base_currency, trash_retention_days: c.trash_retention_days };
+    Ok(Json(accounts::update_workspace(&s.db, &p, change).await?))
 }

@@ -67,6 +67,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::list_fields, admin::create_field))
         .routes(routes!(admin::update_field, admin::delete_field))
         .routes(routes!(admin::audit))
+        .routes(routes!(admin::get_workspace, admin::update_workspace))
         .merge(records::contacts::routes())
         .merge(records::companies::routes())
         .routes(routes!(records::undo_merge))

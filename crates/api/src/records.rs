@@ -124,12 +124,13 @@ async fn custom(state: &AppState, p: &Principal, entity: Entity) -> ApiResult<Ve
 }
 
 pub async fn list(state: &AppState, p: &Principal, entity: Entity, params: Vec<(String, String)>, trash: bool) -> ApiResult<Json<Value>> {
-    let custom = custom(state, p, entity).await?;
+    // Definitions are only needed to read `cf.` filters and sorts.
+    let custom = if params.iter().any(|(k, v)| k.starts_with("cf.") || (k == "sort" && v.trim_start_matches('-').starts_with("cf."))) { custom(state, p, entity).await? } else { Vec::new() };
     if params.iter().any(|(k, _)| k == "allow_duplicates") {
         return Err(ApiError::field("allow_duplicates", "unknown_field", "is a parameter of writes"));
     }
     let q = query::parse(entity, &params, &custom, &p.region)?;
-    let page = records::list(&state.db, &p.viewer, entity, &q, &custom, trash).await?;
+    let page = records::list(&state.db, &p.viewer, entity, &q, trash).await?;
     let data: Vec<Value> = page.data.into_iter().map(|r| Value::Object(r.fields)).collect();
     let mut body = json!({ "data": data, "next_cursor": page.next_cursor });
     if let Some((n, capped)) = page.count {
@@ -151,8 +152,7 @@ pub async fn create(state: &AppState, p: &Principal, entity: Entity, w: WritePar
 }
 
 pub async fn get(state: &AppState, p: &Principal, entity: Entity, id: i64) -> ApiResult<Response> {
-    let custom = custom(state, p, entity).await?;
-    Ok(record_response(StatusCode::OK, records::get(&state.db, &p.viewer, entity, id, &custom, false).await?))
+    Ok(record_response(StatusCode::OK, records::get(&state.db, &p.viewer, entity, id, false).await?))
 }
 
 pub async fn update(state: &AppState, p: &Principal, entity: Entity, id: i64, headers: &HeaderMap, w: WriteParams, body: Map<String, Value>) -> ApiResult<Response> {
@@ -180,10 +180,9 @@ pub async fn purge(state: &AppState, p: &Principal, entity: Entity, id: i64) -> 
 
 /// History and timeline are readable by whoever may read the record, trashed ones included.
 async fn ensure_readable(state: &AppState, p: &Principal, entity: Entity, id: i64) -> ApiResult<()> {
-    let custom = custom(state, p, entity).await?;
-    match records::get(&state.db, &p.viewer, entity, id, &custom, false).await {
+    match records::get(&state.db, &p.viewer, entity, id, false).await {
         Err(accord_storage::Error::NotFound) => {
-            records::get(&state.db, &p.viewer, entity, id, &custom, true).await?;
+            records::get(&state.db, &p.viewer, entity, id, true).await?;
             Ok(())
         }
         other => other.map(|_| ()).map_err(ApiError::from),

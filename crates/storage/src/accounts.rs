@@ -630,3 +630,69 @@ pub async fn principal_for(db: &Db, workspace_id: i64, user_id: i64) -> Result<P
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id).bind(user_id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
     principal_from_row(db, &row, false).await
 }
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Workspace {
+    pub id: i64,
+    pub name: String,
+    /// ISO 3166 region used to read phone numbers written without a country code.
+    pub region: String,
+    pub base_currency: String,
+    /// Days a deleted record stays in the trash before it is purged.
+    pub trash_retention_days: i64,
+}
+
+pub async fn workspace(db: &Db, id: i64) -> Result<Workspace> {
+    let r = sqlx::query("SELECT id, name, region, base_currency, trash_retention_days FROM workspaces WHERE id = $1").bind(id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    Ok(Workspace { id: get_i64(&r, "id")?, name: get_str(&r, "name")?, region: get_str(&r, "region")?, base_currency: get_str(&r, "base_currency")?, trash_retention_days: get_i64(&r, "trash_retention_days")? })
+}
+
+pub struct WorkspaceChange {
+    pub name: Option<String>,
+    pub region: Option<String>,
+    pub base_currency: Option<String>,
+    pub trash_retention_days: Option<i64>,
+}
+
+pub async fn update_workspace(db: &Db, p: &Principal, change: WorkspaceChange) -> Result<Workspace> {
+    p.require_admin()?;
+    let mut ws = workspace(db, p.workspace_id).await?;
+    let mut errors = ValidationErrors::new();
+    if let Some(name) = change.name {
+        match errors.check("name", accord_domain::text::short(&name)) {
+            Some(Some(n)) => ws.name = n,
+            Some(None) => errors.add("name", "required", "a workspace needs a name"),
+            None => {}
+        }
+    }
+    if let Some(region) = change.region {
+        if errors.check("region", accord_domain::phone::region(&region)).is_some() {
+            ws.region = region.to_ascii_uppercase();
+        }
+    }
+    if let Some(c) = change.base_currency {
+        if let Some(c) = errors.check("base_currency", accord_domain::custom_fields::currency(&c)) {
+            ws.base_currency = c;
+        }
+    }
+    if let Some(days) = change.trash_retention_days {
+        if (1..=3650).contains(&days) {
+            ws.trash_retention_days = days;
+        } else {
+            errors.add("trash_retention_days", "out_of_range", "must be from 1 to 3650 days");
+        }
+    }
+    errors.into_result()?;
+    if find_workspace(db, &ws.name).await?.is_some_and(|id| id != ws.id) {
+        return Err(ValidationErrors::single("name", "taken", "another workspace has this name").into());
+    }
+    sqlx::query("UPDATE workspaces SET name = $1, region = $2, base_currency = $3, trash_retention_days = $4 WHERE id = $5")
+        .bind(&ws.name)
+        .bind(&ws.region)
+        .bind(&ws.base_currency)
+        .bind(ws.trash_retention_days)
+        .bind(ws.id)
+        .execute(&db.pool)
+        .await?;
+    Ok(ws)
+}

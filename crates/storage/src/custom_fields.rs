@@ -154,12 +154,8 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, label: Option<String>, 
     Ok(CustomFieldInfo { label, required: next.required, options, ..current })
 }
 
-pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> Result<()> {
-    let field = list(db, workspace_id, None).await?.into_iter().find(|f| f.id == id).ok_or(Error::NotFound)?;
-    let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM custom_values WHERE field_id = $1").bind(id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM custom_field_defs WHERE id = $1").bind(id).execute(&mut *tx).await?;
-    tx.commit().await?;
-    let _ = field;
-    Ok(())
+/// Deletes a field and its values (see [`crate::records::strip_custom_field`]).
+pub async fn delete(db: &Db, p: &crate::accounts::Principal, id: i64) -> Result<u64> {
+    let field = list(db, p.workspace_id, None).await?.into_iter().find(|f| f.id == id).ok_or(Error::NotFound)?;
+    crate::records::strip_custom_field(db, p, field.id, &field.key).await
 }

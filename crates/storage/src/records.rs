@@ -38,7 +38,7 @@ fn visible_columns(entity: Entity, only: Option<&[String]>) -> Vec<&'static str>
     cols
 }
 
-fn row_to_record(entity: Entity, row: &AnyRow, custom: &[CustomField], only: Option<&[String]>) -> Result<Record> {
+fn row_to_record(entity: Entity, row: &AnyRow, only: Option<&[String]>) -> Result<Record> {
     let mut m = Map::new();
     let id = get_i64(row, "id")?;
     let version = get_i64(row, "version")?;
@@ -64,10 +64,6 @@ fn row_to_record(entity: Entity, row: &AnyRow, custom: &[CustomField], only: Opt
         };
         m.insert(c.name.into(), v);
     }
-    // Values of deleted custom fields are not shown (they disappear on the next write).
-    if let Some(Value::Object(cf)) = m.get_mut("custom_fields") {
-        cf.retain(|k, _| custom.iter().any(|d| &d.def.key == k));
-    }
     Ok(Record { id, version, owner_id, fields: m })
 }
 
@@ -81,20 +77,20 @@ fn base_select(entity: Entity, only: Option<&[String]>) -> SelectStatement {
 }
 
 /// Reads a record the viewer may see; anything else is [`Error::NotFound`].
-pub async fn get(db: &Db, viewer: &Viewer, entity: Entity, id: i64, custom: &[CustomField], deleted: bool) -> Result<Record> {
+pub async fn get(db: &Db, viewer: &Viewer, entity: Entity, id: i64, deleted: bool) -> Result<Record> {
     let mut s = base_select(entity, None);
     s.cond_where(visibility::readable(viewer, T)).and_where(Expr::col((T, "id")).eq(id));
     s.and_where(if deleted { Expr::col((T, "deleted_at")).is_not_null() } else { Expr::col((T, "deleted_at")).is_null() });
     let row = db.fetch_optional(&s).await?.ok_or(Error::NotFound)?;
-    row_to_record(entity, &row, custom, None)
+    row_to_record(entity, &row, None)
 }
 
-async fn get_for_write(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, id: i64, custom: &[CustomField], deleted: bool) -> Result<Record> {
+async fn get_for_write(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, id: i64, deleted: bool) -> Result<Record> {
     let mut s = base_select(entity, None);
     s.cond_where(visibility::readable(viewer, T)).and_where(Expr::col((T, "id")).eq(id));
     s.and_where(if deleted { Expr::col((T, "deleted_at")).is_not_null() } else { Expr::col((T, "deleted_at")).is_null() });
     let row = db.tx_fetch_optional(tx, &s).await?.ok_or(Error::NotFound)?;
-    let rec = row_to_record(entity, &row, custom, None)?;
+    let rec = row_to_record(entity, &row, None)?;
     match viewer.access(viewer.workspace_id, rec.owner_id) {
         Access::Hidden => Err(Error::NotFound),
         Access::ReadOnly => Err(Error::Forbidden("you may see this record but not change it")),
@@ -297,7 +293,7 @@ async fn insert_prepared(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, pr
     ins.values(vals).map_err(|e| Error::Corrupt(e.to_string()))?;
     let id = db.tx_insert_id(tx, &ins).await?;
     insert_side_rows(db, tx, p.workspace_id, entity, id, owner_id, prep, custom).await?;
-    let rec = get_in_tx(db, tx, entity, id, custom).await?;
+    let rec = get_in_tx(db, tx, entity, id).await?;
     let snapshot: Map<String, Value> = rec.fields.iter().filter(|(k, _)| !matches!(k.as_str(), "version" | "updated_at" | "updated_by" | "created_at" | "created_by")).map(|(k, v)| (k.clone(), v.clone())).collect();
     timeline::record(db, tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action, actor_id: Some(p.user.id), changes: Value::Object(timeline::diff(&Map::new(), &snapshot)) }).await?;
     Ok(rec)
@@ -336,11 +332,11 @@ pub async fn create_many(db: &Db, p: &Principal, entity: Entity, inputs: &[Map<S
     Ok(ids)
 }
 
-async fn get_in_tx(db: &Db, tx: &mut Tx, entity: Entity, id: i64, custom: &[CustomField]) -> Result<Record> {
+async fn get_in_tx(db: &Db, tx: &mut Tx, entity: Entity, id: i64) -> Result<Record> {
     let mut s = base_select(entity, None);
     s.and_where(Expr::col((T, "id")).eq(id));
     let row = db.tx_fetch_optional(tx, &s).await?.ok_or(Error::NotFound)?;
-    row_to_record(entity, &row, custom, None)
+    row_to_record(entity, &row, None)
 }
 
 /// The writable part of a record, as a client would send it to recreate it.
@@ -352,7 +348,7 @@ fn writable(rec: &Record, entity: Entity) -> Map<String, Value> {
 /// Applies a partial update. `expected_version`, when given, must match the stored one.
 pub async fn update(db: &Db, p: &Principal, entity: Entity, id: i64, patch: &Map<String, Value>, expected_version: Option<i64>, custom: &[CustomField], opts: &WriteOptions) -> Result<Record> {
     let mut tx = db.begin().await?;
-    let current = get_for_write(db, &mut tx, &p.viewer, entity, id, custom, false).await?;
+    let current = get_for_write(db, &mut tx, &p.viewer, entity, id, false).await?;
     if let Some(v) = expected_version.filter(|v| *v != current.version) {
         return Err(Error::VersionConflict { expected: v, current: current.version });
     }
@@ -400,7 +396,7 @@ async fn write_update(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, curre
         return Err(Error::VersionConflict { expected: current.version, current: current.version + 1 });
     }
     write_side_tables(db, tx, p.workspace_id, entity, current.id, owner_id, Some(prep), custom).await?;
-    let rec = get_in_tx(db, tx, entity, current.id, custom).await?;
+    let rec = get_in_tx(db, tx, entity, current.id).await?;
     let ignore = ["version", "updated_at", "updated_by"];
     let strip = |m: &Map<String, Value>| -> Map<String, Value> { m.iter().filter(|(k, _)| !ignore.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect() };
     let changes = timeline::diff(&strip(&current.fields), &strip(&rec.fields));
@@ -412,7 +408,7 @@ async fn write_update(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, curre
 /// filters and search; restoring rebuilds them from the record itself.
 pub async fn delete(db: &Db, p: &Principal, entity: Entity, id: i64, expected_version: Option<i64>, custom: &[CustomField]) -> Result<()> {
     let mut tx = db.begin().await?;
-    let current = get_for_write(db, &mut tx, &p.viewer, entity, id, custom, false).await?;
+    let current = get_for_write(db, &mut tx, &p.viewer, entity, id, false).await?;
     if let Some(v) = expected_version.filter(|v| *v != current.version) {
         return Err(Error::VersionConflict { expected: v, current: current.version });
     }
@@ -428,7 +424,7 @@ pub async fn delete(db: &Db, p: &Principal, entity: Entity, id: i64, expected_ve
 
 pub async fn restore(db: &Db, p: &Principal, entity: Entity, id: i64, custom: &[CustomField]) -> Result<Record> {
     let mut tx = db.begin().await?;
-    let current = get_for_write(db, &mut tx, &p.viewer, entity, id, custom, true).await?;
+    let current = get_for_write(db, &mut tx, &p.viewer, entity, id, true).await?;
     let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
     let mut input = writable(&current, entity);
     // A field made required while the record was in the trash must not block its return.
@@ -588,7 +584,7 @@ fn keyset(key: Expr, desc: bool, cursor: &(Option<Scalar>, i64)) -> Condition {
     }
 }
 
-pub async fn list(db: &Db, viewer: &Viewer, entity: Entity, q: &ListQuery, custom: &[CustomField], trash: bool) -> Result<Page> {
+pub async fn list(db: &Db, viewer: &Viewer, entity: Entity, q: &ListQuery, trash: bool) -> Result<Page> {
     let only = q.fields.as_deref();
     let mut where_ = visibility::readable(viewer, T);
     where_ = where_.add(if trash { Expr::col((T, "deleted_at")).is_not_null() } else { Expr::col((T, "deleted_at")).is_null() });
@@ -615,7 +611,7 @@ pub async fn list(db: &Db, viewer: &Viewer, entity: Entity, q: &ListQuery, custo
     let mut data = Vec::with_capacity(rows.len());
     let mut last_key = None;
     for row in rows.iter().take(q.limit as usize) {
-        let rec = row_to_record(entity, row, custom, only)?;
+        let rec = row_to_record(entity, row, only)?;
         last_key = Some((if numeric_key { get_opt_i64(row, "sort_key")?.map(Scalar::Int) } else { get_opt_str(row, "sort_key")?.map(Scalar::Text) }, rec.id));
         data.push(rec);
     }
@@ -644,8 +640,8 @@ pub async fn merge(db: &Db, p: &Principal, entity: Entity, survivor_id: i64, mer
         return Err(ValidationErrors::single("merged_id", "same_record", "a record cannot be merged into itself").into());
     }
     let mut tx = db.begin().await?;
-    let survivor = get_for_write(db, &mut tx, &p.viewer, entity, survivor_id, custom, false).await?;
-    let merged = get_for_write(db, &mut tx, &p.viewer, entity, merged_id, custom, false).await?;
+    let survivor = get_for_write(db, &mut tx, &p.viewer, entity, survivor_id, false).await?;
+    let merged = get_for_write(db, &mut tx, &p.viewer, entity, merged_id, false).await?;
     let mut next = writable(&survivor, entity);
     next.insert("owner_id".into(), json!(survivor.owner_id));
     let mut errors = ValidationErrors::new();
@@ -738,8 +734,8 @@ pub async fn undo_merge(db: &Db, p: &Principal, merge_id: i64, custom: &[CustomF
     let survivor_id = get_i64(&row, "survivor_id")?;
     let merged_id = get_i64(&row, "merged_id")?;
     let snapshot = parse_json(Some(crate::db::get_str(&row, "snapshot")?))?;
-    let survivor_now = get_for_write(db, &mut tx, &p.viewer, entity, survivor_id, custom, false).await?;
-    let merged_now = get_for_write(db, &mut tx, &p.viewer, entity, merged_id, custom, true).await?;
+    let survivor_now = get_for_write(db, &mut tx, &p.viewer, entity, survivor_id, false).await?;
+    let merged_now = get_for_write(db, &mut tx, &p.viewer, entity, merged_id, true).await?;
     let survivor_then = snapshot["survivor"]["version"].as_i64().unwrap_or_default();
     let merged_then = snapshot["merged"]["version"].as_i64().unwrap_or_default();
     if survivor_now.version != survivor_then + 1 || merged_now.version != merged_then + 1 {
@@ -797,4 +793,31 @@ pub async fn merge_entity(db: &Db, workspace_id: i64, merge_id: i64) -> Result<S
 pub async fn max_id(db: &Db, entity: Entity) -> Result<i64> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COALESCE(MAX(id), 0) AS n FROM {}", entity.table()))).fetch_one(&db.pool).await?;
     get_i64(&row, "n")
+}
+
+/// Removes a deleted custom field's values from the records that had one: each record gets
+/// a new version and an audit entry, like any other change of its data.
+pub async fn strip_custom_field(db: &Db, p: &Principal, field_id: i64, key: &str) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    let rows = sqlx::query("SELECT DISTINCT entity, record_id FROM custom_values WHERE field_id = $1").bind(field_id).fetch_all(&mut *tx).await?;
+    let mut changed = 0;
+    for r in &rows {
+        let Some(entity) = Entity::parse(&crate::db::get_str(r, "entity")?) else { continue };
+        let id = get_i64(r, "record_id")?;
+        let sql = format!("SELECT custom_fields, version FROM {} WHERE id = $1 AND workspace_id = $2", entity.table());
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(p.workspace_id).fetch_optional(&mut *tx).await? else { continue };
+        let old = parse_json(get_opt_str(&row, "custom_fields")?)?;
+        let mut new = old.clone();
+        if let Some(o) = new.as_object_mut() {
+            o.remove(key);
+        }
+        let update = format!("UPDATE {} SET custom_fields = $1, version = version + 1, updated_at = $2, updated_by = $3 WHERE id = $4", entity.table());
+        sqlx::query(sqlx::AssertSqlSafe(update)).bind(new.to_string()).bind(now_ms()).bind(p.user.id).bind(id).execute(&mut *tx).await?;
+        timeline::record(db, &mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "update", actor_id: Some(p.user.id), changes: json!({ "custom_fields": [old, new] }) }).await?;
+        changed += 1;
+    }
+    sqlx::query("DELETE FROM custom_values WHERE field_id = $1").bind(field_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM custom_field_defs WHERE id = $1 AND workspace_id = $2").bind(field_id).bind(p.workspace_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(changed)
 }

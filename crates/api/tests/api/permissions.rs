@@ -138,4 +138,12 @@ async fn admins_change_role_visibility(e: Engine) {
     assert!(roles.body.as_array().expect("roles").iter().any(|r| r["role"] == "member" && r["read"] == "own"));
     assert_eq!(s.call(Some(&admin), Method::PUT, "/api/v1/roles/owner", Some(json!({"read": "own", "edit": "own"}))).await.status, StatusCode::FORBIDDEN);
     assert_eq!(s.call(Some(&admin), Method::PUT, "/api/v1/roles/emperor", Some(json!({"read": "all", "edit": "all"}))).await.status, StatusCode::NOT_FOUND);
+    // Workspace settings: admins only, validated.
+    assert_eq!(s.patch(&member, "/api/v1/workspace", json!({"trash_retention_days": 7})).await.status, StatusCode::FORBIDDEN);
+    let bad = s.patch(&admin, "/api/v1/workspace", json!({"trash_retention_days": 0, "region": "XX", "base_currency": "рубль"})).await;
+    assert_eq!(bad.field_errors(), vec!["region", "base_currency", "trash_retention_days"]);
+    let ok = s.patch(&admin, "/api/v1/workspace", json!({"trash_retention_days": 7, "region": "kz"})).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.body["region"], "KZ");
+    assert_eq!(s.get(&member, "/api/v1/workspace").await.body["trash_retention_days"], 7);
 }

@@ -213,6 +213,17 @@ async fn custom_fields_typed_and_filterable(e: Engine) {
     assert_eq!(s.all_ids(&u, "/api/v1/contacts?cf.region[empty]=true").await, vec![c]);
     assert_eq!(s.all_ids(&u, "/api/v1/contacts?cf.budget[gt]=0&sort=cf.budget").await, vec![b, a]);
     assert_eq!(s.all_ids(&u, "/api/v1/contacts?sort=-cf.budget&limit=1").await, vec![a, b, c], "sorted descending, empty last, page by page");
+    // Deleting a field takes its values out of the records, audited.
+    let fields = s.get(&admin, "/api/v1/custom_fields").await;
+    let region = fields.body.as_array().expect("fields").iter().find(|f| f["key"] == "region").expect("region")["id"].as_i64().expect("id");
+    assert_eq!(s.delete(&admin, &format!("/api/v1/custom_fields/{region}")).await.status, StatusCode::NO_CONTENT);
+    let after = s.get(&u, &format!("/api/v1/contacts/{a}")).await;
+    assert!(after.body["custom_fields"].get("region").is_none(), "{}", after.body);
+    assert_eq!(after.body["custom_fields"]["vip"], true);
+    let h = s.get(&u, &format!("/api/v1/contacts/{a}/history?limit=1")).await;
+    assert_eq!(h.body["data"][0]["changes"]["custom_fields"][0]["region"], "Север");
+    assert_eq!(s.get(&u, "/api/v1/contacts?cf.region=Север").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s.patch(&u, &format!("/api/v1/contacts/{a}"), json!({"last_name": "A2"})).await.status, StatusCode::OK);
     // A new required field cannot be added once records exist.
     let req = s.post(&admin, "/api/v1/custom_fields", def("inn_required", "text", json!({"required": true}))).await;
     assert_eq!(req.field_errors(), vec!["required"]);
