@@ -146,7 +146,13 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ACCORD_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into())).init();
+    // Logs go to standard error, so what a command prints (credentials, results) stays on
+    // standard output for scripts.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ACCORD_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
     // Environment layering happens before any thread exists (set_var is only sound then).
     config::layer_environment()?;
     let cli = Cli::parse();

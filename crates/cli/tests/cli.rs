@@ -1,0 +1,156 @@
+//! The binary as an operator uses it: commands, configuration sources, backup, demo.
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn accord() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_accord"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ACCORD_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("ACCORD_LOG", "warn");
+    c
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("accord-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+    child.wait_with_output().expect("wait")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn help_explains_every_command() {
+    let o = accord().arg("--help").output().expect("help");
+    let t = text(&o);
+    for cmd in ["serve", "migrate", "user", "demo", "backup"] {
+        assert!(t.contains(cmd), "{cmd} missing in:\n{t}");
+    }
+    let t = text(&accord().args(["serve", "--help"]).output().expect("help"));
+    for opt in ["--bind", "--data-dir", "--database-url", "--demo", "ACCORD_BIND", "ACCORD_DATABASE_URL", "--config"] {
+        assert!(t.contains(opt), "{opt} missing in:\n{t}");
+    }
+}
+
+fn create_user(dir: &Path, email: &str, password: &str) -> Output {
+    let mut c = accord();
+    c.args(["user", "create", "--data-dir"]).arg(dir).args(["--email", email, "--password-stdin", "--workspace", "Acme", "--role", "owner"]);
+    run_with_stdin(c, &format!("{password}\n"))
+}
+
+#[test]
+fn users_from_the_command_line() {
+    let dir = temp_dir("users");
+    let o = create_user(&dir, "boss@example.com", "a long password");
+    assert!(o.status.success(), "{}", text(&o));
+    let again = create_user(&dir, "BOSS@example.com", "a long password");
+    assert!(!again.status.success(), "the same e-mail twice must fail");
+    assert!(text(&again).contains("exists"), "{}", text(&again));
+    let short = create_user(&dir, "x@example.com", "short");
+    assert!(!short.status.success() && text(&short).contains("password"), "{}", text(&short));
+    let mut reset = accord();
+    reset.args(["user", "reset-password", "--data-dir"]).arg(&dir).args(["--email", "boss@example.com", "--password-stdin"]);
+    let o = run_with_stdin(reset, "another long password\n");
+    assert!(o.status.success(), "{}", text(&o));
+    let bad_role = {
+        let mut c = accord();
+        c.args(["user", "create", "--data-dir"]).arg(&dir).args(["--email", "y@example.com", "--password-stdin", "--workspace", "Acme", "--role", "king"]);
+        run_with_stdin(c, "a long password\n")
+    };
+    assert!(!bad_role.status.success() && text(&bad_role).contains("unknown role"));
+}
+
+#[test]
+fn configuration_file_environment_and_flags() {
+    let root = temp_dir("config");
+    let (from_file, from_env, from_flag, from_secret) = (root.join("file"), root.join("env"), root.join("flag"), root.join("secret"));
+    let config = root.join("accord.toml");
+    std::fs::write(&config, format!("data_dir = {:?}\n", from_file.display().to_string())).expect("config");
+    let migrate = |extra: &dyn Fn(&mut Command)| {
+        let mut c = accord();
+        c.arg("migrate").arg("--config").arg(&config);
+        extra(&mut c);
+        let o = c.output().expect("migrate");
+        assert!(o.status.success(), "{}", text(&o));
+    };
+    migrate(&|_| {});
+    assert!(from_file.join("accord.db").exists(), "the file sets the data folder");
+    migrate(&|c| {
+        c.env("ACCORD_DATA_DIR", &from_env);
+    });
+    assert!(from_env.join("accord.db").exists(), "the environment wins over the file");
+    migrate(&|c| {
+        c.env("ACCORD_DATA_DIR", &from_env).arg("--data-dir").arg(&from_flag);
+    });
+    assert!(from_flag.join("accord.db").exists(), "a flag wins over the environment");
+    let secret = root.join("url.txt");
+    std::fs::write(&secret, format!("sqlite://{}/accord.db\n", from_secret.display())).expect("secret");
+    std::fs::create_dir_all(&from_secret).expect("dir");
+    migrate(&|c| {
+        c.env("ACCORD_DATABASE_URL_FILE", &secret);
+    });
+    assert!(from_secret.join("accord.db").exists(), "*_FILE variables carry secrets");
+    let o = accord().args(["migrate", "--database-url", "mysql://nope"]).output().expect("migrate");
+    assert!(!o.status.success() && text(&o).contains("sqlite://"), "{}", text(&o));
+}
+
+#[test]
+fn backup_of_a_live_database() {
+    let dir = temp_dir("backup");
+    assert!(create_user(&dir, "boss@example.com", "a long password").status.success());
+    let copy = dir.join("copy.db");
+    let o = accord().args(["backup", "--data-dir"]).arg(&dir).arg(&copy).output().expect("backup");
+    assert!(o.status.success(), "{}", text(&o));
+    // The copy is a working Accord database with the same user.
+    let o = create_user(&dir, "boss@example.com", "a long password");
+    assert!(!o.status.success());
+    let restored = dir.join("restored");
+    std::fs::create_dir_all(&restored).expect("dir");
+    std::fs::copy(&copy, restored.join("accord.db")).expect("copy");
+    let o = create_user(&restored, "boss@example.com", "a long password");
+    assert!(text(&o).contains("exists"), "the backup holds the user: {}", text(&o));
+    let again = accord().args(["backup", "--data-dir"]).arg(&dir).arg(&copy).output().expect("backup");
+    assert!(!again.status.success(), "never overwrites");
+    let pg = accord().args(["backup", "--database-url", "postgres://u:secret@localhost/db", "x.db"]).output().expect("backup");
+    let t = text(&pg);
+    assert!(!pg.status.success() && t.contains("pg_dump") && !t.contains("secret"), "{t}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_demo_data() {
+    let dir = temp_dir("demo");
+    let mut child = accord().args(["serve", "--demo", "--bind", "127.0.0.1:0", "--data-dir"]).arg(&dir).env("ACCORD_LOG", "info").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("serve");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let printed: Vec<String> = stdout.lines().map_while(Result::ok).take_while(|l| !l.contains("auditor@")).collect();
+    assert!(printed.iter().any(|l| l.contains("owner@example.com")), "{printed:?}");
+    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let addr = stderr.lines().map_while(Result::ok).find_map(|l| l.split("listening on http://").nth(1).map(|a| a.trim().to_owned())).expect("listening line");
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let me: Value = http.post(format!("{base}/api/v1/auth/login")).json(&json!({"email": "owner@example.com", "password": "demo-password"})).send().await.expect("login").json().await.expect("json");
+    assert_eq!(me["workspace_name"], "Демо");
+    for (path, at_least) in [("contacts", 300), ("companies", 80)] {
+        let page: Value = http.get(format!("{base}/api/v1/{path}?count=true&limit=1")).send().await.expect("list").json().await.expect("json");
+        assert!(page["count"].as_i64().expect("count") >= at_least, "{path}: {page}");
+    }
+    let users: Value = http.get(format!("{base}/api/v1/users")).send().await.expect("users").json().await.expect("json");
+    let roles: std::collections::HashSet<&str> = users.as_array().expect("users").iter().filter_map(|u| u["role"].as_str()).collect();
+    assert!(roles.len() >= 4, "{roles:?}");
+    let teams: Value = http.get(format!("{base}/api/v1/teams")).send().await.expect("teams").json().await.expect("json");
+    assert_eq!(teams.as_array().expect("teams").len(), 2);
+    let _ = child.kill();
+    let _ = child.wait();
+}
