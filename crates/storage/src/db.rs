@@ -23,12 +23,38 @@ impl Backend {
     }
 }
 
-pub type Tx = sqlx::Transaction<'static, Any>;
+/// A write transaction. On SQLite it also holds the process's write turn: writers queue
+/// here instead of in SQLite's busy handler, whose sleeps cost throughput and latency.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        self.inner.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
 
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 pub fn now_ms() -> i64 {
@@ -36,9 +62,11 @@ pub fn now_ms() -> i64 {
 }
 
 /// SQLite settings for a concurrent server: WAL so readers never block the writer, a busy
-/// timeout so writers queue instead of failing, and caches sized for read throughput.
+/// timeout for writers of other processes (the CLI), and a page cache per connection sized
+/// so the whole pool stays well inside the memory budget (6 × 16 MB).
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;";
+     PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;";
+const SQLITE_POOL: u32 = 6;
 
 impl Db {
     pub async fn connect(url: &str) -> Result<Db> {
@@ -50,7 +78,7 @@ impl Db {
         };
         let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         options = match backend {
-            Backend::Sqlite => options.max_connections(8).after_connect(|conn, _| {
+            Backend::Sqlite => options.max_connections(SQLITE_POOL).after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute(SQLITE_PRAGMAS).await?;
                     Ok(())
@@ -59,7 +87,7 @@ impl Db {
             Backend::Postgres => options.max_connections(16),
         };
         let pool = options.connect(&url).await?;
-        Ok(Db { pool, backend })
+        Ok(Db { pool, backend, write_turn: Default::default() })
     }
 
     /// Renders a statement for this engine.
@@ -74,8 +102,11 @@ impl Db {
     /// transaction that reads first and writes later fails instead of waiting its turn.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let turn = self.write_turn.clone().lock_owned().await;
+                Tx { inner: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
+            }
+            Backend::Postgres => Tx { inner: self.pool.begin().await?, _turn: None },
         })
     }
 
