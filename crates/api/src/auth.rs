@@ -76,6 +76,8 @@ pub struct LoginRequest {
     /// Keep the session for 30 days instead of 12 hours.
     #[serde(default)]
     pub remember: bool,
+    /// For members of several workspaces: which one to work in (default: the first joined).
+    pub workspace_id: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -119,7 +121,7 @@ fn session_cookie(state: &AppState, headers: &HeaderMap, value: &str, max_age_se
               (status = 401, body = crate::problem::Problem), (status = 429, body = crate::problem::Problem, description = "Too many failed attempts; see Retry-After")))]
 pub async fn login(State(state): State<AppState>, Peer(peer): Peer, headers: HeaderMap, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Response> {
     let addr = client_addr(&state, &headers, peer);
-    let session = accounts::login(&state.db, &req.email, &req.password, &addr, req.remember).await?;
+    let session = accounts::login(&state.db, &req.email, &req.password, &addr, req.remember, req.workspace_id).await?;
     let max_age = if req.remember { accounts::REMEMBER_TTL_MS } else { accounts::SESSION_TTL_MS } / 1000;
     let mut resp = axum::Json(Me::from(&session.principal)).into_response();
     resp.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, &headers, &session.token, max_age));

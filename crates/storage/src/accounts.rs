@@ -297,15 +297,20 @@ pub struct NewSession {
     pub principal: Principal,
 }
 
-pub async fn login(db: &Db, email: &str, password: &str, client_addr: &str, remember: bool) -> Result<NewSession> {
+pub async fn login(db: &Db, email: &str, password: &str, client_addr: &str, remember: bool, workspace_id: Option<i64>) -> Result<NewSession> {
     let now = now_ms();
     let folded = accord_domain::text::fold(email.trim());
     let keys = [(format!("account:{folded}"), MAX_FAILURES_PER_ACCOUNT), (format!("address:{client_addr}"), MAX_FAILURES_PER_ADDRESS)];
     check_throttle(db, &keys, now).await?;
-    let row = sqlx::query("SELECT u.id, u.password_hash, m.workspace_id FROM users u JOIN memberships m ON m.user_id = u.id AND m.active = 1 WHERE u.email = $1 ORDER BY m.workspace_id LIMIT 1")
-        .bind(&folded)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT u.id, u.password_hash, m.workspace_id FROM users u JOIN memberships m ON m.user_id = u.id AND m.active = 1 \
+         WHERE u.email = $1 AND ($2 = 0 OR m.workspace_id = $3) ORDER BY m.created_at, m.workspace_id LIMIT 1",
+    )
+    .bind(&folded)
+    .bind(workspace_id.unwrap_or(0))
+    .bind(workspace_id.unwrap_or(0))
+    .fetch_optional(&db.pool)
+    .await?;
     let ok = match &row {
         Some(r) => verify_password(password, &get_str(r, "password_hash")?).await,
         // Same work either way, so timing does not tell which e-mails have accounts.

@@ -161,8 +161,10 @@ pub struct Note {
     pub id: i64,
     pub entity: String,
     pub record_id: i64,
-    /// Markdown as written; render it with a sanitizer.
+    /// Markdown as written.
     pub body: String,
+    /// The Markdown rendered to HTML and sanitized: safe to show as it is.
+    pub body_html: String,
     pub author_id: i64,
     pub created_at: String,
     pub updated_at: String,
@@ -188,7 +190,7 @@ pub async fn add_note(db: &Db, workspace_id: i64, entity: Entity, record_id: i64
     let excerpt: String = body.chars().take(200).collect();
     add_timeline(&mut tx, workspace_id, entity, record_id, now, "note", id, &json!({ "author_id": author_id, "excerpt": excerpt })).await?;
     tx.commit().await?;
-    Ok(Note { id, entity: entity.as_str().to_owned(), record_id, body, author_id, created_at: rfc3339(now), updated_at: rfc3339(now) })
+    Ok(Note { id, entity: entity.as_str().to_owned(), record_id, body_html: accord_domain::markdown::to_safe_html(&body), body, author_id, created_at: rfc3339(now), updated_at: rfc3339(now) })
 }
 
 pub async fn notes(db: &Db, entity: Entity, record_id: i64) -> Result<Vec<Note>> {
@@ -199,11 +201,13 @@ pub async fn notes(db: &Db, entity: Entity, record_id: i64) -> Result<Vec<Note>>
         .await?;
     rows.iter()
         .map(|r| {
+            let body = get_str(r, "body")?;
             Ok(Note {
                 id: get_i64(r, "id")?,
                 entity: get_str(r, "entity")?,
                 record_id: get_i64(r, "record_id")?,
-                body: get_str(r, "body")?,
+                body_html: accord_domain::markdown::to_safe_html(&body),
+                body,
                 author_id: get_i64(r, "author_id")?,
                 created_at: rfc3339(get_i64(r, "created_at")?),
                 updated_at: rfc3339(get_i64(r, "updated_at")?),

@@ -148,5 +148,16 @@ async fn deactivation_and_invitations(e: Engine) {
     let (_, status, me, _) = login(&s, "new.person@example.com", "his own password").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["role"], "manager");
+    // A member of two workspaces chooses one at sign-in.
+    let other_ws = s.workspace("Globex").await;
+    let other_admin = s.user(other_ws, Role::Owner, "globex").await;
+    let r = s.post(&other_admin, "/api/v1/invitations", json!({"email": "new.person@example.com", "role": "read_only"})).await;
+    let token = r.body["token"].as_str().expect("token").to_owned();
+    let r = s.call(None, Method::POST, "/api/v1/invitations/accept", Some(json!({"token": token, "password": "his own password"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "an existing user accepts with their password: {}", r.body);
+    let client = reqwest::Client::new();
+    let me: Value = client.post(format!("{}/api/v1/auth/login", s.base)).json(&json!({"email": "new.person@example.com", "password": "his own password", "workspace_id": other_ws})).send().await.expect("login").json().await.expect("json");
+    assert_eq!(me["workspace_name"], "Globex");
+    assert_eq!(me["role"], "read_only");
     assert_eq!(s.post(&member, "/api/v1/invitations", json!({"email": "x@example.com", "role": "admin"})).await.status, StatusCode::UNAUTHORIZED);
 }

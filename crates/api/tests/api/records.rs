@@ -249,6 +249,9 @@ async fn notes_and_timeline(e: Engine) {
     assert_eq!(rest.body["next_cursor"], serde_json::Value::Null);
     assert_eq!(s.get(&u, &format!("{path}/timeline?cursor=garbage")).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     let notes = s.get(&u, &format!("{path}/notes")).await;
+    assert_eq!(notes.body[0]["body"], "Заметка 2 <script>alert(1)</script>", "the Markdown is kept as written");
+    let html = notes.body[0]["body_html"].as_str().expect("html");
+    assert!(html.contains("Заметка 2") && !html.contains("<script"), "{html}");
     let note_id = notes.body[0]["id"].as_i64().expect("note id");
     let stranger = s.user(ws, Role::ReadOnly, "ro").await;
     assert_eq!(s.call(Some(&stranger), Method::DELETE, &format!("/api/v1/notes/{note_id}"), None).await.status, StatusCode::FORBIDDEN);
