@@ -1,6 +1,7 @@
 //! Builds a deterministic data set and measures Accord with wrk. See README.md.
 use accord_domain::entities::Entity;
 use accord_domain::permissions::Role;
+use accord_domain::sample::Seq;
 use accord_storage::{Db, accounts, migrate, records};
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -36,17 +37,6 @@ const USERS: usize = 20;
 const TAGS: [&str; 10] = ["vip", "опт", "розница", "новый", "партнёр", "tender", "export", "постоянный", "холодный", "b2b"];
 const LAST: [&str; 16] = ["Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Волков", "Соколов", "Лебедев", "Smith", "Johnson", "Williams", "Brown", "Miller", "Wilson", "Moore", "Taylor"];
 const FIRST: [&str; 12] = ["Иван", "Пётр", "Мария", "Анна", "Сергей", "Ольга", "John", "Mary", "James", "Linda", "Robert", "Susan"];
-
-struct Seq(u64);
-impl Seq {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn obj(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()

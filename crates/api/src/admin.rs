@@ -2,7 +2,7 @@
 use crate::auth::Auth;
 use crate::json::ApiJson;
 use crate::problem::{ApiError, ApiResult};
-use crate::records::{PageParams, page_limit};
+use crate::records::{PageParams, cut_page, id_cursor, page_limit};
 use crate::state::AppState;
 use accord_domain::custom_fields::FieldType;
 use accord_domain::entities::Entity;
@@ -250,14 +250,8 @@ pub struct AuditPage {
 pub async fn audit(State(s): State<AppState>, Auth(p): Auth, Query(page): Query<PageParams>) -> ApiResult<Json<AuditPage>> {
     p.require_admin()?;
     let limit = page_limit(page.limit)?;
-    let before = page.cursor.as_deref().map(|c| c.parse::<i64>().map_err(|_| ApiError::field("cursor", "invalid_cursor", "is not a cursor of this list"))).transpose()?;
-    let mut data = timeline::workspace_log(&s.db, p.workspace_id, before, limit + 1).await?;
-    let next_cursor = if data.len() > limit as usize {
-        data.truncate(limit as usize);
-        data.last().map(|e| e.id.to_string())
-    } else {
-        None
-    };
+    let rows = timeline::workspace_log(&s.db, p.workspace_id, id_cursor(page.cursor.as_deref())?, limit + 1).await?;
+    let (data, next_cursor) = cut_page(rows, limit, |e| e.id.to_string());
     Ok(Json(AuditPage { data, next_cursor }))
 }
 

@@ -91,6 +91,22 @@ pub struct MergeResult {
     pub record: Value,
 }
 
+/// Cuts one extra fetched row off a page and turns the last kept row into the cursor.
+pub fn cut_page<T>(mut rows: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+    if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        let next = rows.last().map(cursor_of);
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
+/// An id cursor of the history and audit lists.
+pub fn id_cursor(cursor: Option<&str>) -> ApiResult<Option<i64>> {
+    cursor.map(|c| c.parse::<i64>().map_err(|_| ApiError::field("cursor", "invalid_cursor", "is not a cursor of this list"))).transpose()
+}
+
 pub fn page_limit(limit: Option<u32>) -> ApiResult<u32> {
     match limit {
         None => Ok(50),
@@ -192,14 +208,8 @@ async fn ensure_readable(state: &AppState, p: &Principal, entity: Entity, id: i6
 pub async fn history(state: &AppState, p: &Principal, entity: Entity, id: i64, page: PageParams) -> ApiResult<Json<HistoryPage>> {
     ensure_readable(state, p, entity, id).await?;
     let limit = page_limit(page.limit)?;
-    let before = page.cursor.as_deref().map(|c| c.parse::<i64>().map_err(|_| ApiError::field("cursor", "invalid_cursor", "is not a cursor of this list"))).transpose()?;
-    let mut data = timeline::history(&state.db, entity, id, before, limit + 1).await?;
-    let next_cursor = if data.len() > limit as usize {
-        data.truncate(limit as usize);
-        data.last().map(|e| e.id.to_string())
-    } else {
-        None
-    };
+    let rows = timeline::history(&state.db, entity, id, id_cursor(page.cursor.as_deref())?, limit + 1).await?;
+    let (data, next_cursor) = cut_page(rows, limit, |e| e.id.to_string());
     Ok(Json(HistoryPage { data, next_cursor }))
 }
 
@@ -210,13 +220,8 @@ pub async fn timeline(state: &AppState, p: &Principal, entity: Entity, id: i64, 
         None => None,
         Some(c) => Some(c.split_once('_').and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?))).ok_or_else(|| ApiError::field("cursor", "invalid_cursor", "is not a cursor of this list"))?),
     };
-    let mut rows = timeline::timeline(&state.db, entity, id, after, limit + 1).await?;
-    let next_cursor = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|(e, at)| format!("{at}_{}", e.id))
-    } else {
-        None
-    };
+    let rows = timeline::timeline(&state.db, entity, id, after, limit + 1).await?;
+    let (rows, next_cursor) = cut_page(rows, limit, |(e, at)| format!("{at}_{}", e.id));
     Ok(Json(TimelinePage { data: rows.into_iter().map(|(e, _)| e).collect(), next_cursor }))
 }
 

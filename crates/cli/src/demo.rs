@@ -4,6 +4,7 @@
 use accord_domain::entities::Entity;
 use accord_domain::permissions::Role;
 use accord_domain::ru_ids;
+use accord_domain::sample::Seq;
 use accord_storage::records::{self, WriteOptions};
 use accord_storage::{Db, accounts};
 
@@ -13,24 +14,6 @@ pub const WORKSPACE: &str = "Демо";
 pub const PASSWORD: &str = "demo-password";
 const CONTACTS: usize = 320;
 const COMPANIES: usize = 90;
-
-/// Small deterministic generator: demo data must not change between runs.
-struct Seq(u64);
-impl Seq {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 const USERS: [(&str, &str, Role, Option<&str>); 8] = [
     ("owner@example.com", "Анна Смирнова", Role::Owner, None),

@@ -241,21 +241,19 @@ impl<'a> Reader<'a> {
         self.obj.get(key).unwrap_or(&Value::Null)
     }
 
+    /// A single-line text of at most `max` characters.
     fn text(&mut self, key: &str, max: usize) -> Option<String> {
-        match self.get(key) {
-            Value::Null => None,
-            Value::String(s) => self.errors.check(key, text::clean(s, max).and_then(|v| single_line(v, max))).flatten(),
-            _ => {
-                self.errors.add(key, "not_a_string", "must be a string");
-                None
-            }
-        }
+        self.any_text(key, max, true)
     }
 
     fn long_text(&mut self, key: &str) -> Option<String> {
+        self.any_text(key, text::LONG_TEXT_MAX, false)
+    }
+
+    fn any_text(&mut self, key: &str, max: usize, one_line: bool) -> Option<String> {
         match self.get(key) {
             Value::Null => None,
-            Value::String(s) => self.errors.check(key, text::clean(s, text::LONG_TEXT_MAX)).flatten(),
+            Value::String(s) => self.errors.check(key, if one_line { text::line(s, max) } else { text::clean(s, max) }).flatten(),
             _ => {
                 self.errors.add(key, "not_a_string", "must be a string");
                 None
@@ -399,7 +397,7 @@ impl<'a> Reader<'a> {
     fn tags(&mut self) -> Vec<String> {
         let mut tags: Vec<String> = Vec::new();
         for (i, t) in self.list("tags", 100).into_iter().enumerate() {
-            let cleaned = t.as_str().ok_or_else(|| Invalid::new("not_a_string", "must be a string")).and_then(|s| text::clean(s, 100)).and_then(|v| single_line(v, 100));
+            let cleaned = t.as_str().ok_or_else(|| Invalid::new("not_a_string", "must be a string")).and_then(|s| text::line(s, 100));
             if let Some(Some(tag)) = self.errors.check(&format!("tags[{i}]"), cleaned) {
                 let tag = text::fold(&tag);
                 if !tags.contains(&tag) {
@@ -436,10 +434,6 @@ impl<'a> Reader<'a> {
             }
         }
     }
-}
-
-fn single_line(v: Option<String>, _max: usize) -> Result<Option<String>, Invalid> {
-    if v.as_deref().is_some_and(|s| s.contains('\n')) { Err(Invalid::new("multiline", "must be a single line")) } else { Ok(v) }
 }
 
 fn opt_text(v: Option<String>) -> Cell {

@@ -10,6 +10,7 @@ pub mod permissions;
 pub mod phone;
 pub mod query;
 pub mod ru_ids;
+pub mod sample;
 pub mod text;
 
 pub use error::{FieldError, ValidationErrors};

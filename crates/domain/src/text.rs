@@ -22,12 +22,17 @@ pub fn clean(input: &str, max_chars: usize) -> Result<Option<String>, Invalid> {
     Ok(Some(trimmed.to_owned()))
 }
 
-pub fn short(input: &str) -> Result<Option<String>, Invalid> {
-    let v = clean(input, SHORT_TEXT_MAX)?;
-    if v.as_deref().is_some_and(|s| s.contains('\n')) {
+/// A single line of at most `max_chars`.
+pub fn line(input: &str, max_chars: usize) -> Result<Option<String>, Invalid> {
+    let v = clean(input, max_chars)?;
+    if v.as_deref().is_some_and(|s| s.contains(['\n', '\r'])) {
         return Err(Invalid::new("multiline", "must be a single line"));
     }
     Ok(v)
+}
+
+pub fn short(input: &str) -> Result<Option<String>, Invalid> {
+    line(input, SHORT_TEXT_MAX)
 }
 
 /// A lower-cased, accent-preserving key used for case-insensitive search and sorting of

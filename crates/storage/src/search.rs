@@ -49,10 +49,22 @@ pub async fn add(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, record
         .fetch_one(&mut **tx)
         .await?;
     if db.backend == Backend::Sqlite {
-        sqlx::query("INSERT INTO search_fts (rowid, body) VALUES ($1, $2)").bind(get_i64(&row, "id")?).bind(body).execute(&mut **tx).await?;
+        let indexed = format!("{} {body}", workspace_term(workspace_id));
+        sqlx::query("INSERT INTO search_fts (rowid, body) VALUES ($1, $2)").bind(get_i64(&row, "id")?).bind(indexed).execute(&mut **tx).await?;
     }
     Ok(())
 }
+
+/// The workspace as a term of every SQLite document, so a query only ever walks its own
+/// workspace's postings. Users cannot forge it: their words are always quoted prefixes.
+fn workspace_term(workspace_id: i64) -> String {
+    format!("wsid{workspace_id}x")
+}
+
+/// How many of the newest matches SQLite ranks. Ranking every match of a common prefix
+/// (tens of thousands of "ива*") is what makes typeahead slow; the newest few thousand hold
+/// what people look for.
+const SQLITE_CANDIDATES: u64 = 2000;
 
 /// Splits a query into search words the way documents were written: lower-cased, phone
 /// numbers in any notation collapsed to their digits.
@@ -72,18 +84,27 @@ pub async fn search(db: &Db, viewer: &Viewer, q: &str, entity: Option<Entity>, l
         return Ok(Vec::new());
     }
     let mut select = Query::select();
-    select.columns([("search_docs", "entity"), ("search_docs", "record_id"), ("search_docs", "display_name")]).from("search_docs").cond_where(visibility::readable(viewer, "search_docs")).limit(u64::from(limit));
+    select.columns([("search_docs", "entity"), ("search_docs", "record_id"), ("search_docs", "display_name")]).cond_where(visibility::readable(viewer, "search_docs")).limit(u64::from(limit));
     if let Some(e) = entity {
         select.and_where(Expr::col(("search_docs", "entity")).eq(e.as_str()));
     }
     match db.backend {
         Backend::Sqlite => {
             // Each word is a quoted prefix term: user input never becomes FTS5 syntax.
-            let fts = words.iter().map(|w| format!("\"{}\"*", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" ");
-            select
-                .inner_join("search_fts", Expr::col(("search_fts", "rowid")).equals(("search_docs", "id")))
+            let terms = words.iter().map(|w| format!("\"{}\"*", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" ");
+            let fts = format!("{} {terms}", workspace_term(viewer.workspace_id));
+            let mut candidates = Query::select();
+            candidates
+                .expr_as(Expr::col("rowid"), "doc_id")
+                .expr_as(Expr::cust("bm25(search_fts)"), "score")
+                .from("search_fts")
                 .and_where(Expr::col("search_fts").binary(BinOper::Custom("MATCH"), fts))
-                .order_by_expr(Expr::cust("bm25(search_fts)"), Order::Asc);
+                .order_by("rowid", Order::Desc)
+                .limit(SQLITE_CANDIDATES);
+            select
+                .from_subquery(candidates, "c")
+                .inner_join("search_docs", Expr::col(("search_docs", "id")).equals(("c", "doc_id")))
+                .order_by(("c", "score"), Order::Asc);
         }
         Backend::Postgres => {
             let tsquery = words.iter().map(|w| format!("{}:*", w.replace(['\'', '\\', ':', '&', '|', '!', '(', ')'], ""))).filter(|w| w.len() > 2).collect::<Vec<_>>().join(" & ");
@@ -91,6 +112,7 @@ pub async fn search(db: &Db, viewer: &Viewer, q: &str, entity: Option<Entity>, l
             let ts = || Expr::from(Func::cust("to_tsquery").args([Expr::cust("'simple'::regconfig"), Expr::val(tsquery.clone())]));
             let tsv = || Expr::col(("search_docs", "tsv"));
             select
+                .from("search_docs")
                 .and_where(tsv().binary(BinOper::Custom("@@"), ts()).or(Expr::col(("search_docs", "body")).like(like)))
                 .order_by_expr(Func::cust("ts_rank").args([tsv(), ts()]).into(), Order::Desc);
         }
