@@ -2,7 +2,7 @@
 //! `limit`, `cursor`, `fields`, `count`. Parsed and checked here against the entity's
 //! catalogue, so storage only ever sees known columns and typed values.
 use crate::custom_fields::{self, FieldDefinition, FieldType};
-use crate::entities::{Entity, FilterKind, KeyKind, SYSTEM_FILTERS};
+use crate::entities::{ColKind, Entity, FilterKind, KeyKind, SYSTEM_FILTERS};
 use crate::error::{Invalid, ValidationErrors};
 use crate::{phone, text};
 use serde_json::Value;
@@ -192,7 +192,14 @@ pub fn parse(entity: Entity, params: &[(String, String)], custom: &[CustomField]
             },
             "cursor" => cursor_raw = Some(raw.clone()),
             "count" => q.count = raw == "true",
-            "fields" => q.fields = Some(raw.split(',').map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()).collect()),
+            "fields" => {
+                let names: Vec<String> = raw.split(',').map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()).collect();
+                let known = |n: &str| Entity::SYSTEM_FIELDS.contains(&n) || entity.columns().iter().any(|c| c.name == n && c.kind != ColKind::Shadow);
+                match names.iter().find(|n| !known(n)) {
+                    Some(unknown) => errors.add("fields", "unknown_field", format!("{unknown} is not a field of this record")),
+                    None => q.fields = Some(names),
+                }
+            }
             "sort" => {
                 let (desc, name) = raw.strip_prefix('-').map_or((false, raw.as_str()), |n| (true, n));
                 match target_of(entity, name, custom).filter(sortable) {
@@ -306,9 +313,10 @@ mod tests {
 
     #[test]
     fn rejects_unknown_and_injection() {
-        let e = parse(Entity::Contact, &p(&[("password", "x"), ("owner_id", "1 OR 1=1"), ("sort", "id;drop"), ("limit", "100000")]), &[], "RU").unwrap_err();
+        let e = parse(Entity::Contact, &p(&[("password", "x"), ("owner_id", "1 OR 1=1"), ("sort", "id;drop"), ("limit", "100000"), ("fields", "last_name,password_hash")]), &[], "RU").unwrap_err();
         let fields: Vec<_> = e.0.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, vec!["password", "owner_id", "sort", "limit"]);
+        assert_eq!(fields, vec!["password", "owner_id", "sort", "limit", "fields"]);
+        assert!(parse(Entity::Contact, &p(&[("fields", "last_name_f")]), &[], "RU").is_err(), "shadow columns are not fields");
     }
 
     #[test]
