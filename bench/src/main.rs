@@ -179,7 +179,9 @@ async fn main() -> anyhow::Result<()> {
         bail!("the server did not start");
     }
     let list_path = format!("/api/v1/contacts?owner_id={member_id}&tag=vip&sort=-updated_at&limit=50");
-    let scenarios: Vec<(&str, String, Option<&str>, f64, Option<f64>)> = vec![
+    // name, path, wrk script, minimum requests/s, maximum p99 ms
+    type Scenario<'a> = (&'a str, String, Option<&'a str>, f64, Option<f64>);
+    let scenarios: Vec<Scenario> = vec![
         ("list page of 50 (owner+tag, by update)", list_path, None, 3000.0, Some(25.0)),
         ("search (prefix / e-mail fragment)", "/".into(), Some("bench/wrk/search.lua"), 1000.0, Some(50.0)),
         ("get contact by id", "/".into(), Some("bench/wrk/get.lua"), 20000.0, None),

@@ -60,11 +60,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
 }
 
 pub fn client_addr(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
-    if state.config.trust_proxy {
-        if let Some(first) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()) {
+    if state.config.trust_proxy
+        && let Some(first) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()) {
             return first.trim().to_owned();
         }
-    }
     peer.map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
 }
 

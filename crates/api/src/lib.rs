@@ -89,11 +89,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             op.operation_id = Some(format!("{method}_{name}"));
             for (status, response) in op.responses.responses.iter_mut() {
                 let utoipa::openapi::RefOr::T(response) = response else { continue };
-                if status.starts_with('4') || status.starts_with('5') {
-                    if let Some(content) = response.content.shift_remove("application/json") {
+                if (status.starts_with('4') || status.starts_with('5'))
+                    && let Some(content) = response.content.shift_remove("application/json") {
                         response.content.insert("application/problem+json".to_owned(), content);
                     }
-                }
             }
         }
     }

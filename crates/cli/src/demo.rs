@@ -52,7 +52,7 @@ fn translit(s: &str) -> String {
 }
 
 fn phone(seq: &mut Seq) -> String {
-    let n = seq.next() % 10_000_000;
+    let n = seq.next_u64() % 10_000_000;
     format!("8 ({}) {:03}-{:02}-{:02}", seq.pick(&MOBILE_CODES), n / 10_000, n / 100 % 100, n % 100)
 }
 
@@ -97,14 +97,14 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
         let input = if russian {
             let word = RU_COMPANY_WORDS[i % RU_COMPANY_WORDS.len()];
             let name = if i < RU_COMPANY_WORDS.len() { word.to_owned() } else { format!("{word} {}", RU_COMPANY_KINDS[i % RU_COMPANY_KINDS.len()]) };
-            let digits: [u32; 9] = std::array::from_fn(|k| if k < 2 { [7, 7][k] } else { (seq.next() % 10) as u32 });
+            let digits: [u32; 9] = std::array::from_fn(|k| if k < 2 { [7, 7][k] } else { (seq.next_u64() % 10) as u32 });
             let inn = ru_ids::inn10_complete(&digits);
             let domain = format!("{}.ru", translit(&name).replace(' ', "-"));
             json!({
                 "name": name, "legal_name": format!("ООО «{name}»"), "kind": "legal_entity",
-                "inn": inn, "kpp": format!("{}01001", &inn[..4]), "ogrn": ru_ids::ogrn_complete(102_770_000_000 + seq.next() % 99_999_999),
+                "inn": inn, "kpp": format!("{}01001", &inn[..4]), "ogrn": ru_ids::ogrn_complete(102_770_000_000 + seq.next_u64() % 99_999_999),
                 "website": format!("https://{domain}"), "industry": seq.pick(&INDUSTRIES), "employees": 5 + seq.below(2000),
-                "annual_revenue": {"amount": format!("{}.00", 1_000_000 + seq.next() % 900_000_000), "currency": "RUB"},
+                "annual_revenue": {"amount": format!("{}.00", 1_000_000 + seq.next_u64() % 900_000_000), "currency": "RUB"},
                 "phones": [{"value": format!("8 (495) {:03}-{:02}-{:02}", seq.below(1000), seq.below(100), seq.below(100)), "type": "work"}],
                 "emails": [{"value": format!("info@{domain}"), "type": "work"}],
                 "addresses": [{"type": "legal", "city": seq.pick(&CITIES), "street": format!("ул. Ленина, д. {}", 1 + seq.below(120))}],
@@ -116,7 +116,7 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
             json!({
                 "name": name, "legal_name": format!("{name} Ltd"), "kind": "other", "website": format!("https://{domain}"),
                 "industry": seq.pick(&INDUSTRIES), "employees": 20 + seq.below(5000),
-                "annual_revenue": {"amount": format!("{}", 100_000 + seq.next() % 50_000_000), "currency": "USD"},
+                "annual_revenue": {"amount": format!("{}", 100_000 + seq.next_u64() % 50_000_000), "currency": "USD"},
                 "emails": [{"value": format!("sales@{domain}"), "type": "work"}], "tags": ["export"], "owner_id": owner_id,
             })
         };

@@ -1,4 +1,5 @@
 //! The binary as an operator uses it: commands, configuration sources, backup, demo.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

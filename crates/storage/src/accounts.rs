@@ -670,16 +670,14 @@ pub async fn update_workspace(db: &Db, p: &Principal, change: WorkspaceChange) -
             None => {}
         }
     }
-    if let Some(region) = change.region {
-        if errors.check("region", accord_domain::phone::region(&region)).is_some() {
+    if let Some(region) = change.region
+        && errors.check("region", accord_domain::phone::region(&region)).is_some() {
             ws.region = region.to_ascii_uppercase();
         }
-    }
-    if let Some(c) = change.base_currency {
-        if let Some(c) = errors.check("base_currency", accord_domain::custom_fields::currency(&c)) {
+    if let Some(c) = change.base_currency
+        && let Some(c) = errors.check("base_currency", accord_domain::custom_fields::currency(&c)) {
             ws.base_currency = c;
         }
-    }
     if let Some(days) = change.trash_retention_days {
         if (1..=3650).contains(&days) {
             ws.trash_retention_days = days;

@@ -76,7 +76,9 @@ impl Db {
             Backend::Sqlite if !url.contains("mode=") => format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" }),
             _ => url.to_owned(),
         };
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        // A ping before every checkout would double the round trips of every request; broken
+        // connections surface as errors on use and are replaced by the pool.
+        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30)).test_before_acquire(false);
         options = match backend {
             Backend::Sqlite => options.max_connections(SQLITE_POOL).after_connect(|conn, _| {
                 Box::pin(async move {

@@ -121,6 +121,7 @@ fn typed(entity: Entity, name: &str, c: &Cell) -> sea_query::Value {
 
 /// Checks what the validator cannot: referenced companies and users exist and are visible,
 /// the owner may be given the record, unique custom values are unique.
+#[allow(clippy::too_many_arguments)]
 async fn check_references(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, id: Option<i64>, prep: &Prepared, custom: &[CustomField], owner_id: i64) -> Result<()> {
     let mut errors = ValidationErrors::new();
     for (field, company_id) in &prep.company_refs {
@@ -346,6 +347,7 @@ fn writable(rec: &Record, entity: Entity) -> Map<String, Value> {
 }
 
 /// Applies a partial update. `expected_version`, when given, must match the stored one.
+#[allow(clippy::too_many_arguments)]
 pub async fn update(db: &Db, p: &Principal, entity: Entity, id: i64, patch: &Map<String, Value>, expected_version: Option<i64>, custom: &[CustomField], opts: &WriteOptions) -> Result<Record> {
     let mut tx = db.begin().await?;
     let current = get_for_write(db, &mut tx, &p.viewer, entity, id, false).await?;
