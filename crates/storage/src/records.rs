@@ -142,6 +142,8 @@ async fn check_references(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, i
             }
         }
         if def.def.unique {
+            let values = v.index.iter().map(|ix| format!("cf:{}:{ix:?}", def.id)).collect();
+            lock_values(db, tx, values).await?;
             for ix in &v.index {
                 let mut s = Query::select();
                 s.expr(Expr::col(("cv", "record_id"))).from_as("custom_values", "cv").and_where(Expr::col(("cv", "field_id")).eq(def.id)).and_where(Expr::col(("cv", "record_id")).ne(id.unwrap_or(0))).limit(1);
@@ -176,8 +178,25 @@ async fn is_member(tx: &mut Tx, workspace_id: i64, user_id: i64) -> Result<bool>
     Ok(sqlx::query("SELECT 1 AS x FROM memberships WHERE workspace_id = $1 AND user_id = $2 AND active = 1").bind(workspace_id).bind(user_id).fetch_optional(&mut **tx).await?.is_some())
 }
 
+/// Makes "check that no other record has this value, then write" atomic. SQLite already runs
+/// one writer at a time; PostgreSQL serves concurrent writers (and several instances), so
+/// each value is locked for the rest of the transaction, in a fixed order against deadlocks.
+async fn lock_values(db: &Db, tx: &mut Tx, mut values: Vec<String>) -> Result<()> {
+    if db.backend != crate::Backend::Postgres {
+        return Ok(());
+    }
+    values.sort();
+    values.dedup();
+    for v in values {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(v).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// Records the viewer can see that share an e-mail, phone or INN with `prep`.
 async fn duplicates(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, self_id: Option<i64>, prep: &Prepared) -> Result<Vec<DuplicateMatch>> {
+    let identifiers = prep.keys.iter().filter(|(k, _)| k.identifies()).map(|(k, v)| format!("{}:{}:{}:{v}", viewer.workspace_id, entity.as_str(), k.as_str())).collect();
+    lock_values(db, tx, identifiers).await?;
     let mut out: Vec<DuplicateMatch> = Vec::new();
     for (kind, value) in prep.keys.iter().filter(|(k, _)| k.identifies()) {
         let mut s = Query::select();

@@ -4,7 +4,7 @@ use accord_domain::permissions::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-both_engines!(contact_lifecycle, company_identifiers_and_contacts, duplicates_merge_and_undo, custom_fields_typed_and_filterable, notes_and_timeline);
+both_engines!(concurrent_duplicates_make_one_record, contact_lifecycle, company_identifiers_and_contacts, duplicates_merge_and_undo, custom_fields_typed_and_filterable, notes_and_timeline);
 
 async fn contact_lifecycle(e: Engine) {
     let s = start(e).await;
@@ -257,4 +257,26 @@ async fn notes_and_timeline(e: Engine) {
     assert_eq!(s.call(Some(&stranger), Method::DELETE, &format!("/api/v1/notes/{note_id}"), None).await.status, StatusCode::FORBIDDEN);
     assert_eq!(s.delete(&u, &format!("/api/v1/notes/{note_id}")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(s.get(&u, &format!("{path}/notes")).await.body.as_array().expect("notes").len(), 2);
+}
+
+/// Ten clients create the same person at once: exactly one record results.
+async fn concurrent_duplicates_make_one_record(e: Engine) {
+    let s = std::sync::Arc::new(start(e).await);
+    let ws = s.workspace("Acme").await;
+    let u = s.user(ws, Role::Member, "ann").await;
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let (s, u) = (s.clone(), u.clone());
+        tasks.push(tokio::spawn(async move { s.post(&u, "/api/v1/contacts", json!({"last_name": format!("Гонка {i}"), "emails": ["race@example.com"]})).await.status }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            StatusCode::CREATED => created += 1,
+            StatusCode::CONFLICT => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(s.count_rows("contacts").await, 1);
 }
