@@ -121,7 +121,6 @@ async fn problems_everywhere(req: Request, next: Next) -> Response {
         s if s.is_server_error() => "internal",
         _ => "bad_request",
     };
-    let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
     ApiError::new(status, code, if detail.is_empty() { status.canonical_reason().unwrap_or("error").to_owned() } else { detail }).into_response()
 }
 

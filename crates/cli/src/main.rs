@@ -155,9 +155,9 @@ fn main() -> anyhow::Result<()> {
         .init();
     // Environment layering happens before any thread exists (set_var is only sound then).
     config::layer_environment()?;
-    let cli = Cli::parse();
-    let _ = &cli.config;
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(cli.command))
+    // `--config` was applied by layer_environment; clap only documents and validates it.
+    let Cli { command, config: _ } = Cli::parse();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(command))
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {

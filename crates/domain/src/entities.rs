@@ -664,9 +664,8 @@ fn prepare_company(input: &Map<String, Value>, ctx: &Context) -> Result<Prepared
             let amount = r.errors.check("annual_revenue.amount", custom_fields::parse_decimal(o.get("amount").unwrap_or(&Value::Null)));
             let currency = r.errors.check("annual_revenue.currency", custom_fields::currency(o.get("currency").and_then(Value::as_str).unwrap_or_default()));
             match (amount, currency) {
-                (Some(a), Some(c)) if a.is_sign_negative() => {
+                (Some(a), Some(_)) if a.is_sign_negative() => {
                     r.errors.add("annual_revenue.amount", "out_of_range", "must not be negative");
-                    let _ = c;
                     None
                 }
                 (Some(a), Some(c)) => r.errors.check("annual_revenue.amount", custom_fields::scale_decimal(a)).map(|scaled| (json!({"amount": a.normalize().to_string(), "currency": c}), scaled)),

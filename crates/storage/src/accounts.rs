@@ -558,9 +558,8 @@ pub async fn save_team(db: &Db, workspace_id: i64, team_id: Option<i64>, name: &
 
 pub async fn delete_team(db: &Db, workspace_id: i64, team_id: i64) -> Result<()> {
     let mut tx = db.begin().await?;
-    let n = sqlx::query("DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE id = $1 AND workspace_id = $2)").bind(team_id).bind(workspace_id).execute(&mut *tx).await?.rows_affected();
+    sqlx::query("DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE id = $1 AND workspace_id = $2)").bind(team_id).bind(workspace_id).execute(&mut *tx).await?;
     let t = sqlx::query("DELETE FROM teams WHERE id = $1 AND workspace_id = $2").bind(team_id).bind(workspace_id).execute(&mut *tx).await?.rows_affected();
-    let _ = n;
     if t == 0 {
         return Err(Error::NotFound);
     }

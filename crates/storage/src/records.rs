@@ -122,7 +122,7 @@ fn typed(entity: Entity, name: &str, c: &Cell) -> sea_query::Value {
 /// Checks what the validator cannot: referenced companies and users exist and are visible,
 /// the owner may be given the record, unique custom values are unique.
 #[allow(clippy::too_many_arguments)]
-async fn check_references(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, id: Option<i64>, prep: &Prepared, custom: &[CustomField], owner_id: i64) -> Result<()> {
+async fn check_references(db: &Db, tx: &mut Tx, p: &Principal, id: Option<i64>, prep: &Prepared, custom: &[CustomField], owner_id: i64) -> Result<()> {
     let mut errors = ValidationErrors::new();
     for (field, company_id) in &prep.company_refs {
         if !exists_visible(db, tx, &p.viewer, Entity::Company, *company_id).await? {
@@ -164,7 +164,6 @@ async fn check_references(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, i
     if !p.viewer.may_assign_to(owner_id) {
         return Err(Error::Forbidden("you may not give records to this owner"));
     }
-    let _ = entity;
     Ok(())
 }
 
@@ -285,7 +284,7 @@ pub async fn create(db: &Db, p: &Principal, entity: Entity, input: &Map<String, 
     let prep = entities::prepare(entity, &strip_system(input), &Context { region: &p.region, custom_fields: &defs })?;
     let owner_id = prep.owner_id.unwrap_or(p.user.id);
     let mut tx = db.begin().await?;
-    check_references(db, &mut tx, p, entity, None, &prep, custom, owner_id).await?;
+    check_references(db, &mut tx, p, None, &prep, custom, owner_id).await?;
     if !opts.allow_duplicates {
         let dups = duplicates(db, &mut tx, &p.viewer, entity, None, &prep).await?;
         if !dups.is_empty() {
@@ -315,7 +314,7 @@ async fn insert_prepared(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, pr
     insert_side_rows(db, tx, p.workspace_id, entity, id, owner_id, prep, custom).await?;
     let rec = get_in_tx(db, tx, entity, id).await?;
     let snapshot: Map<String, Value> = rec.fields.iter().filter(|(k, _)| !matches!(k.as_str(), "version" | "updated_at" | "updated_by" | "created_at" | "created_by")).map(|(k, v)| (k.clone(), v.clone())).collect();
-    timeline::record(db, tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action, actor_id: Some(p.user.id), changes: Value::Object(timeline::diff(&Map::new(), &snapshot)) }).await?;
+    timeline::record(tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action, actor_id: Some(p.user.id), changes: Value::Object(timeline::diff(&Map::new(), &snapshot)) }).await?;
     Ok(rec)
 }
 
@@ -343,7 +342,7 @@ pub async fn create_many(db: &Db, p: &Principal, entity: Entity, inputs: &[Map<S
     for prep in &prepared {
         let owner_id = prep.owner_id.unwrap_or(p.user.id);
         if !prep.company_refs.is_empty() || !prep.custom.is_empty() || !checked_owners.contains(&owner_id) {
-            check_references(db, &mut tx, p, entity, None, prep, custom, owner_id).await?;
+            check_references(db, &mut tx, p, None, prep, custom, owner_id).await?;
             checked_owners.push(owner_id);
         }
         ids.push(insert_prepared(db, &mut tx, p, entity, prep, owner_id, custom, action).await?.id);
@@ -382,7 +381,7 @@ pub async fn update(db: &Db, p: &Principal, entity: Entity, id: i64, patch: &Map
     let prep = entities::prepare(entity, &next, &Context { region: &p.region, custom_fields: &defs })?;
     let owner_id = prep.owner_id.unwrap_or(current.owner_id);
     if owner_id != current.owner_id || !prep.company_refs.is_empty() || !prep.custom.is_empty() {
-        check_references(db, &mut tx, p, entity, Some(id), &prep, custom, owner_id).await?;
+        check_references(db, &mut tx, p, Some(id), &prep, custom, owner_id).await?;
     }
     if !opts.allow_duplicates {
         let dups = duplicates(db, &mut tx, &p.viewer, entity, Some(id), &prep).await?;
@@ -421,7 +420,7 @@ async fn write_update(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, curre
     let ignore = ["version", "updated_at", "updated_by"];
     let strip = |m: &Map<String, Value>| -> Map<String, Value> { m.iter().filter(|(k, _)| !ignore.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect() };
     let changes = timeline::diff(&strip(&current.fields), &strip(&rec.fields));
-    timeline::record(db, tx, Change { workspace_id: p.workspace_id, entity, record_id: current.id, action, actor_id: Some(p.user.id), changes: Value::Object(changes) }).await?;
+    timeline::record(tx, Change { workspace_id: p.workspace_id, entity, record_id: current.id, action, actor_id: Some(p.user.id), changes: Value::Object(changes) }).await?;
     Ok(rec)
 }
 
@@ -438,7 +437,7 @@ pub async fn delete(db: &Db, p: &Principal, entity: Entity, id: i64, expected_ve
     up.table(Alias::new(entity.table())).value("deleted_at", now).value("deleted_by", p.user.id).value("version", current.version + 1).and_where(Expr::col("id").eq(id));
     db.tx_execute(&mut tx, &up).await?;
     write_side_tables(db, &mut tx, p.workspace_id, entity, id, current.owner_id, None, custom).await?;
-    timeline::record(db, &mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "delete", actor_id: Some(p.user.id), changes: json!({}) }).await?;
+    timeline::record(&mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "delete", actor_id: Some(p.user.id), changes: json!({}) }).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -477,7 +476,7 @@ pub async fn purge(db: &Db, p: &Principal, entity: Entity, id: i64) -> Result<()
     }
     sqlx::query("DELETE FROM notes WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM timeline WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
-    timeline::record(db, &mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "purge", actor_id: Some(p.user.id), changes: json!({}) }).await?;
+    timeline::record(&mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "purge", actor_id: Some(p.user.id), changes: json!({}) }).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -693,7 +692,7 @@ pub async fn merge(db: &Db, p: &Principal, entity: Entity, survivor_id: i64, mer
     let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
     let prep = entities::prepare(entity, &next, &Context { region: &p.region, custom_fields: &defs })?;
     let owner_id = prep.owner_id.unwrap_or(survivor.owner_id);
-    check_references(db, &mut tx, p, entity, Some(survivor_id), &prep, custom, owner_id).await?;
+    check_references(db, &mut tx, p, Some(survivor_id), &prep, custom, owner_id).await?;
 
     // Move what points at the merged record, remembering exactly which rows moved.
     let e = entity.as_str();
@@ -730,7 +729,7 @@ pub async fn merge(db: &Db, p: &Principal, entity: Entity, survivor_id: i64, mer
         .fetch_one(&mut *tx)
         .await?;
     let merge_id = get_i64(&row, "id")?;
-    timeline::record(db, &mut tx, Change { workspace_id: p.workspace_id, entity, record_id: merged_id, action: "merged_into", actor_id: Some(p.user.id), changes: json!({ "survivor_id": [null, survivor_id], "merge_id": [null, merge_id] }) }).await?;
+    timeline::record(&mut tx, Change { workspace_id: p.workspace_id, entity, record_id: merged_id, action: "merged_into", actor_id: Some(p.user.id), changes: json!({ "survivor_id": [null, survivor_id], "merge_id": [null, merge_id] }) }).await?;
     tx.commit().await?;
     Ok((rec, merge_id))
 }
@@ -834,7 +833,7 @@ pub async fn strip_custom_field(db: &Db, p: &Principal, field_id: i64, key: &str
         }
         let update = format!("UPDATE {} SET custom_fields = $1, version = version + 1, updated_at = $2, updated_by = $3 WHERE id = $4", entity.table());
         sqlx::query(sqlx::AssertSqlSafe(update)).bind(new.to_string()).bind(now_ms()).bind(p.user.id).bind(id).execute(&mut *tx).await?;
-        timeline::record(db, &mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "update", actor_id: Some(p.user.id), changes: json!({ "custom_fields": [old, new] }) }).await?;
+        timeline::record(&mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "update", actor_id: Some(p.user.id), changes: json!({ "custom_fields": [old, new] }) }).await?;
         changed += 1;
     }
     sqlx::query("DELETE FROM custom_values WHERE field_id = $1").bind(field_id).execute(&mut *tx).await?;

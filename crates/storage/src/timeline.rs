@@ -36,7 +36,7 @@ pub struct Change<'a> {
 }
 
 /// Writes an audit entry and the matching timeline row, inside the caller's transaction.
-pub async fn record(db: &Db, tx: &mut Tx, c: Change<'_>) -> Result<i64> {
+pub async fn record(tx: &mut Tx, c: Change<'_>) -> Result<i64> {
     let at = now_ms();
     let row = sqlx::query("INSERT INTO audit_log (workspace_id, entity, record_id, action, actor_id, at, changes) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
         .bind(c.workspace_id)
@@ -51,7 +51,6 @@ pub async fn record(db: &Db, tx: &mut Tx, c: Change<'_>) -> Result<i64> {
     let audit_id = get_i64(&row, "id")?;
     let fields: Vec<&String> = c.changes.as_object().map(|o| o.keys().collect()).unwrap_or_default();
     add_timeline(tx, c.workspace_id, c.entity, c.record_id, at, "change", audit_id, &json!({ "action": c.action, "actor_id": c.actor_id, "fields": fields })).await?;
-    let _ = db;
     Ok(audit_id)
 }
 
