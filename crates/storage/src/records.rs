@@ -476,8 +476,36 @@ pub async fn purge(db: &Db, p: &Principal, entity: Entity, id: i64) -> Result<()
     }
     sqlx::query("DELETE FROM notes WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM timeline WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
+    if entity == Entity::Company {
+        detach_company(db, &mut tx, p, id).await?;
+    }
     timeline::record(&mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "purge", actor_id: Some(p.user.id), changes: json!({}) }).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// A purged company leaves its contacts: each loses the link, with an audit entry.
+async fn detach_company(db: &Db, tx: &mut Tx, p: &Principal, company_id: i64) -> Result<()> {
+    let rows = sqlx::query("SELECT record_id FROM record_keys WHERE workspace_id = $1 AND entity = 'contact' AND kind = 'company' AND value = $2")
+        .bind(p.workspace_id)
+        .bind(company_id.to_string())
+        .fetch_all(&mut **tx)
+        .await?;
+    for row in rows {
+        let current = get_in_tx(db, tx, Entity::Contact, get_i64(&row, "record_id")?).await?;
+        let mut input = writable(&current, Entity::Contact);
+        input.insert("owner_id".into(), json!(current.owner_id));
+        if input.get("primary_company_id").and_then(Value::as_i64) == Some(company_id) {
+            input.remove("primary_company_id");
+        }
+        if let Some(Value::Array(ids)) = input.get_mut("company_ids") {
+            ids.retain(|v| v.as_i64() != Some(company_id));
+        }
+        let defs = crate::custom_fields::for_entity(db, p.workspace_id, Entity::Contact).await?;
+        let relaxed: Vec<_> = defs.iter().map(|c| accord_domain::custom_fields::FieldDefinition { required: false, ..c.def.clone() }).collect();
+        let prep = entities::prepare(Entity::Contact, &input, &Context { region: &p.region, custom_fields: &relaxed })?;
+        write_update(db, tx, p, Entity::Contact, &current, &prep, current.owner_id, &defs, "update").await?;
+    }
     Ok(())
 }
 

@@ -114,6 +114,16 @@ async fn company_identifiers_and_contacts(e: Engine) {
     let mut ids = s.all_ids(&u, &format!("/api/v1/contacts?company_id={company}&sort=id")).await;
     ids.sort_unstable();
     assert_eq!(ids, vec![a, b]);
+    // A purged company leaves its contacts, audited.
+    let admin = s.user(ws, Role::Admin, "root").await;
+    let gone = s.company(&u, json!({"name": "Закрытая"})).await;
+    let linked = s.contact(&u, json!({"last_name": "Связанный", "primary_company_id": gone, "company_ids": [company]})).await;
+    assert_eq!(s.delete(&u, &format!("/api/v1/companies/{gone}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(s.post(&admin, &format!("/api/v1/companies/{gone}/purge"), json!({})).await.status, StatusCode::NO_CONTENT);
+    let after = s.get(&u, &format!("/api/v1/contacts/{linked}")).await;
+    assert_eq!(after.body["primary_company_id"], serde_json::Value::Null);
+    assert_eq!(after.body["company_ids"], json!([company]));
+    assert_eq!(s.get(&u, &format!("/api/v1/contacts/{linked}/history?limit=1")).await.body["data"][0]["changes"]["primary_company_id"], json!([gone, null]));
     let missing = s.post(&u, "/api/v1/contacts", json!({"last_name": "Y", "primary_company_id": 999_999})).await;
     assert_eq!(missing.field_errors(), vec!["primary_company_id"]);
     // INN search and filter.
