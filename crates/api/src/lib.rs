@@ -32,6 +32,17 @@ const BODY_LIMIT: usize = 1024 * 1024;
 #[openapi(
     info(title = "Accord API", description = "The REST API of Accord, the CRM. Everything the web app does goes through it.\n\nAuthenticate with a session cookie (`POST /api/v1/auth/login`; send `X-CSRF-Token` with changes) or a personal API token (`Authorization: Bearer …`). Errors are RFC 9457 problem documents with a stable `code`."),
     modifiers(&Security),
+    tags(
+        (name = "auth", description = "Sign-in, sessions, the current user"),
+        (name = "contacts", description = "People"),
+        (name = "companies", description = "Legal entities and sole proprietors"),
+        (name = "search", description = "Full-text search across contacts and companies"),
+        (name = "records", description = "Merges and notes of any record"),
+        (name = "custom_fields", description = "Workspace-defined typed fields"),
+        (name = "tokens", description = "Personal API tokens"),
+        (name = "users", description = "Members, invitations, teams, roles, workspace settings, audit log"),
+        (name = "system", description = "Health and metrics"),
+    ),
     security(("session" = []), ("token" = [])),
     components(schemas(problem::Problem, accord_domain::FieldError))
 )]
