@@ -4,7 +4,7 @@ use accord_domain::permissions::Role;
 use reqwest::StatusCode;
 use serde_json::json;
 
-both_engines!(keyset_pages_cover_everything_once, filters_and_sorting, search_finds_names_emails_phones);
+both_engines!(keyset_pages_cover_everything_once, filters_and_sorting, search_finds_names_emails_phones, search_is_not_crowded_out_by_other_workspaces);
 
 async fn keyset_pages_cover_everything_once(e: Engine) {
     let s = start(e).await;
@@ -121,4 +121,21 @@ async fn search_finds_names_emails_phones(e: Engine) {
     assert!(hits("").await.is_empty());
     let only_companies = s.get(&u, "/api/v1/search?q=ромашка&entity=company").await;
     assert_eq!(only_companies.body["data"].as_array().expect("hits").len(), 1);
+}
+
+/// Another workspace's many newer matches must not hide ours.
+async fn search_is_not_crowded_out_by_other_workspaces(e: Engine) {
+    let s = start(e).await;
+    let mine = s.workspace("Acme").await;
+    let theirs = s.workspace("Globex").await;
+    let me = s.user(mine, Role::Member, "ann").await;
+    let id = s.contact(&me, json!({"last_name": "Общинов"})).await;
+    let them = s.user(theirs, Role::Owner, "bob").await;
+    let principal = accord_storage::accounts::principal_for(&s.db, theirs, them.id).await.expect("principal");
+    let many: Vec<serde_json::Map<String, serde_json::Value>> = (0..600).map(|i| json!({"last_name": format!("Общинов {i}")}).as_object().cloned().expect("object")).collect();
+    accord_storage::records::create_many(&s.db, &principal, accord_domain::entities::Entity::Contact, &many, &[], "import").await.expect("bulk");
+    let hits = s.get(&me, "/api/v1/search?q=общин").await.body["data"].clone();
+    assert_eq!(hits.as_array().expect("hits").len(), 1, "{hits}");
+    assert_eq!(hits[0]["id"], id);
+    assert_eq!(s.get(&them, "/api/v1/search?q=общин&limit=100").await.body["data"].as_array().expect("hits").len(), 100);
 }
