@@ -4,8 +4,6 @@ use crate::json::ApiJson;
 use crate::problem::{ApiError, ApiResult};
 use crate::records::{PageParams, cut_page, id_cursor, page_limit};
 use crate::state::AppState;
-use accord_domain::custom_fields::FieldType;
-use accord_domain::entities::Entity;
 use accord_domain::permissions::{Policy, Role, Scope};
 use accord_storage::accounts::{self, ApiTokenInfo, Member, Team};
 use accord_storage::custom_fields::{self, CustomFieldInfo, NewField};
@@ -192,27 +190,10 @@ pub async fn list_fields(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<
     Ok(Json(custom_fields::list(&s.db, p.workspace_id, None).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FieldInput {
-    pub entity: Entity,
-    /// Used in the API and in filters as `cf.<key>`
-    pub key: String,
-    pub label: String,
-    pub field_type: FieldType,
-    #[serde(default)]
-    pub required: bool,
-    #[serde(default)]
-    pub unique: bool,
-    #[serde(default)]
-    pub options: Vec<String>,
-}
-
 /// Define a custom field (admins)
-#[utoipa::path(post, path = "/api/v1/custom_fields", tag = "custom_fields", request_body = FieldInput, responses((status = 201, body = CustomFieldInfo), (status = 403, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
-pub async fn create_field(State(s): State<AppState>, Auth(p): Auth, ApiJson(f): ApiJson<FieldInput>) -> ApiResult<(StatusCode, Json<CustomFieldInfo>)> {
+#[utoipa::path(post, path = "/api/v1/custom_fields", tag = "custom_fields", request_body = NewField, responses((status = 201, body = CustomFieldInfo), (status = 403, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+pub async fn create_field(State(s): State<AppState>, Auth(p): Auth, ApiJson(field): ApiJson<NewField>) -> ApiResult<(StatusCode, Json<CustomFieldInfo>)> {
     p.require_admin()?;
-    let field = NewField { entity: f.entity, key: f.key, label: f.label, field_type: f.field_type, required: f.required, unique: f.unique, options: f.options };
     Ok((StatusCode::CREATED, Json(custom_fields::create(&s.db, p.workspace_id, field).await?)))
 }
 
@@ -261,18 +242,8 @@ pub async fn get_workspace(State(s): State<AppState>, Auth(p): Auth) -> ApiResul
     Ok(Json(accounts::workspace(&s.db, p.workspace_id).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WorkspaceChange {
-    pub name: Option<String>,
-    pub region: Option<String>,
-    pub base_currency: Option<String>,
-    pub trash_retention_days: Option<i64>,
-}
-
 /// Change the workspace's settings (admins)
-#[utoipa::path(patch, path = "/api/v1/workspace", tag = "users", request_body = WorkspaceChange, responses((status = 200, body = accounts::Workspace), (status = 403, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
-pub async fn update_workspace(State(s): State<AppState>, Auth(p): Auth, ApiJson(c): ApiJson<WorkspaceChange>) -> ApiResult<Json<accounts::Workspace>> {
-    let change = accounts::WorkspaceChange { name: c.name, region: c.region, base_currency: c.base_currency, trash_retention_days: c.trash_retention_days };
+#[utoipa::path(patch, path = "/api/v1/workspace", tag = "users", request_body = accounts::WorkspaceChange, responses((status = 200, body = accounts::Workspace), (status = 403, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+pub async fn update_workspace(State(s): State<AppState>, Auth(p): Auth, ApiJson(change): ApiJson<accounts::WorkspaceChange>) -> ApiResult<Json<accounts::Workspace>> {
     Ok(Json(accounts::update_workspace(&s.db, &p, change).await?))
 }

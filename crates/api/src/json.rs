@@ -21,6 +21,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     Some((path, problem)) if !path.contains(' ') => (path, problem),
                     _ => ("body", rest),
                 };
+                // serde names missing and unknown fields in the message, not in the path.
+                let quoted = |p: &str| problem.strip_prefix(p).and_then(|r| r.split('`').nth(1)).map(str::to_owned);
+                if let Some(name) = quoted("unknown field") {
+                    return Err(ApiError::field(&name, "unknown_field", "is not a field of this request"));
+                }
+                if let Some(name) = quoted("missing field") {
+                    let path = if field == "body" { name } else { format!("{field}.{name}") };
+                    return Err(ApiError::field(&path, "required", "is required"));
+                }
                 Err(ApiError::field(field, "wrong_type", problem))
             }
             Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text())),

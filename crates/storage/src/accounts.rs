@@ -651,6 +651,8 @@ pub async fn workspace(db: &Db, id: i64) -> Result<Workspace> {
     Ok(Workspace { id: get_i64(&r, "id")?, name: get_str(&r, "name")?, region: get_str(&r, "region")?, base_currency: get_str(&r, "base_currency")?, trash_retention_days: get_i64(&r, "trash_retention_days")? })
 }
 
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WorkspaceChange {
     pub name: Option<String>,
     pub region: Option<String>,

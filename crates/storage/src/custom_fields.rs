@@ -58,13 +58,19 @@ pub async fn for_entity(db: &Db, workspace_id: i64, entity: Entity) -> Result<Ve
         .collect())
 }
 
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewField {
     pub entity: Entity,
+    /// Used in the API and in filters as `cf.<key>`
     pub key: String,
     pub label: String,
     pub field_type: FieldType,
+    #[serde(default)]
     pub required: bool,
+    #[serde(default)]
     pub unique: bool,
+    #[serde(default)]
     pub options: Vec<String>,
 }
 
@@ -101,7 +107,8 @@ fn check(f: &NewField) -> Result<(String, Vec<String>)> {
 
 pub async fn create(db: &Db, workspace_id: i64, f: NewField) -> Result<CustomFieldInfo> {
     let (label, options) = check(&f)?;
-    if list(db, workspace_id, Some(f.entity)).await?.iter().any(|x| x.key == f.key) {
+    let existing = list(db, workspace_id, Some(f.entity)).await?;
+    if existing.iter().any(|x| x.key == f.key) {
         return Err(ValidationErrors::single("key", "taken", "a field with this key exists").into());
     }
     if f.required {
@@ -113,7 +120,7 @@ pub async fn create(db: &Db, workspace_id: i64, f: NewField) -> Result<CustomFie
             return Err(ValidationErrors::single("required", "records_exist", "records exist: create the field optional, fill it in, then make it required").into());
         }
     }
-    let position = list(db, workspace_id, Some(f.entity)).await?.len() as i64;
+    let position = existing.len() as i64;
     let row = sqlx::query("INSERT INTO custom_field_defs (workspace_id, entity, field_key, label, field_type, required, unique_values, options, position, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
         .bind(workspace_id)
         .bind(f.entity.as_str())

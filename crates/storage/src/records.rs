@@ -229,7 +229,7 @@ async fn write_side_tables(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Enti
     sqlx::query("DELETE FROM record_tags WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
     sqlx::query("DELETE FROM custom_values WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
     let Some(prep) = prep else {
-        return search::index(db, tx, workspace_id, entity, id, None).await;
+        return search::remove(db, tx, entity, id).await;
     };
     search::remove(db, tx, entity, id).await?;
     insert_side_rows(db, tx, workspace_id, entity, id, owner_id, prep, custom).await
@@ -445,17 +445,11 @@ pub async fn delete(db: &Db, p: &Principal, entity: Entity, id: i64, expected_ve
 pub async fn restore(db: &Db, p: &Principal, entity: Entity, id: i64, custom: &[CustomField]) -> Result<Record> {
     let mut tx = db.begin().await?;
     let current = get_for_write(db, &mut tx, &p.viewer, entity, id, true).await?;
-    let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
     let mut input = writable(&current, entity);
-    // A field made required while the record was in the trash must not block its return.
     if let Some(Value::Object(cf)) = input.get_mut("custom_fields") {
-        cf.retain(|k, _| defs.iter().any(|d| &d.key == k));
+        cf.retain(|k, _| custom.iter().any(|d| &d.def.key == k));
     }
-    let relaxed: Vec<_> = defs.iter().cloned().map(|mut d| {
-        d.required = false;
-        d
-    }).collect();
-    let prep = entities::prepare(entity, &input, &Context { region: &p.region, custom_fields: &relaxed })?;
+    let prep = entities::prepare(entity, &input, &Context { region: &p.region, custom_fields: &all_optional(custom) })?;
     let mut up = Query::update();
     up.table(Alias::new(entity.table())).value("deleted_at", sea_query::Value::BigInt(None)).value("deleted_by", sea_query::Value::BigInt(None)).and_where(Expr::col("id").eq(id));
     db.tx_execute(&mut tx, &up).await?;
@@ -484,8 +478,16 @@ pub async fn purge(db: &Db, p: &Principal, entity: Entity, id: i64) -> Result<()
     Ok(())
 }
 
+/// The definitions with nothing required: a change the system makes (restoring, detaching a
+/// purged company) must not fail on a field made required after the record was written.
+fn all_optional(custom: &[CustomField]) -> Vec<accord_domain::custom_fields::FieldDefinition> {
+    custom.iter().map(|c| accord_domain::custom_fields::FieldDefinition { required: false, ..c.def.clone() }).collect()
+}
+
 /// A purged company leaves its contacts: each loses the link, with an audit entry.
 async fn detach_company(db: &Db, tx: &mut Tx, p: &Principal, company_id: i64) -> Result<()> {
+    let defs = crate::custom_fields::for_entity(db, p.workspace_id, Entity::Contact).await?;
+    let optional = all_optional(&defs);
     let rows = sqlx::query("SELECT record_id FROM record_keys WHERE workspace_id = $1 AND entity = 'contact' AND kind = 'company' AND value = $2")
         .bind(p.workspace_id)
         .bind(company_id.to_string())
@@ -501,9 +503,7 @@ async fn detach_company(db: &Db, tx: &mut Tx, p: &Principal, company_id: i64) ->
         if let Some(Value::Array(ids)) = input.get_mut("company_ids") {
             ids.retain(|v| v.as_i64() != Some(company_id));
         }
-        let defs = crate::custom_fields::for_entity(db, p.workspace_id, Entity::Contact).await?;
-        let relaxed: Vec<_> = defs.iter().map(|c| accord_domain::custom_fields::FieldDefinition { required: false, ..c.def.clone() }).collect();
-        let prep = entities::prepare(Entity::Contact, &input, &Context { region: &p.region, custom_fields: &relaxed })?;
+        let prep = entities::prepare(Entity::Contact, &input, &Context { region: &p.region, custom_fields: &optional })?;
         write_update(db, tx, p, Entity::Contact, &current, &prep, current.owner_id, &defs, "update").await?;
     }
     Ok(())

@@ -19,15 +19,6 @@ pub struct Hit {
     pub display_name: String,
 }
 
-/// Replaces a record's search document (or removes it, for `None`).
-pub async fn index(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, record_id: i64, doc: Option<(i64, &str, &str)>) -> Result<()> {
-    remove(db, tx, entity, record_id).await?;
-    match doc {
-        Some((owner_id, display_name, body)) => add(db, tx, workspace_id, entity, record_id, owner_id, display_name, body).await,
-        None => Ok(()),
-    }
-}
-
 pub async fn remove(db: &Db, tx: &mut Tx, entity: Entity, record_id: i64) -> Result<()> {
     if db.backend == Backend::Sqlite {
         sqlx::query("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_docs WHERE entity = $1 AND record_id = $2)").bind(entity.as_str()).bind(record_id).execute(&mut **tx).await?;

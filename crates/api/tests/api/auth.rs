@@ -86,6 +86,10 @@ async fn api_tokens(e: Engine) {
     let r = s.get(&reader, "/api/v1/contacts").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.body["code"], "invalid_token");
+    let unknown = s.post(&u, "/api/v1/tokens", json!({"name": "x", "scope": "read", "admin": true})).await;
+    assert_eq!((unknown.field_errors(), unknown.body["errors"][0]["code"].clone()), (vec!["admin".to_owned()], json!("unknown_field")));
+    let missing = s.post(&u, "/api/v1/tokens", json!({"name": "x"})).await;
+    assert_eq!((missing.field_errors(), missing.body["errors"][0]["code"].clone()), (vec!["scope".to_owned()], json!("required")));
     let bad = s.post(&u, "/api/v1/tokens", json!({"name": "", "scope": "admin", "expires_at": "2001-01-01T00:00:00Z"})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.field_errors(), vec!["name", "scope", "expires_at"]);
