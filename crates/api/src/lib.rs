@@ -3,9 +3,11 @@
 
 pub mod admin;
 pub mod auth;
+mod ical;
 pub mod json;
 pub mod problem;
 pub mod records;
+pub mod sales;
 pub mod schema;
 pub mod state;
 pub mod system;
@@ -36,7 +38,15 @@ const BODY_LIMIT: usize = 1024 * 1024;
         (name = "auth", description = "Sign-in, sessions, the current user"),
         (name = "contacts", description = "People"),
         (name = "companies", description = "Legal entities and sole proprietors"),
-        (name = "search", description = "Full-text search across contacts and companies"),
+        (name = "products", description = "The catalogue of goods and services"),
+        (name = "pipelines", description = "Pipelines and stages, the board, lost reasons, exchange rates"),
+        (name = "deals", description = "Deals moving through a pipeline, with line items"),
+        (name = "leads", description = "Inbound requests, their conversion, and web forms"),
+        (name = "activities", description = "Calls, meetings, e-mails and notes linked to records"),
+        (name = "tasks", description = "Tasks with due times, reminders and recurrence"),
+        (name = "notifications", description = "In-app notifications (reminders)"),
+        (name = "calendar", description = "Private iCalendar subscriptions"),
+        (name = "search", description = "Full-text search across records"),
         (name = "records", description = "Merges and notes of any record"),
         (name = "custom_fields", description = "Workspace-defined typed fields"),
         (name = "tokens", description = "Personal API tokens"),
@@ -81,6 +91,31 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::get_workspace, admin::update_workspace))
         .merge(records::contacts::routes())
         .merge(records::companies::routes())
+        .merge(records::products::routes())
+        .merge(records::deals::routes())
+        .merge(records::leads::routes())
+        .merge(records::activities::routes())
+        .merge(records::tasks::routes())
+        .routes(routes!(sales::list_pipelines, sales::create_pipeline))
+        .routes(routes!(sales::get_pipeline, sales::update_pipeline, sales::delete_pipeline))
+        .routes(routes!(sales::get_board))
+        .routes(routes!(sales::move_deal))
+        .routes(routes!(sales::stage_history))
+        .routes(routes!(sales::list_lost_reasons, sales::create_lost_reason))
+        .routes(routes!(sales::update_lost_reason))
+        .routes(routes!(sales::list_rates, sales::create_rate))
+        .routes(routes!(sales::delete_rate))
+        .routes(routes!(sales::convert_lead))
+        .routes(routes!(sales::list_web_forms, sales::create_web_form))
+        .routes(routes!(sales::update_web_form, sales::delete_web_form))
+        .routes(routes!(sales::submit_form))
+        .routes(routes!(sales::list_notifications))
+        .routes(routes!(sales::unread_count))
+        .routes(routes!(sales::mark_read))
+        .routes(routes!(sales::mark_all_read))
+        .routes(routes!(sales::create_feed, sales::list_feeds))
+        .routes(routes!(sales::revoke_feed))
+        .routes(routes!(sales::calendar_feed))
         .routes(routes!(records::undo_merge))
         .routes(routes!(records::delete_note))
         .routes(routes!(records::search_records))
@@ -146,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
         .route("/", axum::routing::get(home))
+        .route("/api/v1/forms/{form_key}", axum::routing::options(sales::form_preflight))
         .fallback(not_found)
         .layer(middleware::from_fn(problems_everywhere))
         .layer(middleware::from_fn(system::track))

@@ -115,7 +115,7 @@ pub fn page_limit(limit: Option<u32>) -> ApiResult<u32> {
     }
 }
 
-fn record_response(status: StatusCode, rec: Record) -> Response {
+pub fn record_response(status: StatusCode, rec: Record) -> Response {
     let mut resp = (status, Json(Value::Object(rec.fields))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", rec.version)) {
         resp.headers_mut().insert(header::ETAG, v);
@@ -159,7 +159,7 @@ pub async fn list(state: &AppState, p: &Principal, entity: Entity, params: Vec<(
 pub async fn create(state: &AppState, p: &Principal, entity: Entity, w: WriteParams, body: Map<String, Value>) -> ApiResult<Response> {
     let custom = custom(state, p, entity).await?;
     let rec = records::create(&state.db, p, entity, &body, &custom, &WriteOptions { allow_duplicates: w.allow_duplicates }).await?;
-    let location = format!("/api/v1/{}/{}", match entity { Entity::Contact => "contacts", Entity::Company => "companies" }, rec.id);
+    let location = format!("/api/v1/{}/{}", entity.path(), rec.id);
     let mut resp = record_response(StatusCode::CREATED, rec);
     if let Ok(v) = HeaderValue::from_str(&location) {
         resp.headers_mut().insert(header::LOCATION, v);
@@ -247,7 +247,7 @@ pub async fn merge(state: &AppState, p: &Principal, entity: Entity, id: i64, bod
 }
 
 macro_rules! entity_api {
-    ($module:ident, $entity:expr, $tag:tt, $base:tt, $item:tt, $doc:ty, $input:ty, $list:ty) => {
+    ($module:ident, $entity:expr, $tag:tt, $base:tt, $item:tt, $doc:ty, $input:ty, $list:ty, mergeable = $mergeable:literal) => {
         pub mod $module {
             use super::*;
 
@@ -335,7 +335,7 @@ macro_rules! entity_api {
             }
 
             pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
-                utoipa_axum::router::OpenApiRouter::new()
+                let router = utoipa_axum::router::OpenApiRouter::new()
                     .routes(utoipa_axum::routes!(list, create))
                     .routes(utoipa_axum::routes!(trash))
                     .routes(utoipa_axum::routes!(get, update, delete))
@@ -343,15 +343,21 @@ macro_rules! entity_api {
                     .routes(utoipa_axum::routes!(purge))
                     .routes(utoipa_axum::routes!(history))
                     .routes(utoipa_axum::routes!(timeline))
-                    .routes(utoipa_axum::routes!(notes, add_note))
-                    .routes(utoipa_axum::routes!(merge))
+                    .routes(utoipa_axum::routes!(notes, add_note));
+                if $mergeable { router.routes(utoipa_axum::routes!(merge)) } else { router }
             }
         }
     };
 }
 
-entity_api!(contacts, Entity::Contact, "contacts", "/api/v1/contacts", "/api/v1/contacts/{id}", crate::schema::ContactDoc, crate::schema::ContactInputDoc, crate::schema::ContactListDoc);
-entity_api!(companies, Entity::Company, "companies", "/api/v1/companies", "/api/v1/companies/{id}", crate::schema::CompanyDoc, crate::schema::CompanyInputDoc, crate::schema::CompanyListDoc);
+use crate::schema as doc;
+entity_api!(contacts, Entity::Contact, "contacts", "/api/v1/contacts", "/api/v1/contacts/{id}", doc::ContactDoc, doc::ContactInputDoc, doc::ContactListDoc, mergeable = true);
+entity_api!(companies, Entity::Company, "companies", "/api/v1/companies", "/api/v1/companies/{id}", doc::CompanyDoc, doc::CompanyInputDoc, doc::CompanyListDoc, mergeable = true);
+entity_api!(products, Entity::Product, "products", "/api/v1/products", "/api/v1/products/{id}", doc::ProductDoc, doc::ProductInputDoc, doc::ProductListDoc, mergeable = false);
+entity_api!(deals, Entity::Deal, "deals", "/api/v1/deals", "/api/v1/deals/{id}", doc::DealDoc, doc::DealInputDoc, doc::DealListDoc, mergeable = false);
+entity_api!(leads, Entity::Lead, "leads", "/api/v1/leads", "/api/v1/leads/{id}", doc::LeadDoc, doc::LeadInputDoc, doc::LeadListDoc, mergeable = false);
+entity_api!(activities, Entity::Activity, "activities", "/api/v1/activities", "/api/v1/activities/{id}", doc::ActivityDoc, doc::ActivityInputDoc, doc::ActivityListDoc, mergeable = false);
+entity_api!(tasks, Entity::Task, "tasks", "/api/v1/tasks", "/api/v1/tasks/{id}", doc::TaskDoc, doc::TaskInputDoc, doc::TaskListDoc, mergeable = false);
 
 /// Undo a merge: both records return to what they were
 #[utoipa::path(post, path = "/api/v1/merges/{id}/undo", tag = "records", responses((status = 200, description = "The survivor as it was before"), (status = 404, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]
@@ -383,7 +389,7 @@ pub async fn delete_note(State(s): State<AppState>, Auth(p): Auth, Path(id): Pat
 pub struct SearchParams {
     /// Words, name prefixes, e-mail fragments, phone numbers in any notation, INN, tags
     pub q: String,
-    /// contact or company; both when absent
+    /// contact, company, product, deal or lead; all of them when absent
     pub entity: Option<Entity>,
     /// 1–100, default 20
     pub limit: Option<u32>,
@@ -394,7 +400,7 @@ pub struct SearchResults {
     pub data: Vec<search::Hit>,
 }
 
-/// Full-text search across contacts and companies, ranked
+/// Full-text search across contacts, companies, products, deals and leads, ranked
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams), responses((status = 200, body = SearchResults), (status = 422, body = crate::problem::Problem)))]
 pub async fn search_records(State(s): State<AppState>, Auth(p): Auth, Query(q): Query<SearchParams>) -> ApiResult<Json<SearchResults>> {
     let limit = match q.limit {

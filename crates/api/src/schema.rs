@@ -19,6 +19,12 @@ fn json_field(name: &str) -> Value {
             "type": string(), "country": string(), "region": string(), "city": string(), "street": string(), "postal_code": string(), "text": string() } } }),
         "tags" => json!({ "type": "array", "items": string() }),
         "company_ids" => json!({ "type": "array", "items": { "type": "integer" } }),
+        "contacts" => json!({ "type": "array", "items": { "type": "object", "properties": { "contact_id": { "type": "integer" }, "role": string() }, "required": ["contact_id", "role"] } }),
+        "items" => json!({ "type": "array", "items": { "type": "object", "properties": {
+            "product_id": nullable("integer"), "name": string(), "sku": opt_string(), "unit": string(), "quantity": string(), "price": string(),
+            "discount_percent": string(), "vat_rate": string(), "net": string(), "vat": string(), "total": string() } } }),
+        "utm" => json!({ "type": "object", "properties": { "source": string(), "medium": string(), "campaign": string(), "term": string(), "content": string() } }),
+        "participants" => json!({ "type": "object", "properties": { "user_ids": { "type": "array", "items": { "type": "integer" } }, "contact_ids": { "type": "array", "items": { "type": "integer" } } } }),
         "custom_fields" => json!({ "type": "object", "description": "Values of the workspace's custom fields by key", "additionalProperties": true }),
         "marketing_consent" => json!({ "type": "object", "properties": { "given": { "type": "boolean" }, "at": opt_string(), "method": opt_string() }, "required": ["given"] }),
         "bank" => json!({ "type": ["object", "null"], "properties": { "bik": opt_string(), "settlement_account": opt_string(), "correspondent_account": opt_string(), "bank_name": opt_string() } }),
@@ -27,19 +33,45 @@ fn json_field(name: &str) -> Value {
     }
 }
 
+fn one_of(values: &[&str]) -> Value {
+    let mut e: Vec<Value> = values.iter().map(|v| json!(v)).collect();
+    e.push(Value::Null);
+    json!({ "type": ["string", "null"], "enum": e })
+}
+
 /// What a client may send: the same fields, each optional here (the validator says which
 /// are required), with list items accepted as plain strings too.
-fn input_field(name: &str) -> Value {
+fn input_field(entity: Entity, name: &str) -> Value {
+    use accord_domain::sales;
     let item_of = |props: Value| json!({ "type": "array", "items": { "oneOf": [ { "type": "string" }, { "type": "object", "properties": props } ] } });
-    match name {
-        "emails" => item_of(json!({ "value": { "type": "string" }, "type": { "type": "string", "enum": ["work", "personal", "other"] } })),
-        "phones" => item_of(json!({ "value": { "type": "string" }, "type": { "type": "string", "enum": ["mobile", "work", "home", "fax", "other"] } })),
-        "marketing_consent" => json!({ "type": ["object", "null"], "properties": { "given": { "type": "boolean" }, "at": { "type": ["string", "null"], "format": "date-time" }, "method": { "type": ["string", "null"] } } }),
-        "kind" => json!({ "type": ["string", "null"], "enum": ["legal_entity", "sole_proprietor", "other", null] }),
-        "birthday" => json!({ "type": ["string", "null"], "format": "date" }),
-        "employees" => json!({ "type": ["integer", "null"], "minimum": 0 }),
-        "primary_company_id" => json!({ "type": ["integer", "null"], "minimum": 1 }),
-        "annual_revenue" => json!({ "type": ["object", "null"], "properties": { "amount": { "type": "string" }, "currency": { "type": "string" } } }),
+    let decimal = || json!({ "type": ["string", "number", "null"], "description": "decimal, at most 4 places" });
+    let moment = || json!({ "type": ["string", "null"], "description": "RFC 3339, or a local date-time (2026-11-23T10:00) in the owner's time zone" });
+    match (entity, name) {
+        (_, "emails") => item_of(json!({ "value": { "type": "string" }, "type": { "type": "string", "enum": ["work", "personal", "other"] } })),
+        (_, "phones") => item_of(json!({ "value": { "type": "string" }, "type": { "type": "string", "enum": ["mobile", "work", "home", "fax", "other"] } })),
+        (_, "marketing_consent") => json!({ "type": ["object", "null"], "properties": { "given": { "type": "boolean" }, "at": { "type": ["string", "null"], "format": "date-time" }, "method": { "type": ["string", "null"] } } }),
+        (Entity::Company, "kind") => one_of(&accord_domain::entities::COMPANY_KINDS),
+        (Entity::Product, "kind") => one_of(&sales::PRODUCT_KINDS),
+        (Entity::Product, "unit") => one_of(&sales::UNITS),
+        (Entity::Activity, "kind") => one_of(&sales::ACTIVITY_KINDS),
+        (Entity::Activity, "direction") => one_of(&["inbound", "outbound"]),
+        (Entity::Activity, "outcome") => one_of(&sales::CALL_OUTCOMES),
+        (Entity::Lead, "status") => one_of(&sales::LEAD_STATUSES),
+        (Entity::Task, "status") => one_of(&sales::TASK_STATUSES),
+        (Entity::Task, "priority") => one_of(&sales::PRIORITIES),
+        (Entity::Task, "recurrence") => one_of(&sales::RECURRENCES),
+        (_, "birthday" | "expected_close_date") => json!({ "type": ["string", "null"], "format": "date" }),
+        (_, "employees") => json!({ "type": ["integer", "null"], "minimum": 0 }),
+        (_, "primary_company_id") => json!({ "type": ["integer", "null"], "minimum": 1 }),
+        (_, "annual_revenue") => json!({ "type": ["object", "null"], "properties": { "amount": { "type": "string" }, "currency": { "type": "string" } } }),
+        (_, "price" | "amount") => decimal(),
+        (_, "active" | "vat_included") => json!({ "type": ["boolean", "null"] }),
+        (_, "probability") => json!({ "type": ["integer", "null"], "minimum": 0, "maximum": 100 }),
+        (_, "starts_at" | "ends_at" | "due_at" | "done_at" | "closed_at") => moment(),
+        (Entity::Deal, "contacts") => json!({ "type": ["array", "null"], "items": { "oneOf": [ { "type": "integer" }, { "type": "object", "properties": { "contact_id": { "type": "integer" }, "role": { "type": "string", "enum": sales::CONTACT_ROLES } } } ] } }),
+        (Entity::Deal, "items") => json!({ "type": ["array", "null"], "items": { "type": "object", "properties": {
+            "product_id": { "type": ["integer", "null"] }, "name": { "type": ["string", "null"] }, "sku": { "type": ["string", "null"] }, "unit": { "type": ["string", "null"] },
+            "quantity": decimal(), "price": decimal(), "discount_percent": decimal(), "vat_rate": { "type": ["string", "null"] } } } }),
         _ => json!({}),
     }
 }
@@ -64,7 +96,9 @@ pub fn record(entity: Entity) -> RefOr<Schema> {
         let schema = match c.kind {
             ColKind::Shadow => continue,
             ColKind::Text => nullable("string"),
-            ColKind::Int | ColKind::Bool => nullable("integer"),
+            ColKind::Int => nullable("integer"),
+            ColKind::Bool => nullable("boolean"),
+            ColKind::Timestamp => json!({ "type": ["string", "null"], "format": "date-time" }),
             ColKind::Json => json_field(c.name),
         };
         props.insert(c.name.into(), schema);
@@ -77,14 +111,15 @@ pub fn input(entity: Entity) -> RefOr<Schema> {
     props.insert("owner_id".into(), json!({ "type": "integer", "minimum": 1 }));
     props.insert("version".into(), json!({ "type": "integer", "description": "The version you read; a stale one answers 409" }));
     for c in entity.columns() {
-        if c.kind == ColKind::Shadow || c.name == "display_name" {
+        if c.kind == ColKind::Shadow || !c.writable {
             continue;
         }
-        let schema = match input_field(c.name) {
+        let schema = match input_field(entity, c.name) {
             v if v != json!({}) => v,
             _ => match c.kind {
                 ColKind::Text => nullable("string"),
-                ColKind::Int | ColKind::Bool => nullable("integer"),
+                ColKind::Int => nullable("integer"),
+                ColKind::Bool => nullable("boolean"),
                 _ => json_field(c.name),
             },
         };
@@ -93,11 +128,21 @@ pub fn input(entity: Entity) -> RefOr<Schema> {
     to_schema(json!({ "type": "object", "properties": props, "description": "Unknown fields are rejected. System fields (id, created_at …) are ignored." }))
 }
 
-pub fn list(entity: Entity) -> RefOr<Schema> {
-    let name = match entity {
+/// The schema name of an entity's record.
+fn doc_name(entity: Entity) -> &'static str {
+    match entity {
         Entity::Contact => "Contact",
         Entity::Company => "Company",
-    };
+        Entity::Product => "Product",
+        Entity::Deal => "Deal",
+        Entity::Lead => "Lead",
+        Entity::Activity => "Activity",
+        Entity::Task => "Task",
+    }
+}
+
+pub fn list(entity: Entity) -> RefOr<Schema> {
+    let name = doc_name(entity);
     to_schema(json!({
         "type": "object",
         "properties": {
@@ -132,3 +177,18 @@ doc_schema!(ContactListDoc, "ContactList", list(Entity::Contact));
 doc_schema!(CompanyDoc, "Company", record(Entity::Company));
 doc_schema!(CompanyInputDoc, "CompanyInput", input(Entity::Company));
 doc_schema!(CompanyListDoc, "CompanyList", list(Entity::Company));
+doc_schema!(ProductDoc, "Product", record(Entity::Product));
+doc_schema!(ProductInputDoc, "ProductInput", input(Entity::Product));
+doc_schema!(ProductListDoc, "ProductList", list(Entity::Product));
+doc_schema!(DealDoc, "Deal", record(Entity::Deal));
+doc_schema!(DealInputDoc, "DealInput", input(Entity::Deal));
+doc_schema!(DealListDoc, "DealList", list(Entity::Deal));
+doc_schema!(LeadDoc, "Lead", record(Entity::Lead));
+doc_schema!(LeadInputDoc, "LeadInput", input(Entity::Lead));
+doc_schema!(LeadListDoc, "LeadList", list(Entity::Lead));
+doc_schema!(ActivityDoc, "Activity", record(Entity::Activity));
+doc_schema!(ActivityInputDoc, "ActivityInput", input(Entity::Activity));
+doc_schema!(ActivityListDoc, "ActivityList", list(Entity::Activity));
+doc_schema!(TaskDoc, "Task", record(Entity::Task));
+doc_schema!(TaskInputDoc, "TaskInput", input(Entity::Task));
+doc_schema!(TaskListDoc, "TaskList", list(Entity::Task));

@@ -170,6 +170,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("cannot listen on {bind}"))?;
             tracing::info!("Accord is listening on http://{}", listener.local_addr()?);
             let state = accord_api::state::AppState { db: db.clone(), config: accord_api::HttpConfig { secure_cookies, trust_proxy }, metrics: accord_api::system::metrics_handle() };
+            tokio::spawn(deliver_reminders(db.clone()));
             tokio::spawn(purge_trash_regularly(db));
             accord_api::serve(listener, state, async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -226,6 +227,22 @@ fn describe(e: accord_storage::Error) -> anyhow::Error {
     match e {
         accord_storage::Error::Invalid(v) => anyhow::anyhow!("{}", v.0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")),
         other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// Reminders are delivered by every instance; each is claimed once in the database, so
+/// several instances deliver it once between them. The first round runs at start and
+/// catches up with what fell due while Accord was down.
+async fn deliver_reminders(db: Db) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match accord_storage::notifications::deliver_due(&db, accord_storage::now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(delivered = n, "reminders"),
+            Err(e) => tracing::warn!(error = %e, "reminder delivery failed"),
+        }
     }
 }
 

@@ -1,8 +1,9 @@
-//! Contacts and companies: their stored columns, the filters they offer, and the rules that
-//! turn a client's JSON into normalized values. Storage and HTTP are generic over [`Entity`].
+//! The record catalogue: each entity's stored columns, the filters it offers, and the rules
+//! that turn a client's JSON into normalized values (contacts and companies here, the sales
+//! records in [`crate::sales`]). Storage and HTTP are generic over [`Entity`].
 use crate::custom_fields::{self, CleanValue, FieldDefinition};
 use crate::error::{Invalid, ValidationErrors};
-use crate::{email, phone, ru_ids, text};
+use crate::{email, phone, ru_ids, sales, text};
 use chrono::{NaiveDate, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -13,15 +14,37 @@ use utoipa::ToSchema;
 pub enum Entity {
     Contact,
     Company,
+    Product,
+    Deal,
+    Lead,
+    Activity,
+    Task,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 2] = [Entity::Contact, Entity::Company];
+    pub const ALL: [Entity; 7] = [Entity::Contact, Entity::Company, Entity::Product, Entity::Deal, Entity::Lead, Entity::Activity, Entity::Task];
     pub fn as_str(self) -> &'static str {
         match self {
             Entity::Contact => "contact",
             Entity::Company => "company",
+            Entity::Product => "product",
+            Entity::Deal => "deal",
+            Entity::Lead => "lead",
+            Entity::Activity => "activity",
+            Entity::Task => "task",
         }
+    }
+    /// The collection's name in URLs: `/api/v1/{path}`.
+    pub fn path(self) -> &'static str {
+        self.table()
+    }
+    /// Whether a write is refused (409) when another record shares an identifier.
+    pub fn checks_duplicates(self) -> bool {
+        matches!(self, Entity::Contact | Entity::Company | Entity::Product)
+    }
+    /// Whether the global search finds this entity's records.
+    pub fn searchable(self) -> bool {
+        !matches!(self, Entity::Activity | Entity::Task)
     }
     pub fn parse(s: &str) -> Option<Entity> {
         Entity::ALL.into_iter().find(|e| e.as_str() == s)
@@ -30,18 +53,33 @@ impl Entity {
         match self {
             Entity::Contact => "contacts",
             Entity::Company => "companies",
+            Entity::Product => "products",
+            Entity::Deal => "deals",
+            Entity::Lead => "leads",
+            Entity::Activity => "activities",
+            Entity::Task => "tasks",
         }
     }
     pub fn columns(self) -> &'static [Column] {
         match self {
             Entity::Contact => CONTACT_COLUMNS,
             Entity::Company => COMPANY_COLUMNS,
+            Entity::Product => sales::PRODUCT_COLUMNS,
+            Entity::Deal => sales::DEAL_COLUMNS,
+            Entity::Lead => sales::LEAD_COLUMNS,
+            Entity::Activity => sales::ACTIVITY_COLUMNS,
+            Entity::Task => sales::TASK_COLUMNS,
         }
     }
     pub fn filters(self) -> &'static [Filterable] {
         match self {
             Entity::Contact => CONTACT_FILTERS,
             Entity::Company => COMPANY_FILTERS,
+            Entity::Product => sales::PRODUCT_FILTERS,
+            Entity::Deal => sales::DEAL_FILTERS,
+            Entity::Lead => sales::LEAD_FILTERS,
+            Entity::Activity => sales::ACTIVITY_FILTERS,
+            Entity::Task => sales::TASK_FILTERS,
         }
     }
     /// Fields every record of every entity has, maintained by storage, never by the client.
@@ -54,6 +92,8 @@ pub enum ColKind {
     Int,
     Bool,
     Json,
+    /// Milliseconds since the epoch, shown as RFC 3339.
+    Timestamp,
     /// Stored to filter or sort by, never shown.
     Shadow,
 }
@@ -62,6 +102,9 @@ pub enum ColKind {
 pub struct Column {
     pub name: &'static str,
     pub kind: ColKind,
+    /// False for values the rules derive (a deal's status from its stage): shown, never
+    /// taken from a client, and recomputed from the record's previous state on each write.
+    pub writable: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,10 +131,13 @@ pub struct Filterable {
     pub kind: FilterKind,
 }
 
-const fn col(name: &'static str, kind: ColKind) -> Column {
-    Column { name, kind }
+pub(crate) const fn col(name: &'static str, kind: ColKind) -> Column {
+    Column { name, kind, writable: true }
 }
-const fn filt(name: &'static str, column: &'static str, kind: FilterKind) -> Filterable {
+pub(crate) const fn derived(name: &'static str, kind: ColKind) -> Column {
+    Column { name, kind, writable: false }
+}
+pub(crate) const fn filt(name: &'static str, column: &'static str, kind: FilterKind) -> Filterable {
     Filterable { name, column, kind }
 }
 
@@ -125,7 +171,7 @@ const CONTACT_COLUMNS: &[Column] = &[
     col("middle_name_f", ColKind::Shadow),
     col("position_f", ColKind::Shadow),
     col("consent_given", ColKind::Shadow),
-    col("display_name", ColKind::Text),
+    derived("display_name", ColKind::Text),
 ];
 
 const CONTACT_FILTERS: &[Filterable] = &[
@@ -162,7 +208,7 @@ const COMPANY_COLUMNS: &[Column] = &[
     col("legal_name_f", ColKind::Shadow),
     col("industry_f", ColKind::Shadow),
     col("annual_revenue_num", ColKind::Shadow),
-    col("display_name", ColKind::Text),
+    derived("display_name", ColKind::Text),
 ];
 
 const COMPANY_FILTERS: &[Filterable] = &[
@@ -193,8 +239,12 @@ pub enum KeyKind {
     Email,
     Phone,
     Inn,
+    /// A product's article.
+    Sku,
     /// A contact's link to a company (primary or other). Not an identity: never a duplicate.
     Company,
+    /// A deal's link to a contact. Not an identity.
+    Contact,
 }
 
 impl KeyKind {
@@ -203,12 +253,14 @@ impl KeyKind {
             KeyKind::Email => "email",
             KeyKind::Phone => "phone",
             KeyKind::Inn => "inn",
+            KeyKind::Sku => "sku",
             KeyKind::Company => "company",
+            KeyKind::Contact => "contact",
         }
     }
 
     pub fn identifies(self) -> bool {
-        !matches!(self, KeyKind::Company)
+        !matches!(self, KeyKind::Company | KeyKind::Contact)
     }
 }
 
@@ -220,37 +272,96 @@ pub struct Prepared {
     pub tags: Vec<String>,
     pub custom: Vec<(String, CleanValue)>,
     pub search_text: String,
-    /// Companies this record points to, to be checked for existence and visibility.
-    pub company_refs: Vec<(String, i64)>,
+    /// Records and users this record points to, to be checked for existence and visibility.
+    pub refs: Vec<Ref>,
     pub owner_id: Option<i64>,
 }
 
+/// A reference from an input field (`company_id`, `contacts[1].contact_id`) to something
+/// that must exist and be visible to the writer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ref {
+    pub field: String,
+    pub target: RefTarget,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RefTarget {
+    Record(Entity, i64),
+    /// An active member of the workspace.
+    User(i64),
+}
+
+impl Ref {
+    pub fn record(field: impl Into<String>, entity: Entity, id: i64) -> Ref {
+        Ref { field: field.into(), target: RefTarget::Record(entity, id) }
+    }
+    /// Whether the id was already in the record before this write: a link that existed is
+    /// not checked again, so a record stays editable when something it points to is later
+    /// hidden from the writer or purged.
+    pub fn existed_in(&self, before: Option<&Map<String, Value>>) -> bool {
+        let id = match self.target {
+            RefTarget::Record(_, id) | RefTarget::User(id) => id,
+        };
+        let top = self.field.split(['[', '.']).next().unwrap_or_default();
+        before.and_then(|b| b.get(top)).is_some_and(|v| contains_id(v, id))
+    }
+}
+
+fn contains_id(v: &Value, id: i64) -> bool {
+    match v {
+        Value::Number(n) => n.as_i64() == Some(id),
+        Value::Array(items) => items.iter().any(|i| contains_id(i, id)),
+        Value::Object(o) => o.values().any(|i| contains_id(i, id)),
+        _ => false,
+    }
+}
+
+/// What the rules need besides the input itself.
 pub struct Context<'a> {
     pub region: &'a str,
     pub custom_fields: &'a [FieldDefinition],
+    /// Pipelines, lost reasons, VAT rates and currency of the workspace.
+    pub sales: &'a crate::sales::Config,
+    /// The time zone of the record's owner: local date-times without an offset are theirs.
+    pub time_zone: chrono_tz::Tz,
+    /// The record as it is now (None when creating): derived values follow from the change.
+    pub before: Option<&'a Map<String, Value>>,
+    pub now_ms: i64,
+}
+
+impl<'a> Context<'a> {
+    /// A context without sales configuration or history: contacts and companies derive
+    /// nothing from them.
+    pub fn basic(region: &'a str, custom_fields: &'a [FieldDefinition]) -> Context<'a> {
+        Context { region, custom_fields, sales: crate::sales::Config::empty(), time_zone: chrono_tz::Europe::Moscow, before: None, now_ms: 0 }
+    }
 }
 
 /// Reads and checks an input object field by field, collecting every problem.
-struct Reader<'a> {
-    obj: &'a Map<String, Value>,
-    errors: ValidationErrors,
+pub(crate) struct Reader<'a> {
+    pub(crate) obj: &'a Map<String, Value>,
+    pub(crate) errors: ValidationErrors,
 }
 
 impl<'a> Reader<'a> {
-    fn get(&self, key: &str) -> &'a Value {
+    pub(crate) fn new(obj: &'a Map<String, Value>) -> Reader<'a> {
+        Reader { obj, errors: ValidationErrors::new() }
+    }
+    pub(crate) fn get(&self, key: &str) -> &'a Value {
         self.obj.get(key).unwrap_or(&Value::Null)
     }
 
     /// A single-line text of at most `max` characters.
-    fn text(&mut self, key: &str, max: usize) -> Option<String> {
+    pub(crate) fn text(&mut self, key: &str, max: usize) -> Option<String> {
         self.any_text(key, max, true)
     }
 
-    fn long_text(&mut self, key: &str) -> Option<String> {
+    pub(crate) fn long_text(&mut self, key: &str) -> Option<String> {
         self.any_text(key, text::LONG_TEXT_MAX, false)
     }
 
-    fn any_text(&mut self, key: &str, max: usize, one_line: bool) -> Option<String> {
+    pub(crate) fn any_text(&mut self, key: &str, max: usize, one_line: bool) -> Option<String> {
         match self.get(key) {
             Value::Null => None,
             Value::String(s) => self.errors.check(key, if one_line { text::line(s, max) } else { text::clean(s, max) }).flatten(),
@@ -261,7 +372,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn id(&mut self, key: &str) -> Option<i64> {
+    pub(crate) fn id(&mut self, key: &str) -> Option<i64> {
         match self.get(key) {
             Value::Null => None,
             v => {
@@ -274,7 +385,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn list(&mut self, key: &str, max: usize) -> Vec<&'a Value> {
+    pub(crate) fn list(&mut self, key: &str, max: usize) -> Vec<&'a Value> {
         match self.get(key) {
             Value::Null => Vec::new(),
             Value::Array(items) if items.len() <= max => items.iter().collect(),
@@ -289,7 +400,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn object(&mut self, key: &str) -> Option<&'a Map<String, Value>> {
+    pub(crate) fn object(&mut self, key: &str) -> Option<&'a Map<String, Value>> {
         match self.get(key) {
             Value::Null => None,
             Value::Object(o) => Some(o),
@@ -300,7 +411,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn typed_list(&mut self, key: &str, types: &[&str], mut clean: impl FnMut(&str) -> Result<Value, Invalid>) -> Vec<Value> {
+    pub(crate) fn typed_list(&mut self, key: &str, types: &[&str], mut clean: impl FnMut(&str) -> Result<Value, Invalid>) -> Vec<Value> {
         let mut out = Vec::new();
         for (i, item) in self.list(key, 50).into_iter().enumerate() {
             let path = format!("{key}[{i}]");
@@ -331,7 +442,7 @@ impl<'a> Reader<'a> {
         out
     }
 
-    fn emails(&mut self, keys: &mut Vec<(KeyKind, String)>) -> Value {
+    pub(crate) fn emails(&mut self, keys: &mut Vec<(KeyKind, String)>) -> Value {
         let list = self.typed_list("emails", &["work", "personal", "other"], |raw| email::normalize(raw).map(|e| json!({ "value": e })));
         for e in &list {
             if let Some(v) = e["value"].as_str() {
@@ -341,7 +452,7 @@ impl<'a> Reader<'a> {
         Value::Array(list)
     }
 
-    fn phones(&mut self, region: &str, keys: &mut Vec<(KeyKind, String)>) -> Value {
+    pub(crate) fn phones(&mut self, region: &str, keys: &mut Vec<(KeyKind, String)>) -> Value {
         let list = self.typed_list("phones", &["mobile", "work", "home", "fax", "other"], |raw| {
             let original = text::short(raw)?.unwrap_or_default();
             phone::parse(&original, region).map(|p| json!({ "original": original, "e164": p.e164, "extension": p.extension }))
@@ -354,7 +465,7 @@ impl<'a> Reader<'a> {
         Value::Array(list)
     }
 
-    fn addresses(&mut self) -> Value {
+    pub(crate) fn addresses(&mut self) -> Value {
         const PARTS: [&str; 6] = ["country", "region", "city", "street", "postal_code", "text"];
         const TYPES: [&str; 6] = ["legal", "postal", "actual", "home", "work", "other"];
         let mut out = Vec::new();
@@ -394,7 +505,7 @@ impl<'a> Reader<'a> {
         Value::Array(out)
     }
 
-    fn tags(&mut self) -> Vec<String> {
+    pub(crate) fn tags(&mut self) -> Vec<String> {
         let mut tags: Vec<String> = Vec::new();
         for (i, t) in self.list("tags", 100).into_iter().enumerate() {
             let cleaned = t.as_str().ok_or_else(|| Invalid::new("not_a_string", "must be a string")).and_then(|s| text::line(s, 100));
@@ -408,7 +519,7 @@ impl<'a> Reader<'a> {
         tags
     }
 
-    fn custom(&mut self, ctx: &Context) -> (Value, Vec<(String, CleanValue)>) {
+    pub(crate) fn custom(&mut self, ctx: &Context) -> (Value, Vec<(String, CleanValue)>) {
         let given = self.object("custom_fields").cloned().unwrap_or_default();
         for key in given.keys() {
             if !ctx.custom_fields.iter().any(|d| &d.key == key) {
@@ -427,7 +538,72 @@ impl<'a> Reader<'a> {
         (Value::Object(json), clean)
     }
 
-    fn reject_unknown(&mut self, allowed: &[&str]) {
+    /// One of a fixed list of codes; `default` when absent.
+    pub(crate) fn one_of(&mut self, key: &str, allowed: &[&str], default: Option<&str>) -> Option<String> {
+        match self.get(key) {
+            Value::Null => default.map(str::to_owned),
+            Value::String(s) if allowed.contains(&s.as_str()) => Some(s.clone()),
+            _ => {
+                self.errors.add(key, "unknown_value", format!("must be one of: {}", allowed.join(", ")));
+                None
+            }
+        }
+    }
+
+    pub(crate) fn bool(&mut self, key: &str) -> Option<bool> {
+        match self.get(key) {
+            Value::Null => None,
+            Value::Bool(b) => Some(*b),
+            _ => {
+                self.errors.add(key, "not_a_boolean", "must be true or false");
+                None
+            }
+        }
+    }
+
+    /// A whole number within `range`.
+    pub(crate) fn int(&mut self, key: &str, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
+        match self.get(key) {
+            Value::Null => None,
+            v => {
+                let n = v.as_i64().filter(|n| range.contains(n));
+                if n.is_none() {
+                    self.errors.add(key, "out_of_range", format!("must be a whole number from {} to {}", range.start(), range.end()));
+                }
+                n
+            }
+        }
+    }
+
+    /// A decimal given as a string ("1500.50") or a number, at most 4 decimal places.
+    pub(crate) fn decimal(&mut self, key: &str, min: rust_decimal::Decimal, max: rust_decimal::Decimal) -> Option<rust_decimal::Decimal> {
+        match self.get(key) {
+            Value::Null => None,
+            v => {
+                let d = self.errors.check(key, custom_fields::parse_decimal(v))?;
+                if d < min || d > max {
+                    self.errors.add(key, "out_of_range", format!("must be from {min} to {max}"));
+                    return None;
+                }
+                self.errors.check(key, custom_fields::scale_decimal(d)).map(|_| d.normalize())
+            }
+        }
+    }
+
+    /// A moment: RFC 3339 with an offset, or a local date-time (`2026-11-23T10:00`) in
+    /// the owner's time zone. Milliseconds since the epoch.
+    pub(crate) fn timestamp(&mut self, key: &str, tz: chrono_tz::Tz) -> Option<i64> {
+        match self.get(key) {
+            Value::Null => None,
+            Value::String(s) => self.errors.check(key, parse_moment(s, tz)),
+            _ => {
+                self.errors.add(key, "not_a_datetime", "must be a date-time like 2026-11-23T10:00:00+03:00");
+                None
+            }
+        }
+    }
+
+    pub(crate) fn reject_unknown(&mut self, allowed: &[&str]) {
         for key in self.obj.keys() {
             if !allowed.contains(&key.as_str()) && !Entity::SYSTEM_FIELDS.contains(&key.as_str()) {
                 self.errors.add(key.clone(), "unknown_field", "is not a field of this record");
@@ -436,14 +612,14 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn opt_text(v: Option<String>) -> Cell {
+pub(crate) fn opt_text(v: Option<String>) -> Cell {
     v.map_or(Cell::Null, Cell::Text)
 }
-fn folded(v: &Option<String>) -> Cell {
+pub(crate) fn folded(v: &Option<String>) -> Cell {
     v.as_deref().map_or(Cell::Null, |s| Cell::Text(text::fold(s)))
 }
 
-fn search_text(parts: &[&Option<String>], keys: &[(KeyKind, String)], tags: &[String]) -> String {
+pub(crate) fn search_text(parts: &[&Option<String>], keys: &[(KeyKind, String)], tags: &[String]) -> String {
     let mut words: Vec<String> = parts.iter().filter_map(|p| p.as_deref()).map(text::fold).collect();
     for (kind, value) in keys {
         match kind {
@@ -452,8 +628,8 @@ fn search_text(parts: &[&Option<String>], keys: &[(KeyKind, String)], tags: &[St
                 words.push(value.clone());
                 words.push(value.replace(['@', '.', '-', '_', '+'], " "));
             }
-            KeyKind::Inn => words.push(value.clone()),
-            KeyKind::Company => {}
+            KeyKind::Inn | KeyKind::Sku => words.push(value.clone()),
+            KeyKind::Company | KeyKind::Contact => {}
         }
     }
     words.extend(tags.iter().cloned());
@@ -464,11 +640,16 @@ pub fn prepare(entity: Entity, input: &Map<String, Value>, ctx: &Context) -> Res
     match entity {
         Entity::Contact => prepare_contact(input, ctx),
         Entity::Company => prepare_company(input, ctx),
+        Entity::Product => sales::prepare_product(input, ctx),
+        Entity::Deal => sales::prepare_deal(input, ctx),
+        Entity::Lead => sales::prepare_lead(input, ctx),
+        Entity::Activity => sales::prepare_activity(input, ctx),
+        Entity::Task => sales::prepare_task(input, ctx),
     }
 }
 
 fn prepare_contact(input: &Map<String, Value>, ctx: &Context) -> Result<Prepared, ValidationErrors> {
-    let mut r = Reader { obj: input, errors: ValidationErrors::new() };
+    let mut r = Reader::new(input);
     r.reject_unknown(&["last_name", "first_name", "middle_name", "position", "primary_company_id", "company_ids", "emails", "phones", "addresses", "birthday", "source", "description", "marketing_consent", "tags", "custom_fields"]);
     let last = r.text("last_name", 200);
     let first = r.text("first_name", 200);
@@ -478,19 +659,19 @@ fn prepare_contact(input: &Map<String, Value>, ctx: &Context) -> Result<Prepared
     }
     let position = r.text("position", 300);
     let primary_company = r.id("primary_company_id");
-    let mut company_refs: Vec<(String, i64)> = primary_company.map(|id| ("primary_company_id".to_owned(), id)).into_iter().collect();
+    let mut refs: Vec<Ref> = primary_company.map(|id| Ref::record("primary_company_id", Entity::Company, id)).into_iter().collect();
     let mut company_ids: Vec<i64> = Vec::new();
     for (i, v) in r.list("company_ids", 50).into_iter().enumerate() {
         match v.as_i64().filter(|i| *i > 0) {
             Some(id) if !company_ids.contains(&id) && Some(id) != primary_company => {
                 company_ids.push(id);
-                company_refs.push((format!("company_ids[{i}]"), id));
+                refs.push(Ref::record(format!("company_ids[{i}]"), Entity::Company, id));
             }
             Some(_) => {}
             None => r.errors.add(format!("company_ids[{i}]"), "not_an_id", "must be a company id"),
         }
     }
-    let mut keys: Vec<(KeyKind, String)> = company_refs.iter().map(|(_, id)| (KeyKind::Company, id.to_string())).collect();
+    let mut keys: Vec<(KeyKind, String)> = primary_company.into_iter().chain(company_ids.iter().copied()).map(|id| (KeyKind::Company, id.to_string())).collect();
     let emails = r.emails(&mut keys);
     let phones = r.phones(ctx.region, &mut keys);
     let addresses = r.addresses();
@@ -541,9 +722,22 @@ fn prepare_contact(input: &Map<String, Value>, ctx: &Context) -> Result<Prepared
         tags,
         custom,
         search_text: search,
-        company_refs,
+        refs,
         owner_id,
     })
+}
+
+/// RFC 3339, or a local date-time without offset read in `tz` (the earlier of two
+/// readings in an autumn clock change; a time skipped in spring is refused).
+pub fn parse_moment(s: &str, tz: chrono_tz::Tz) -> Result<i64, Invalid> {
+    use chrono::TimeZone;
+    let s = s.trim();
+    if let Ok(t) = custom_fields::parse_datetime(s) {
+        return Ok(t.timestamp_millis());
+    }
+    let local = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"].iter().find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok());
+    let local = local.ok_or_else(|| Invalid::new("not_a_datetime", "must be a date-time like 2026-11-23T10:00:00+03:00, or local time 2026-11-23T10:00"))?;
+    tz.from_local_datetime(&local).earliest().map(|t| t.timestamp_millis()).ok_or_else(|| Invalid::new("nonexistent_time", "this local time does not exist in the owner's time zone"))
 }
 
 fn plausible_birthday(d: NaiveDate) -> Result<NaiveDate, Invalid> {
@@ -595,7 +789,7 @@ fn consent(r: &mut Reader) -> Value {
 pub const COMPANY_KINDS: [&str; 3] = ["legal_entity", "sole_proprietor", "other"];
 
 fn prepare_company(input: &Map<String, Value>, ctx: &Context) -> Result<Prepared, ValidationErrors> {
-    let mut r = Reader { obj: input, errors: ValidationErrors::new() };
+    let mut r = Reader::new(input);
     r.reject_unknown(&["name", "legal_name", "kind", "inn", "kpp", "ogrn", "bank", "website", "domain", "industry", "employees", "annual_revenue", "emails", "phones", "addresses", "description", "tags", "custom_fields"]);
     let name = r.text("name", 300);
     if name.is_none() && !r.errors.0.iter().any(|e| e.field == "name") {
@@ -719,7 +913,7 @@ fn prepare_company(input: &Map<String, Value>, ctx: &Context) -> Result<Prepared
         tags,
         custom,
         search_text: search,
-        company_refs: Vec::new(),
+        refs: Vec::new(),
         owner_id,
     })
 }
@@ -776,7 +970,7 @@ mod tests {
     use super::*;
 
     fn ctx() -> Context<'static> {
-        Context { region: "RU", custom_fields: &[] }
+        Context::basic("RU", &[])
     }
 
     fn obj(v: Value) -> Map<String, Value> {

@@ -17,6 +17,8 @@ pub enum Target {
     Column { column: &'static str, kind: FilterKind },
     Tag,
     Key(KeyKind),
+    /// Records owned by members of a team.
+    Team,
     Custom { field_id: i64, field_type: FieldType },
 }
 
@@ -96,6 +98,8 @@ fn target_of(entity: Entity, name: &str, custom: &[CustomField]) -> Option<Targe
         "email" => return Some(Target::Key(KeyKind::Email)),
         "phone" => return Some(Target::Key(KeyKind::Phone)),
         "company_id" if entity == Entity::Contact => return Some(Target::Key(KeyKind::Company)),
+        "contact_id" if entity == Entity::Deal => return Some(Target::Key(KeyKind::Contact)),
+        "team_id" => return Some(Target::Team),
         _ => {}
     }
     SYSTEM_FILTERS.iter().chain(entity.filters()).find(|f| f.name == name).map(|f| Target::Column { column: f.column, kind: f.kind })
@@ -105,7 +109,8 @@ fn allowed_ops(target: &Target) -> &'static [Op] {
     use Op::*;
     match target {
         Target::Tag => &[Eq, In],
-        Target::Key(KeyKind::Company) => &[Eq, In, Empty],
+        Target::Key(KeyKind::Company | KeyKind::Contact) => &[Eq, In, Empty],
+        Target::Team => &[Eq, In],
         Target::Key(_) => &[Eq, In, Contains, Empty],
         Target::Column { kind, .. } => match kind {
             FilterKind::Text => &[Eq, Ne, In, Empty],
@@ -140,7 +145,9 @@ fn scalar(target: &Target, raw: &str, region: &str, op: Op) -> Result<Scalar, In
         Target::Key(KeyKind::Phone) if op == Op::Contains => Ok(Scalar::Text(raw.chars().filter(char::is_ascii_digit).collect())),
         Target::Key(KeyKind::Phone) => phone::parse(raw, region).map(|p| Scalar::Text(p.e164)),
         Target::Key(KeyKind::Inn) => Ok(Scalar::Text(raw.to_owned())),
-        Target::Key(KeyKind::Company) => raw.parse::<i64>().map(|i| Scalar::Text(i.to_string())).map_err(|_| Invalid::new("not_a_number", "must be a company id")),
+        Target::Key(KeyKind::Sku) => Ok(Scalar::Text(text::fold(raw))),
+        Target::Key(KeyKind::Company | KeyKind::Contact) => raw.parse::<i64>().map(|i| Scalar::Text(i.to_string())).map_err(|_| Invalid::new("not_a_number", "must be an id")),
+        Target::Team => raw.parse::<i64>().map(Scalar::Int).map_err(|_| Invalid::new("not_a_number", "must be a team id")),
         Target::Column { kind, .. } => match kind {
             FilterKind::Text => Ok(Scalar::Text(raw.to_owned())),
             FilterKind::Folded => Ok(Scalar::Text(text::fold(raw))),

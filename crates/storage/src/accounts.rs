@@ -115,6 +115,7 @@ pub async fn create_workspace(db: &Db, name: &str, region: &str) -> Result<i64> 
         .bind(now_ms())
         .fetch_one(&db.pool)
         .await?;
+    crate::sales::seed_defaults(db).await?;
     get_i64(&row, "id")
 }
 
@@ -699,4 +700,13 @@ pub async fn update_workspace(db: &Db, p: &Principal, change: WorkspaceChange) -
         .execute(&db.pool)
         .await?;
     Ok(ws)
+}
+
+/// A user's IANA time zone (their local times are read and shown in it).
+pub async fn time_zone(db: &Db, user_id: i64) -> Result<String> {
+    let row = sqlx::query("SELECT time_zone FROM users WHERE id = $1").bind(user_id).fetch_optional(&db.pool).await?;
+    Ok(match row {
+        Some(r) => get_str(&r, "time_zone")?,
+        None => "Europe/Moscow".to_owned(),
+    })
 }

@@ -4,11 +4,14 @@
 //! search, transaction start, migration locking), each behind one function.
 
 pub mod accounts;
+pub mod calendar;
 pub mod custom_fields;
 mod db;
 pub mod error;
 pub mod migrate;
+pub mod notifications;
 pub mod records;
+pub mod sales;
 pub mod search;
 pub mod timeline;
 pub mod visibility;

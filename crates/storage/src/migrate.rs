@@ -10,7 +10,10 @@ pub struct Migration {
     sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "platform", sql: include_str!("../migrations/0001_platform.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "platform", sql: include_str!("../migrations/0001_platform.sql") },
+    Migration { version: 2, name: "sales", sql: include_str!("../migrations/0002_sales.sql") },
+];
 
 pub fn latest() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
@@ -70,8 +73,12 @@ pub async fn run_to(db: &Db, target: Option<i64>) -> Result<Vec<i64>> {
     Ok(done)
 }
 
+/// Applies every pending migration, then gives workspaces that predate a feature its
+/// defaults (the sales pipeline).
 pub async fn run(db: &Db) -> Result<Vec<i64>> {
-    run_to(db, None).await
+    let done = run_to(db, None).await?;
+    crate::sales::seed_defaults(db).await?;
+    Ok(done)
 }
 
 /// A normalized description of the schema (tables, columns, indexes), to compare a

@@ -1,6 +1,8 @@
-//! Contacts and companies through one generic mechanism: create, read, list, update with
+//! Every kind of record through one generic mechanism: create, read, list, update with
 //! optimistic versions, trash and restore, duplicates, merge and its undo. Every read goes
-//! through [`crate::visibility`]; every write is audited in the same transaction.
+//! through [`crate::visibility`]; every write is audited in the same transaction, and
+//! [`crate::sales::hooks`] adds what a kind needs beyond its own row (stage history,
+//! timeline links, reminders).
 use crate::accounts::Principal;
 use crate::db::{Db, Tx, get_i64, get_opt_i64, get_opt_str, parse_json};
 use crate::error::{DuplicateMatch, Error, Result};
@@ -8,14 +10,16 @@ use crate::timeline::{self, Change, rfc3339};
 use crate::{now_ms, search, visibility};
 use accord_domain::ValidationErrors;
 use accord_domain::custom_fields::{FieldType, IndexValue};
-use accord_domain::entities::{self, Cell, ColKind, Context, Entity, FilterKind, Prepared};
+use accord_domain::custom_fields::FieldDefinition;
+use accord_domain::entities::{self, Cell, ColKind, Context, Entity, FilterKind, Prepared, RefTarget};
 use accord_domain::permissions::{Access, Viewer};
 use accord_domain::query::{COUNT_CAP, CustomField, Filter, ListQuery, Op, Scalar, Sort, Target, encode_cursor};
 use sea_query::{Alias, Condition, IntoTableRef, Expr, ExprTrait, LikeExpr, NullOrdering, Order, Query, SelectStatement};
 use serde_json::{Map, Value, json};
 use sqlx::any::AnyRow;
 
-const T: &str = "t";
+/// The alias of the entity table in every generated query.
+pub(crate) const T: &str = "t";
 
 /// A record as the API shows it: system fields plus the entity's own.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +31,45 @@ pub struct Record {
 }
 
 const SYSTEM_COLUMNS: [&str; 10] = ["id", "workspace_id", "owner_id", "version", "created_at", "created_by", "updated_at", "updated_by", "deleted_at", "deleted_by"];
+
+/// What validating a write of one entity needs from the database: custom field definitions,
+/// the workspace's sales settings and the owner's time zone.
+pub(crate) struct Env {
+    region: String,
+    defs: Vec<FieldDefinition>,
+    sales: Option<accord_domain::sales::Config>,
+    tz: chrono_tz::Tz,
+    now: i64,
+}
+
+impl Env {
+    pub(crate) async fn load(db: &Db, p: &Principal, entity: Entity, custom: &[CustomField], owner_id: i64) -> Result<Env> {
+        let sales = match entity {
+            Entity::Product | Entity::Deal | Entity::Lead => Some(crate::sales::config(db, p.workspace_id).await?),
+            _ => None,
+        };
+        let tz_name = if matches!(entity, Entity::Deal | Entity::Activity | Entity::Task) && owner_id != p.user.id { crate::accounts::time_zone(db, owner_id).await? } else { p.user.time_zone.clone() };
+        Ok(Env { region: p.region.clone(), defs: custom.iter().map(|c| c.def.clone()).collect(), sales, tz: tz_name.parse().unwrap_or(chrono_tz::Europe::Moscow), now: now_ms() })
+    }
+
+    /// The same, with no custom field required: a change the system makes (restoring, detaching
+    /// a purged company) must not fail on a field made required after the record was written.
+    fn lenient(mut self) -> Env {
+        for d in &mut self.defs {
+            d.required = false;
+        }
+        self
+    }
+
+    pub(crate) fn ctx<'a>(&'a self, before: Option<&'a Map<String, Value>>) -> Context<'a> {
+        Context { region: &self.region, custom_fields: &self.defs, sales: self.sales.as_ref().unwrap_or_else(|| accord_domain::sales::Config::empty()), time_zone: self.tz, before, now_ms: self.now }
+    }
+}
+
+/// The owner a write will give the record: the one asked for, or the current, or the writer.
+fn owner_hint(input: &Map<String, Value>, current: Option<&Record>, p: &Principal) -> i64 {
+    input.get("owner_id").and_then(Value::as_i64).or(current.map(|c| c.owner_id)).unwrap_or(p.user.id)
+}
 
 fn visible_columns(entity: Entity, only: Option<&[String]>) -> Vec<&'static str> {
     let mut cols: Vec<&'static str> = SYSTEM_COLUMNS.to_vec();
@@ -58,13 +101,25 @@ fn row_to_record(entity: Entity, row: &AnyRow, only: Option<&[String]>) -> Resul
         }
         let v = match c.kind {
             ColKind::Text => json!(get_opt_str(row, c.name)?),
-            ColKind::Int | ColKind::Bool => json!(get_opt_i64(row, c.name)?),
+            ColKind::Int => json!(get_opt_i64(row, c.name)?),
+            ColKind::Bool => get_opt_i64(row, c.name)?.map_or(Value::Null, |v| json!(v != 0)),
+            ColKind::Timestamp => get_opt_i64(row, c.name)?.map_or(Value::Null, |v| json!(rfc3339(v))),
             ColKind::Json => parse_json(get_opt_str(row, c.name)?)?,
             ColKind::Shadow => continue,
         };
         m.insert(c.name.into(), v);
     }
     Ok(Record { id, version, owner_id, fields: m })
+}
+
+/// A record from a row selected by [`select`].
+pub(crate) fn from_row(entity: Entity, row: &AnyRow) -> Result<Record> {
+    row_to_record(entity, row, None)
+}
+
+/// The columns of an entity's records (`only` some of them), from the table aliased [`T`].
+pub(crate) fn select(entity: Entity, only: Option<&[String]>) -> SelectStatement {
+    base_select(entity, only)
 }
 
 fn base_select(entity: Entity, only: Option<&[String]>) -> SelectStatement {
@@ -85,7 +140,7 @@ pub async fn get(db: &Db, viewer: &Viewer, entity: Entity, id: i64, deleted: boo
     row_to_record(entity, &row, None)
 }
 
-async fn get_for_write(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, id: i64, deleted: bool) -> Result<Record> {
+pub(crate) async fn get_for_write(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, id: i64, deleted: bool) -> Result<Record> {
     let mut s = base_select(entity, None);
     s.cond_where(visibility::readable(viewer, T)).and_where(Expr::col((T, "id")).eq(id));
     s.and_where(if deleted { Expr::col((T, "deleted_at")).is_not_null() } else { Expr::col((T, "deleted_at")).is_null() });
@@ -107,7 +162,7 @@ fn cell_value(c: &Cell) -> sea_query::Value {
 }
 
 fn cell_null(entity: Entity, name: &str) -> sea_query::Value {
-    let int = entity.columns().iter().any(|c| c.name == name && matches!(c.kind, ColKind::Int | ColKind::Bool))
+    let int = entity.columns().iter().any(|c| c.name == name && matches!(c.kind, ColKind::Int | ColKind::Bool | ColKind::Timestamp))
         || entity.filters().iter().any(|f| f.column == name && matches!(f.kind, FilterKind::Int | FilterKind::Bool | FilterKind::Decimal | FilterKind::Timestamp));
     if int { sea_query::Value::BigInt(None) } else { sea_query::Value::String(None) }
 }
@@ -119,14 +174,24 @@ fn typed(entity: Entity, name: &str, c: &Cell) -> sea_query::Value {
     }
 }
 
-/// Checks what the validator cannot: referenced companies and users exist and are visible,
-/// the owner may be given the record, unique custom values are unique.
+/// Checks what the validator cannot: referenced records and users exist and are visible,
+/// the owner may be given the record, unique custom values are unique. Links the record
+/// already had are not checked again (see [`entities::Ref::existed_in`]).
 #[allow(clippy::too_many_arguments)]
-async fn check_references(db: &Db, tx: &mut Tx, p: &Principal, id: Option<i64>, prep: &Prepared, custom: &[CustomField], owner_id: i64) -> Result<()> {
+async fn check_references(db: &Db, tx: &mut Tx, p: &Principal, current: Option<&Record>, prep: &Prepared, custom: &[CustomField], owner_id: i64) -> Result<()> {
+    let id = current.map(|c| c.id);
     let mut errors = ValidationErrors::new();
-    for (field, company_id) in &prep.company_refs {
-        if !exists_visible(db, tx, &p.viewer, Entity::Company, *company_id).await? {
-            errors.add(field.clone(), "unknown_company", "no such company");
+    for r in prep.refs.iter().filter(|r| !r.existed_in(current.map(|c| &c.fields))) {
+        let ok = match r.target {
+            RefTarget::Record(entity, ref_id) => exists_visible(db, tx, &p.viewer, entity, ref_id).await?,
+            RefTarget::User(user_id) => is_member(tx, p.workspace_id, user_id).await?,
+        };
+        if !ok {
+            let (code, message) = match r.target {
+                RefTarget::Record(e, _) => (format!("unknown_{}", e.as_str()), format!("no such {}", e.as_str())),
+                RefTarget::User(_) => ("unknown_user".to_owned(), "is not an active member of this workspace".to_owned()),
+            };
+            errors.add(r.field.clone(), &code, message);
         }
     }
     for (key, v) in &prep.custom {
@@ -157,7 +222,7 @@ async fn check_references(db: &Db, tx: &mut Tx, p: &Principal, id: Option<i64>, 
             }
         }
     }
-    if !is_member(tx, p.workspace_id, owner_id).await? {
+    if current.is_none_or(|c| c.owner_id != owner_id) && !is_member(tx, p.workspace_id, owner_id).await? {
         errors.add("owner_id", "unknown_user", "is not an active member of this workspace");
     }
     errors.into_result()?;
@@ -194,6 +259,9 @@ async fn lock_values(db: &Db, tx: &mut Tx, mut values: Vec<String>) -> Result<()
 
 /// Records the viewer can see that share an e-mail, phone or INN with `prep`.
 async fn duplicates(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, self_id: Option<i64>, prep: &Prepared) -> Result<Vec<DuplicateMatch>> {
+    if !entity.checks_duplicates() {
+        return Ok(Vec::new());
+    }
     let identifiers = prep.keys.iter().filter(|(k, _)| k.identifies()).map(|(k, v)| format!("{}:{}:{}:{v}", viewer.workspace_id, entity.as_str(), k.as_str())).collect();
     lock_values(db, tx, identifiers).await?;
     let mut out: Vec<DuplicateMatch> = Vec::new();
@@ -263,6 +331,9 @@ async fn insert_side_rows(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entit
                 .await?;
         }
     }
+    if !entity.searchable() {
+        return Ok(());
+    }
     let display = prep.cells.iter().find(|(n, _)| *n == "display_name").and_then(|(_, c)| if let Cell::Text(s) = c { Some(s.as_str()) } else { None }).unwrap_or_default();
     search::add(db, tx, workspace_id, entity, id, owner_id, display, &prep.search_text).await
 }
@@ -280,20 +351,32 @@ pub async fn create(db: &Db, p: &Principal, entity: Entity, input: &Map<String, 
     if !p.viewer.can_write_anything() {
         return Err(Error::Forbidden("your role may not create records"));
     }
-    let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
-    let prep = entities::prepare(entity, &strip_system(input), &Context { region: &p.region, custom_fields: &defs })?;
-    let owner_id = prep.owner_id.unwrap_or(p.user.id);
     let mut tx = db.begin().await?;
-    check_references(db, &mut tx, p, None, &prep, custom, owner_id).await?;
+    let rec = create_in(db, &mut tx, p, entity, input, custom, opts).await?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+/// [`create`] inside the caller's transaction (a lead's conversion creates several records
+/// at once).
+pub async fn create_in(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, input: &Map<String, Value>, custom: &[CustomField], opts: &WriteOptions) -> Result<Record> {
+    if !p.viewer.can_write_anything() {
+        return Err(Error::Forbidden("your role may not create records"));
+    }
+    let mut input = strip_system(input);
+    crate::sales::hooks::before_prepare(db, tx, p, entity, &mut input, None).await?;
+    let env = Env::load(db, p, entity, custom, owner_hint(&input, None, p)).await?;
+    let prep = entities::prepare(entity, &input, &env.ctx(None))?;
+    let owner_id = prep.owner_id.unwrap_or(p.user.id);
+    let tx = &mut *tx;
+    check_references(db, tx, p, None, &prep, custom, owner_id).await?;
     if !opts.allow_duplicates {
-        let dups = duplicates(db, &mut tx, &p.viewer, entity, None, &prep).await?;
+        let dups = duplicates(db, tx, &p.viewer, entity, None, &prep).await?;
         if !dups.is_empty() {
             return Err(Error::Duplicate(dups));
         }
     }
-    let rec = insert_prepared(db, &mut tx, p, entity, &prep, owner_id, custom, "create").await?;
-    tx.commit().await?;
-    Ok(rec)
+    insert_prepared(db, tx, p, entity, &prep, owner_id, custom, "create").await
 }
 
 /// Inserts a validated record with its side rows and audit entry.
@@ -315,6 +398,7 @@ async fn insert_prepared(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, pr
     let rec = get_in_tx(db, tx, entity, id).await?;
     let snapshot: Map<String, Value> = rec.fields.iter().filter(|(k, _)| !matches!(k.as_str(), "version" | "updated_at" | "updated_by" | "created_at" | "created_by")).map(|(k, v)| (k.clone(), v.clone())).collect();
     timeline::record(tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action, actor_id: Some(p.user.id), changes: Value::Object(timeline::diff(&Map::new(), &snapshot)) }).await?;
+    crate::sales::hooks::after_write(db, tx, p, entity, None, Some(&rec)).await?;
     Ok(rec)
 }
 
@@ -325,8 +409,8 @@ pub async fn create_many(db: &Db, p: &Principal, entity: Entity, inputs: &[Map<S
     if !p.viewer.can_write_anything() {
         return Err(Error::Forbidden("your role may not create records"));
     }
-    let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
-    let ctx = Context { region: &p.region, custom_fields: &defs };
+    let env = Env::load(db, p, entity, custom, p.user.id).await?;
+    let ctx = env.ctx(None);
     let mut errors = ValidationErrors::new();
     let mut prepared = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
@@ -341,7 +425,7 @@ pub async fn create_many(db: &Db, p: &Principal, entity: Entity, inputs: &[Map<S
     let mut ids = Vec::with_capacity(prepared.len());
     for prep in &prepared {
         let owner_id = prep.owner_id.unwrap_or(p.user.id);
-        if !prep.company_refs.is_empty() || !prep.custom.is_empty() || !checked_owners.contains(&owner_id) {
+        if !prep.refs.is_empty() || !prep.custom.is_empty() || !checked_owners.contains(&owner_id) {
             check_references(db, &mut tx, p, None, prep, custom, owner_id).await?;
             checked_owners.push(owner_id);
         }
@@ -360,7 +444,7 @@ async fn get_in_tx(db: &Db, tx: &mut Tx, entity: Entity, id: i64) -> Result<Reco
 
 /// The writable part of a record, as a client would send it to recreate it.
 fn writable(rec: &Record, entity: Entity) -> Map<String, Value> {
-    let names: Vec<&str> = entity.columns().iter().filter(|c| c.kind != ColKind::Shadow && c.name != "display_name").map(|c| c.name).collect();
+    let names = writable_names(entity);
     rec.fields.iter().filter(|(k, v)| names.contains(&k.as_str()) && !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
@@ -368,7 +452,19 @@ fn writable(rec: &Record, entity: Entity) -> Map<String, Value> {
 #[allow(clippy::too_many_arguments)]
 pub async fn update(db: &Db, p: &Principal, entity: Entity, id: i64, patch: &Map<String, Value>, expected_version: Option<i64>, custom: &[CustomField], opts: &WriteOptions) -> Result<Record> {
     let mut tx = db.begin().await?;
-    let current = get_for_write(db, &mut tx, &p.viewer, entity, id, false).await?;
+    let rec = update_in(db, &mut tx, p, entity, id, patch, expected_version, custom, opts).await?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+fn writable_names(entity: Entity) -> Vec<&'static str> {
+    entity.columns().iter().filter(|c| c.kind != ColKind::Shadow && c.writable).map(|c| c.name).collect()
+}
+
+/// [`update`] inside the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn update_in(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, id: i64, patch: &Map<String, Value>, expected_version: Option<i64>, custom: &[CustomField], opts: &WriteOptions) -> Result<Record> {
+    let current = get_for_write(db, tx, &p.viewer, entity, id, false).await?;
     if let Some(v) = expected_version.filter(|v| *v != current.version) {
         return Err(Error::VersionConflict { expected: v, current: current.version });
     }
@@ -377,24 +473,23 @@ pub async fn update(db: &Db, p: &Principal, entity: Entity, id: i64, patch: &Map
     for (k, v) in strip_system(patch) {
         next.insert(k, v);
     }
-    let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
-    let prep = entities::prepare(entity, &next, &Context { region: &p.region, custom_fields: &defs })?;
+    crate::sales::hooks::before_prepare(db, tx, p, entity, &mut next, Some(&current)).await?;
+    let env = Env::load(db, p, entity, custom, owner_hint(&next, Some(&current), p)).await?;
+    let prep = entities::prepare(entity, &next, &env.ctx(Some(&current.fields)))?;
     let owner_id = prep.owner_id.unwrap_or(current.owner_id);
-    if owner_id != current.owner_id || !prep.company_refs.is_empty() || !prep.custom.is_empty() {
-        check_references(db, &mut tx, p, Some(id), &prep, custom, owner_id).await?;
+    if owner_id != current.owner_id || !prep.refs.is_empty() || !prep.custom.is_empty() {
+        check_references(db, tx, p, Some(&current), &prep, custom, owner_id).await?;
     }
     if !opts.allow_duplicates {
-        let dups = duplicates(db, &mut tx, &p.viewer, entity, Some(id), &prep).await?;
-        let old_keys = current_keys(&mut tx, entity, id).await?;
+        let dups = duplicates(db, tx, &p.viewer, entity, Some(id), &prep).await?;
+        let old_keys = current_keys(tx, entity, id).await?;
         // Only identifiers this update adds can make a new duplicate.
         let new_dups: Vec<_> = dups.into_iter().filter(|d| !old_keys.contains(&(d.matched_on.clone(), d.value.clone()))).collect();
         if !new_dups.is_empty() {
             return Err(Error::Duplicate(new_dups));
         }
     }
-    let rec = write_update(db, &mut tx, p, entity, &current, &prep, owner_id, custom, "update").await?;
-    tx.commit().await?;
-    Ok(rec)
+    write_update(db, tx, p, entity, &current, &prep, owner_id, custom, "update").await
 }
 
 async fn current_keys(tx: &mut Tx, entity: Entity, id: i64) -> Result<Vec<(String, String)>> {
@@ -421,6 +516,7 @@ async fn write_update(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, curre
     let strip = |m: &Map<String, Value>| -> Map<String, Value> { m.iter().filter(|(k, _)| !ignore.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect() };
     let changes = timeline::diff(&strip(&current.fields), &strip(&rec.fields));
     timeline::record(tx, Change { workspace_id: p.workspace_id, entity, record_id: current.id, action, actor_id: Some(p.user.id), changes: Value::Object(changes) }).await?;
+    crate::sales::hooks::after_write(db, tx, p, entity, Some(current), Some(&rec)).await?;
     Ok(rec)
 }
 
@@ -438,6 +534,7 @@ pub async fn delete(db: &Db, p: &Principal, entity: Entity, id: i64, expected_ve
     db.tx_execute(&mut tx, &up).await?;
     write_side_tables(db, &mut tx, p.workspace_id, entity, id, current.owner_id, None, custom).await?;
     timeline::record(&mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "delete", actor_id: Some(p.user.id), changes: json!({}) }).await?;
+    crate::sales::hooks::after_write(db, &mut tx, p, entity, Some(&current), None).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -449,12 +546,14 @@ pub async fn restore(db: &Db, p: &Principal, entity: Entity, id: i64, custom: &[
     if let Some(Value::Object(cf)) = input.get_mut("custom_fields") {
         cf.retain(|k, _| custom.iter().any(|d| &d.def.key == k));
     }
-    let prep = entities::prepare(entity, &input, &Context { region: &p.region, custom_fields: &all_optional(custom) })?;
+    let env = Env::load(db, p, entity, custom, current.owner_id).await?.lenient();
+    let prep = entities::prepare(entity, &input, &env.ctx(Some(&current.fields)))?;
     let mut up = Query::update();
     up.table(Alias::new(entity.table())).value("deleted_at", sea_query::Value::BigInt(None)).value("deleted_by", sea_query::Value::BigInt(None)).and_where(Expr::col("id").eq(id));
     db.tx_execute(&mut tx, &up).await?;
-    let restored = Record { fields: { let mut f = current.fields.clone(); f.insert("deleted_at".into(), Value::Null); f.insert("deleted_by".into(), Value::Null); f }, ..current.clone() };
-    let rec = write_update(db, &mut tx, p, entity, &restored, &prep, current.owner_id, custom, "restore").await?;
+    // Compared with the trashed state, so the audit entry shows deleted_at going back to null
+    // and the hooks see a record coming back.
+    let rec = write_update(db, &mut tx, p, entity, &current, &prep, current.owner_id, custom, "restore").await?;
     tx.commit().await?;
     Ok(rec)
 }
@@ -478,16 +577,10 @@ pub async fn purge(db: &Db, p: &Principal, entity: Entity, id: i64) -> Result<()
     Ok(())
 }
 
-/// The definitions with nothing required: a change the system makes (restoring, detaching a
-/// purged company) must not fail on a field made required after the record was written.
-fn all_optional(custom: &[CustomField]) -> Vec<accord_domain::custom_fields::FieldDefinition> {
-    custom.iter().map(|c| accord_domain::custom_fields::FieldDefinition { required: false, ..c.def.clone() }).collect()
-}
-
 /// A purged company leaves its contacts: each loses the link, with an audit entry.
 async fn detach_company(db: &Db, tx: &mut Tx, p: &Principal, company_id: i64) -> Result<()> {
     let defs = crate::custom_fields::for_entity(db, p.workspace_id, Entity::Contact).await?;
-    let optional = all_optional(&defs);
+    let env = Env::load(db, p, Entity::Contact, &defs, p.user.id).await?.lenient();
     let rows = sqlx::query("SELECT record_id FROM record_keys WHERE workspace_id = $1 AND entity = 'contact' AND kind = 'company' AND value = $2")
         .bind(p.workspace_id)
         .bind(company_id.to_string())
@@ -503,7 +596,7 @@ async fn detach_company(db: &Db, tx: &mut Tx, p: &Principal, company_id: i64) ->
         if let Some(Value::Array(ids)) = input.get_mut("company_ids") {
             ids.retain(|v| v.as_i64() != Some(company_id));
         }
-        let prep = entities::prepare(Entity::Contact, &input, &Context { region: &p.region, custom_fields: &optional })?;
+        let prep = entities::prepare(Entity::Contact, &input, &env.ctx(Some(&current.fields)))?;
         write_update(db, tx, p, Entity::Contact, &current, &prep, current.owner_id, &defs, "update").await?;
     }
     Ok(())
@@ -583,7 +676,7 @@ fn side_exists(table: &'static str, entity: Entity, extra: Vec<Expr>) -> SelectS
     s
 }
 
-fn filter_condition(entity: Entity, f: &Filter) -> Expr {
+fn filter_condition(entity: Entity, workspace_id: i64, f: &Filter) -> Expr {
     let empty_true = f.op == Op::Empty && f.values.first() == Some(&Scalar::Int(1));
     let exists = |table: &'static str, mut extra: Vec<Expr>, col: &'static str| -> Expr {
         match f.op {
@@ -604,6 +697,16 @@ fn filter_condition(entity: Entity, f: &Filter) -> Expr {
     match &f.target {
         Target::Column { column, .. } => compare(Expr::col((T, *column)), f.op, &f.values),
         Target::Tag => exists("record_tags", vec![], "tag"),
+        Target::Team => {
+            let mut members = Query::select();
+            members
+                .column(("tm", "user_id"))
+                .from_as("team_members", "tm")
+                .inner_join("teams".into_table_ref().alias("tt"), Expr::col(("tt", "id")).equals(("tm", "team_id")))
+                .and_where(Expr::col(("tt", "workspace_id")).eq(workspace_id))
+                .and_where(Expr::col(("tm", "team_id")).is_in(f.values.iter().map(scalar_value)));
+            Expr::col((T, "owner_id")).in_subquery(members)
+        }
         Target::Key(kind) => exists("record_keys", vec![Expr::col(("x", "kind")).eq(kind.as_str())], "value"),
         Target::Custom { field_id, field_type } => exists("custom_values", vec![Expr::col(("x", "field_id")).eq(*field_id)], custom_col(*field_type)),
     }
@@ -632,13 +735,19 @@ fn keyset(key: Expr, desc: bool, cursor: &(Option<Scalar>, i64)) -> Condition {
     }
 }
 
-pub async fn list(db: &Db, viewer: &Viewer, entity: Entity, q: &ListQuery, trash: bool) -> Result<Page> {
-    let only = q.fields.as_deref();
+/// The rows of a list: visible to the viewer, in or out of the trash, matching every filter.
+pub(crate) fn list_condition(viewer: &Viewer, entity: Entity, filters: &[Filter], trash: bool) -> Condition {
     let mut where_ = visibility::readable(viewer, T);
     where_ = where_.add(if trash { Expr::col((T, "deleted_at")).is_not_null() } else { Expr::col((T, "deleted_at")).is_null() });
-    for f in &q.filters {
-        where_ = where_.add(filter_condition(entity, f));
+    for f in filters {
+        where_ = where_.add(filter_condition(entity, viewer.workspace_id, f));
     }
+    where_
+}
+
+pub async fn list(db: &Db, viewer: &Viewer, entity: Entity, q: &ListQuery, trash: bool) -> Result<Page> {
+    let only = q.fields.as_deref();
+    let where_ = list_condition(viewer, entity, &q.filters, trash);
     let (key, numeric_key) = sort_expr(&q.sort);
     let mut s = base_select(entity, only);
     if let Target::Custom { field_id, .. } = &q.sort.target {
@@ -693,7 +802,7 @@ pub async fn merge(db: &Db, p: &Principal, entity: Entity, survivor_id: i64, mer
     let mut next = writable(&survivor, entity);
     next.insert("owner_id".into(), json!(survivor.owner_id));
     let mut errors = ValidationErrors::new();
-    let writable_names: Vec<&str> = entity.columns().iter().filter(|c| c.kind != ColKind::Shadow && c.name != "display_name").map(|c| c.name).collect();
+    let writable_names = writable_names(entity);
     for field in take_from_merged {
         if field == "owner_id" {
             next.insert(field.clone(), json!(merged.owner_id));
@@ -717,10 +826,10 @@ pub async fn merge(db: &Db, p: &Principal, entity: Entity, survivor_id: i64, mer
         }
         next.insert(list_field.into(), Value::Array(items));
     }
-    let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
-    let prep = entities::prepare(entity, &next, &Context { region: &p.region, custom_fields: &defs })?;
+    let env = Env::load(db, p, entity, custom, owner_hint(&next, Some(&survivor), p)).await?;
+    let prep = entities::prepare(entity, &next, &env.ctx(Some(&survivor.fields)))?;
     let owner_id = prep.owner_id.unwrap_or(survivor.owner_id);
-    check_references(db, &mut tx, p, Some(survivor_id), &prep, custom, owner_id).await?;
+    check_references(db, &mut tx, p, Some(&survivor), &prep, custom, owner_id).await?;
 
     // Move what points at the merged record, remembering exactly which rows moved.
     let e = entity.as_str();
@@ -789,14 +898,14 @@ pub async fn undo_merge(db: &Db, p: &Principal, merge_id: i64, custom: &[CustomF
     if survivor_now.version != survivor_then + 1 || merged_now.version != merged_then + 1 {
         return Err(Error::Conflict("a merged record changed after the merge; undo would lose that change".into()));
     }
-    let defs: Vec<_> = custom.iter().map(|c| c.def.clone()).collect();
-    let ctx = Context { region: &p.region, custom_fields: &defs };
+    let env = Env::load(db, p, entity, custom, survivor_now.owner_id).await?;
     let old = |key: &str| -> Result<(Record, Prepared)> {
         let fields = snapshot[key].as_object().cloned().unwrap_or_default();
         let rec = Record { id: fields["id"].as_i64().unwrap_or_default(), version: 0, owner_id: fields["owner_id"].as_i64().unwrap_or_default(), fields };
         let mut input = writable(&rec, entity);
         input.insert("owner_id".into(), json!(rec.owner_id));
-        Ok((rec, entities::prepare(entity, &input, &ctx)?))
+        let prep = entities::prepare(entity, &input, &env.ctx(Some(&rec.fields)))?;
+        Ok((rec, prep))
     };
     let (s_old, s_prep) = old("survivor")?;
     let (m_old, m_prep) = old("merged")?;
@@ -814,10 +923,7 @@ pub async fn undo_merge(db: &Db, p: &Principal, merge_id: i64, custom: &[CustomF
     let mut up = Query::update();
     up.table(Alias::new(entity.table())).value("deleted_at", sea_query::Value::BigInt(None)).value("deleted_by", sea_query::Value::BigInt(None)).and_where(Expr::col("id").eq(merged_id));
     db.tx_execute(&mut tx, &up).await?;
-    let mut restored = merged_now.clone();
-    restored.fields.insert("deleted_at".into(), Value::Null);
-    restored.fields.insert("deleted_by".into(), Value::Null);
-    write_update(db, &mut tx, p, entity, &restored, &m_prep, m_old.owner_id, custom, "unmerge").await?;
+    write_update(db, &mut tx, p, entity, &merged_now, &m_prep, m_old.owner_id, custom, "unmerge").await?;
     sqlx::query("UPDATE merges SET undone_at = $1 WHERE id = $2").bind(now_ms()).bind(merge_id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(rec)
@@ -868,4 +974,21 @@ pub async fn strip_custom_field(db: &Db, p: &Principal, field_id: i64, key: &str
     sqlx::query("DELETE FROM custom_field_defs WHERE id = $1 AND workspace_id = $2").bind(field_id).bind(p.workspace_id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(changed)
+}
+
+/// A visible record of `entity` with this identifier (an INN, an e-mail …), if any.
+pub async fn find_by_key(db: &Db, viewer: &Viewer, entity: Entity, kind: &str, value: &str) -> Result<Option<i64>> {
+    let mut s = Query::select();
+    s.column((T, "id"))
+        .from_as("record_keys", "k")
+        .inner_join(entity.table().into_table_ref().alias(T), Expr::col((T, "id")).equals(("k", "record_id")))
+        .and_where(Expr::col(("k", "workspace_id")).eq(viewer.workspace_id))
+        .and_where(Expr::col(("k", "entity")).eq(entity.as_str()))
+        .and_where(Expr::col(("k", "kind")).eq(kind))
+        .and_where(Expr::col(("k", "value")).eq(value))
+        .and_where(Expr::col((T, "deleted_at")).is_null())
+        .cond_where(visibility::readable(viewer, T))
+        .order_by((T, "id"), Order::Asc)
+        .limit(1);
+    db.fetch_optional(&s).await?.map(|r| get_i64(&r, "id")).transpose()
 }
