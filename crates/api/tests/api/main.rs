@@ -10,4 +10,5 @@ mod migrations;
 mod openapi;
 mod permissions;
 mod records;
+mod sales;
 mod validation;

@@ -229,7 +229,12 @@ fn deal_items(r: &mut Reader, ctx: &Context, vat_included: bool, refs: &mut Vec<
         line.reject_unknown(&["product_id", "name", "sku", "unit", "quantity", "price", "discount_percent", "vat_rate", "net", "vat", "total"]);
         let product_id = line.id("product_id");
         let name = line.text("name", 500);
-        if name.is_none() && !line.errors.0.iter().any(|e| e.field == "name") {
+        // Storage fills a product line's name from the catalogue; still without one, the
+        // product is not there (or not visible).
+        let missing_product = product_id.is_some() && name.is_none();
+        if missing_product {
+            line.errors.add("product_id", "unknown_product", "no such product");
+        } else if name.is_none() && !line.errors.0.iter().any(|e| e.field == "name") {
             line.errors.add("name", "required", "a line needs a name or a product");
         }
         let sku = line.text("sku", 100);
@@ -241,8 +246,9 @@ fn deal_items(r: &mut Reader, ctx: &Context, vat_included: bool, refs: &mut Vec<
             _ => {}
         }
         let price = line.decimal("price", Decimal::ZERO, MAX_MONEY);
-        if price.is_none() && !line.errors.0.iter().any(|e| e.field == "price") {
-            line.errors.add("price", "required", "is required");
+        if price.is_none() && !missing_product && !line.errors.0.iter().any(|e| e.field == "price") {
+            let message = if product_id.is_some() { "the product is priced in another currency: give the price" } else { "is required" };
+            line.errors.add("price", "required", message);
         }
         let discount = line.decimal("discount_percent", Decimal::ZERO, Decimal::ONE_HUNDRED).unwrap_or(Decimal::ZERO);
         let vat = vat_rate(&mut line, ctx, "vat_rate");

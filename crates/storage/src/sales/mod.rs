@@ -392,7 +392,7 @@ pub async fn delete_pipeline(db: &Db, p: &Principal, id: i64) -> Result<()> {
     if sqlx::query("SELECT 1 AS x FROM deals WHERE pipeline_id = $1 LIMIT 1").bind(id).fetch_optional(&mut *tx).await?.is_some() {
         return Err(Error::Conflict("the pipeline still holds deals (the trash included): move or purge them first".into()));
     }
-    sqlx::query("UPDATE stages SET deleted_at = $1 WHERE pipeline_id = $2").bind(now_ms()).bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM stages WHERE pipeline_id = $1").bind(id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM pipelines WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *tx).await?;
     audit_settings(&mut tx, p, "pipeline", id, "delete", json!({})).await?;
     tx.commit().await?;
