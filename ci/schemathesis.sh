@@ -19,6 +19,11 @@ token=$(curl -sf -b "$work/jar" -H "x-csrf-token: $csrf" -H 'content-type: appli
 for i in $(seq 5); do
   curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "{\"last_name\":\"Фаззов $i\",\"emails\":[\"f$i@example.com\"]}" "$base/api/v1/contacts" >/dev/null
   curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "{\"name\":\"Компания $i\"}" "$base/api/v1/companies" >/dev/null
+  curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "{\"name\":\"Товар $i\",\"price\":\"$i.50\"}" "$base/api/v1/products" >/dev/null
+  curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "{\"title\":\"Сделка $i\",\"items\":[{\"product_id\":$i,\"quantity\":2}]}" "$base/api/v1/deals" >/dev/null
+  curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "{\"name\":\"Заявка $i\"}" "$base/api/v1/leads" >/dev/null
+  curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "{\"title\":\"Задача $i\",\"due_at\":\"2027-01-0${i}T10:00\"}" "$base/api/v1/tasks" >/dev/null
+  curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "{\"kind\":\"call\",\"contact_id\":$i}" "$base/api/v1/activities" >/dev/null
 done
 
 status=0

@@ -238,3 +238,26 @@ pub(crate) async fn board_position(tx: &mut Tx, workspace_id: i64, deal_id: i64)
     let row = sqlx::query("SELECT stage_id, board_position FROM deals WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL").bind(deal_id).bind(workspace_id).fetch_optional(&mut **tx).await?;
     row.map(|r| Ok((get_i64(&r, "stage_id")?, get_opt_i64(&r, "board_position")?.unwrap_or(0)))).transpose()
 }
+
+/// Replaces a deal's stage history with stays it had elsewhere (imports, the demo): each
+/// `(stage_id, entered_at)` lasts until the next one enters; the last is where it is now.
+pub async fn replace_stage_history(db: &Db, workspace_id: i64, deal_id: i64, pipeline_id: i64, stays: &[(i64, i64)]) -> Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM deal_stage_history WHERE deal_id = $1 AND workspace_id = $2").bind(deal_id).bind(workspace_id).execute(&mut *tx).await?;
+    for (i, (stage_id, entered)) in stays.iter().enumerate() {
+        let left = stays.get(i + 1).map(|(_, at)| *at);
+        sqlx::query("INSERT INTO deal_stage_history (workspace_id, deal_id, pipeline_id, stage_id, entered_at, left_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(workspace_id)
+            .bind(deal_id)
+            .bind(pipeline_id)
+            .bind(*stage_id)
+            .bind(*entered)
+            .bind(left)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some((_, last)) = stays.last() {
+        sqlx::query("UPDATE deals SET stage_changed_at = $1 WHERE id = $2").bind(*last).bind(deal_id).execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
