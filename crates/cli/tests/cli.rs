@@ -143,8 +143,9 @@ async fn serve_with_demo_data() {
     let http = reqwest::Client::builder().cookie_store(true).build().expect("client");
     let me: Value = http.post(format!("{base}/api/v1/auth/login")).json(&json!({"email": "owner@example.com", "password": "demo-password"})).send().await.expect("login").json().await.expect("json");
     assert_eq!(me["workspace_name"], "Демо");
-    for (path, at_least) in [("contacts", 300), ("companies", 80)] {
-        let page: Value = http.get(format!("{base}/api/v1/{path}?count=true&limit=1")).send().await.expect("list").json().await.expect("json");
+    for (path, at_least) in [("contacts", 300), ("companies", 80), ("products", 10), ("deals", 450), ("leads", 50), ("activities", 300), ("tasks", 100), ("deals?status=won", 50), ("deals?status=lost", 50), ("deals?status=open", 50)] {
+        let path = if path.contains('?') { format!("{path}&") } else { format!("{path}?") };
+        let page: Value = http.get(format!("{base}/api/v1/{path}count=true&limit=1")).send().await.expect("list").json().await.expect("json");
         assert!(page["count"].as_i64().expect("count") >= at_least, "{path}: {page}");
     }
     let users: Value = http.get(format!("{base}/api/v1/users")).send().await.expect("users").json().await.expect("json");
@@ -154,4 +155,52 @@ async fn serve_with_demo_data() {
     assert_eq!(teams.as_array().expect("teams").len(), 2);
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Starts `accord serve` on a free port and returns the process and its base URL.
+fn serve(dir: &Path) -> (std::process::Child, String) {
+    let mut child = accord().args(["serve", "--bind", "127.0.0.1:0", "--data-dir"]).arg(dir).env("ACCORD_LOG", "info").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("serve");
+    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut lines = stderr.lines().map_while(Result::ok);
+    let addr = lines.find_map(|l| l.split("listening on http://").nth(1).map(|a| a.trim().to_owned())).expect("listening line");
+    // Keep reading so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, format!("http://{addr}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_due_while_down_arrive_once_after_restart() {
+    let dir = temp_dir("reminders");
+    assert!(create_user(&dir, "rem@example.com", "reminder-pass-1").status.success());
+    let (mut first, base) = serve(&dir);
+    let http = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let me: Value = http.post(format!("{base}/api/v1/auth/login")).json(&json!({"email": "rem@example.com", "password": "reminder-pass-1"})).send().await.expect("login").json().await.expect("json");
+    let csrf = me["csrf_token"].as_str().expect("csrf").to_owned();
+    // Due in 62 s with a reminder a minute before: it falls due while the server is down.
+    let due = chrono::Utc::now() + chrono::Duration::seconds(62);
+    let task = http.post(format!("{base}/api/v1/tasks")).header("x-csrf-token", &csrf).json(&json!({"title": "Позвонить", "due_at": due.to_rfc3339(), "remind_before_minutes": 1})).send().await.expect("task");
+    assert_eq!(task.status(), reqwest::StatusCode::CREATED);
+    let _ = first.kill();
+    let _ = first.wait();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+
+    let (mut second, base) = serve(&dir);
+    let http = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    http.post(format!("{base}/api/v1/auth/login")).json(&json!({"email": "rem@example.com", "password": "reminder-pass-1"})).send().await.expect("login");
+    let mut unread = 0;
+    for _ in 0..40 {
+        let n: Value = http.get(format!("{base}/api/v1/notifications/unread_count")).send().await.expect("count").json().await.expect("json");
+        unread = n["unread_count"].as_i64().expect("count");
+        if unread > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(unread, 1, "the reminder arrives after the restart");
+    // Later rounds of the worker do not deliver it again.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let n: Value = http.get(format!("{base}/api/v1/notifications")).send().await.expect("list").json().await.expect("json");
+    assert_eq!(n["data"].as_array().expect("data").len(), 1, "{n}");
+    let _ = second.kill();
+    let _ = second.wait();
 }
