@@ -645,11 +645,21 @@ pub struct Workspace {
     pub base_currency: String,
     /// Days a deleted record stays in the trash before it is purged.
     pub trash_retention_days: i64,
+    /// VAT rates offered on products and deal lines: percentages ("22", "10") or "none";
+    /// the first is the default.
+    pub vat_rates: Vec<String>,
 }
 
 pub async fn workspace(db: &Db, id: i64) -> Result<Workspace> {
-    let r = sqlx::query("SELECT id, name, region, base_currency, trash_retention_days FROM workspaces WHERE id = $1").bind(id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
-    Ok(Workspace { id: get_i64(&r, "id")?, name: get_str(&r, "name")?, region: get_str(&r, "region")?, base_currency: get_str(&r, "base_currency")?, trash_retention_days: get_i64(&r, "trash_retention_days")? })
+    let r = sqlx::query("SELECT id, name, region, base_currency, trash_retention_days, vat_rates FROM workspaces WHERE id = $1").bind(id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    Ok(Workspace {
+        id: get_i64(&r, "id")?,
+        name: get_str(&r, "name")?,
+        region: get_str(&r, "region")?,
+        base_currency: get_str(&r, "base_currency")?,
+        trash_retention_days: get_i64(&r, "trash_retention_days")?,
+        vat_rates: serde_json::from_str(&get_str(&r, "vat_rates")?)?,
+    })
 }
 
 #[derive(Debug, serde::Deserialize, ToSchema)]
@@ -659,6 +669,7 @@ pub struct WorkspaceChange {
     pub region: Option<String>,
     pub base_currency: Option<String>,
     pub trash_retention_days: Option<i64>,
+    pub vat_rates: Option<Vec<String>>,
 }
 
 pub async fn update_workspace(db: &Db, p: &Principal, change: WorkspaceChange) -> Result<Workspace> {
@@ -687,15 +698,30 @@ pub async fn update_workspace(db: &Db, p: &Principal, change: WorkspaceChange) -
             errors.add("trash_retention_days", "out_of_range", "must be from 1 to 3650 days");
         }
     }
+    if let Some(rates) = change.vat_rates {
+        if rates.is_empty() || rates.len() > 10 {
+            errors.add("vat_rates", "out_of_range", "give from 1 to 10 rates");
+        }
+        for (i, rate) in rates.iter().enumerate() {
+            let ok = rate == "none" || rate.parse::<rust_decimal::Decimal>().is_ok_and(|d| d >= rust_decimal::Decimal::ZERO && d <= rust_decimal::Decimal::ONE_HUNDRED && d.scale() <= 2 && d.normalize().to_string() == *rate);
+            if !ok {
+                errors.add(format!("vat_rates[{i}]"), "invalid_rate", "must be a percentage such as \"22\" or \"9.5\", or \"none\"");
+            } else if rates[..i].contains(rate) {
+                errors.add(format!("vat_rates[{i}]"), "duplicate", "is listed twice");
+            }
+        }
+        ws.vat_rates = rates;
+    }
     errors.into_result()?;
     if find_workspace(db, &ws.name).await?.is_some_and(|id| id != ws.id) {
         return Err(ValidationErrors::single("name", "taken", "another workspace has this name").into());
     }
-    sqlx::query("UPDATE workspaces SET name = $1, region = $2, base_currency = $3, trash_retention_days = $4 WHERE id = $5")
+    sqlx::query("UPDATE workspaces SET name = $1, region = $2, base_currency = $3, trash_retention_days = $4, vat_rates = $5 WHERE id = $6")
         .bind(&ws.name)
         .bind(&ws.region)
         .bind(&ws.base_currency)
         .bind(ws.trash_retention_days)
+        .bind(serde_json::to_string(&ws.vat_rates)?)
         .bind(ws.id)
         .execute(&db.pool)
         .await?;

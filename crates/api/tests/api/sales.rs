@@ -42,6 +42,16 @@ async fn deal_lines_and_catalogue(engine: Engine) {
     assert_eq!(dup.status, StatusCode::CONFLICT, "an article is unique: {}", dup.body);
     let bad_vat = s.post(&admin, "/api/v1/products", json!({"name": "X", "vat_rate": "18"})).await;
     assert_eq!(bad_vat.field_errors(), vec!["vat_rate"]);
+    // VAT rates are the workspace's: a simplified-tax seller adds 5 %.
+    let ws = s.get(&admin, "/api/v1/workspace").await.body;
+    assert_eq!(ws["vat_rates"], json!(["22", "20", "10", "0", "none"]));
+    let bad = s.patch(&admin, "/api/v1/workspace", json!({"vat_rates": ["22", "abc", "22"]})).await;
+    assert_eq!(bad.field_errors(), vec!["vat_rates[1]", "vat_rates[2]"]);
+    assert_eq!(s.patch(&member, "/api/v1/workspace", json!({"vat_rates": ["5"]})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.patch(&admin, "/api/v1/workspace", json!({"vat_rates": ["none", "22", "5"]})).await.status, StatusCode::OK);
+    let simplified = s.post(&admin, "/api/v1/products", json!({"name": "Услуга УСН", "price": "105", "vat_rate": "5", "kind": "service"})).await;
+    assert_eq!((simplified.status, simplified.body["unit"].as_str()), (StatusCode::CREATED, Some("service")));
+    assert_eq!(s.post(&admin, "/api/v1/products", json!({"name": "Без ставки"})).await.body["vat_rate"], "none", "the first rate is the default");
 
     // A line from the catalogue takes its name, unit, VAT and price; VAT is inside the price.
     let d = deal(&s, &member, json!({"title": "Мебель", "items": [

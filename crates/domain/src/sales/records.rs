@@ -109,6 +109,8 @@ fn currency(r: &mut Reader, ctx: &Context) -> String {
 fn vat_rate(r: &mut Reader, ctx: &Context, key: &str) -> String {
     match r.get(key) {
         Value::Null => ctx.sales.default_vat_rate().to_owned(),
+        // A rate the record already had stays valid after the workspace stops offering it.
+        Value::String(s) if rate_was_used(ctx, s) => s.clone(),
         Value::String(s) => {
             r.errors.check(key, ctx.sales.check_vat_rate(s));
             s.clone()
@@ -118,6 +120,11 @@ fn vat_rate(r: &mut Reader, ctx: &Context, key: &str) -> String {
             String::new()
         }
     }
+}
+
+fn rate_was_used(ctx: &Context, rate: &str) -> bool {
+    let Some(before) = ctx.before else { return false };
+    before.get("vat_rate").and_then(Value::as_str) == Some(rate) || before.get("items").and_then(Value::as_array).is_some_and(|items| items.iter().any(|i| i["vat_rate"].as_str() == Some(rate)))
 }
 
 pub fn prepare_product(input: &Map<String, Value>, ctx: &Context) -> Result<Prepared, ValidationErrors> {
