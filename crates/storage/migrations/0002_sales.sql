@@ -121,11 +121,26 @@ CREATE TABLE deals (
 CREATE INDEX deals_updated ON deals (workspace_id, updated_at, id);
 CREATE INDEX deals_owner_updated ON deals (workspace_id, owner_id, updated_at, id);
 CREATE INDEX deals_board ON deals (workspace_id, stage_id, deleted_at, board_position, id);
-CREATE INDEX deals_pipeline ON deals (workspace_id, pipeline_id, status);
+-- Covers the board's per-stage counts and totals (owner_id for visibility).
+CREATE INDEX deals_totals ON deals (workspace_id, pipeline_id, stage_id, currency, deleted_at, owner_id, amount_num);
 CREATE INDEX deals_company ON deals (company_id);
 CREATE INDEX deals_close ON deals (workspace_id, expected_close_date);
 CREATE INDEX deals_closed ON deals (workspace_id, closed_at);
 CREATE INDEX deals_deleted ON deals (workspace_id, deleted_at);
+
+-- Live deals counted per stage, owner and currency, kept by every write of a deal, so the
+-- board's counts and totals read a few rows instead of every deal (the owner column lets
+-- the usual visibility condition apply).
+CREATE TABLE deal_totals (
+    workspace_id BIGINT NOT NULL,
+    pipeline_id BIGINT NOT NULL,
+    stage_id BIGINT NOT NULL,
+    owner_id BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    deals BIGINT NOT NULL,
+    amount_num BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, pipeline_id, stage_id, owner_id, currency)
+);
 
 -- One row per stay of a deal in a stage: time in each stage and the whole cycle follow.
 CREATE TABLE deal_stage_history (

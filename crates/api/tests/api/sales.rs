@@ -28,6 +28,15 @@ fn stage_of(stages: &[Value], kind: &str) -> i64 {
     stages.iter().find(|s| s["kind"] == kind).unwrap()["id"].as_i64().unwrap()
 }
 
+/// The board's kept totals agree with the deals themselves (a filter makes the board count
+/// the deals instead of reading `deal_totals`).
+async fn totals_agree(s: &Server, u: &User, pipeline_id: i64) {
+    let columns = |b: Value| b["columns"].as_array().unwrap().iter().map(|c| (c["stage"]["id"].clone(), c["count"].clone(), c["total"].clone(), c["unconverted"].clone())).collect::<Vec<_>>();
+    let kept = s.get(u, &format!("/api/v1/pipelines/{pipeline_id}/board?limit=1")).await;
+    let counted = s.get(u, &format!("/api/v1/pipelines/{pipeline_id}/board?limit=1&id[gte]=1")).await;
+    assert_eq!(columns(kept.body), columns(counted.body));
+}
+
 async fn deal(s: &Server, u: &User, body: Value) -> Value {
     let r = s.post(u, "/api/v1/deals", body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -119,6 +128,7 @@ async fn pipelines_are_configurable(engine: Engine) {
     assert_eq!(r.body["stages"].as_array().unwrap().len(), 6);
     let moved = s.get(&member, &format!("/api/v1/deals/{}", d["id"])).await;
     assert_eq!(moved.body["stage_id"], st[2]["id"]);
+    totals_agree(&s, &admin, pid).await;
     assert_eq!(moved.body["version"], 2);
     let history = s.get(&member, &format!("/api/v1/deals/{}/history", d["id"])).await;
     assert_eq!(history.body["data"][0]["changes"]["stage_id"], json!([st[1]["id"], st[2]["id"]]));
@@ -211,6 +221,15 @@ async fn board_and_moves(engine: Engine) {
     let order: Vec<i64> = s.get(&member, &format!("/api/v1/pipelines/{pid}/board?limit=50")).await.body["columns"][0]["deals"].as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect();
     let (pa, pb) = (order.iter().position(|x| *x == a).unwrap(), order.iter().position(|x| *x == b).unwrap());
     assert_eq!(pa, pb + 1, "{order:?}");
+
+    // Totals follow every kind of change: trash, restore, owner, currency, amount.
+    let d5 = format!("/api/v1/deals/{}", ids[5]);
+    assert_eq!(s.delete(&member, &d5).await.status, StatusCode::NO_CONTENT);
+    totals_agree(&s, &admin, pid).await;
+    assert_eq!(s.call(Some(&member), Method::POST, &format!("{d5}/restore"), None).await.status, StatusCode::OK);
+    assert_eq!(s.patch(&admin, &d5, json!({"owner_id": admin.id, "currency": "USD", "amount": "7.77"})).await.status, StatusCode::OK);
+    totals_agree(&s, &admin, pid).await;
+    totals_agree(&s, &member, pid).await;
 
     // A stage of another pipeline is refused.
     let other = s.post(&admin, "/api/v1/pipelines", json!({"names": {"ru": "Другая"}, "stages": [{"names": {"ru": "A"}, "kind": "open"}, {"names": {"ru": "B"}, "kind": "won"}, {"names": {"ru": "C"}, "kind": "lost"}]})).await;

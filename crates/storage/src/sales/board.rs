@@ -62,16 +62,25 @@ pub async fn board(db: &Db, p: &Principal, pipeline_id: i64, filters: &[Filter],
         c = c.add(Expr::col((records::T, "pipeline_id")).eq(pipeline_id));
         c
     };
+    // Without filters the kept totals answer (visibility applies to their owner column);
+    // filters need the deals themselves.
     let mut totals = Query::select();
-    totals
-        .column((records::T, "stage_id"))
-        .column((records::T, "currency"))
-        .expr_as(Expr::cust("COUNT(*)"), "n")
-        .expr_as(Expr::cust("CAST(SUM(t.amount_num) AS BIGINT)"), "s")
-        .from_as("deals", records::T)
-        .cond_where(base_condition())
-        .group_by_col((records::T, "stage_id"))
-        .group_by_col((records::T, "currency"));
+    totals.column((records::T, "stage_id")).column((records::T, "currency"));
+    if filters.is_empty() {
+        totals
+            .expr_as(Expr::cust("CAST(SUM(t.deals) AS BIGINT)"), "n")
+            .expr_as(Expr::cust("CAST(SUM(t.amount_num) AS BIGINT)"), "s")
+            .from_as("deal_totals", records::T)
+            .cond_where(crate::visibility::readable(&p.viewer, records::T))
+            .and_where(Expr::col((records::T, "pipeline_id")).eq(pipeline_id));
+    } else {
+        totals
+            .expr_as(Expr::cust("COUNT(*)"), "n")
+            .expr_as(Expr::cust("CAST(SUM(t.amount_num) AS BIGINT)"), "s")
+            .from_as("deals", records::T)
+            .cond_where(base_condition());
+    }
+    totals.group_by_col((records::T, "stage_id")).group_by_col((records::T, "currency"));
     if let Some(s) = only_stage {
         totals.and_where(Expr::col((records::T, "stage_id")).eq(s));
     }

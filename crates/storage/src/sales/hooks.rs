@@ -64,7 +64,68 @@ pub async fn before_prepare(db: &Db, _tx: &mut Tx, p: &Principal, entity: Entity
     Ok(())
 }
 
+/// What a live deal adds to the board's totals.
+struct Counted {
+    pipeline_id: i64,
+    stage_id: i64,
+    owner_id: i64,
+    currency: String,
+    amount_num: i64,
+}
+
+fn counted(rec: Option<&Record>) -> Option<Counted> {
+    let rec = rec.filter(|r| !trashed(r))?;
+    let amount = rec.fields.get("amount").and_then(Value::as_str).and_then(|a| a.parse::<rust_decimal::Decimal>().ok())?;
+    Some(Counted {
+        pipeline_id: id_of(rec, "pipeline_id")?,
+        stage_id: id_of(rec, "stage_id")?,
+        owner_id: rec.owner_id,
+        currency: str_of(rec, "currency")?.to_owned(),
+        amount_num: accord_domain::custom_fields::scale_decimal(amount).ok()?,
+    })
+}
+
+async fn add_to_totals(tx: &mut Tx, workspace_id: i64, c: &Counted, sign: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO deal_totals (workspace_id, pipeline_id, stage_id, owner_id, currency, deals, amount_num) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (workspace_id, pipeline_id, stage_id, owner_id, currency) DO UPDATE SET deals = deal_totals.deals + excluded.deals, amount_num = deal_totals.amount_num + excluded.amount_num",
+    )
+    .bind(workspace_id)
+    .bind(c.pipeline_id)
+    .bind(c.stage_id)
+    .bind(c.owner_id)
+    .bind(&c.currency)
+    .bind(sign)
+    .bind(sign * c.amount_num)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Keeps `deal_totals` equal to the live deals: the old state leaves, the new one enters.
+async fn update_totals(tx: &mut Tx, workspace_id: i64, before: Option<&Record>, after: Option<&Record>) -> Result<()> {
+    let (old, new) = (counted(before), counted(after));
+    let same = match (&old, &new) {
+        (Some(o), Some(n)) => o.pipeline_id == n.pipeline_id && o.stage_id == n.stage_id && o.owner_id == n.owner_id && o.currency == n.currency && o.amount_num == n.amount_num,
+        (None, None) => true,
+        _ => false,
+    };
+    if same {
+        return Ok(());
+    }
+    if let Some(o) = &old {
+        add_to_totals(tx, workspace_id, o, -1).await?;
+    }
+    if let Some(n) = &new {
+        add_to_totals(tx, workspace_id, n, 1).await?;
+    }
+    Ok(())
+}
+
 pub async fn after_write(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, before: Option<&Record>, after: Option<&Record>) -> Result<()> {
+    if entity == Entity::Deal {
+        update_totals(tx, p.workspace_id, before, after).await?;
+    }
     match entity {
         Entity::Deal => match (before, after) {
             (_, None) => Ok(()),
@@ -102,7 +163,7 @@ async fn enter_stage(tx: &mut Tx, p: &Principal, deal_id: i64, pipeline_id: i64,
         .fetch_one(&mut **tx)
         .await?;
     // A card that arrives in a column goes on top of it.
-    sqlx::query("UPDATE deals SET board_position = (SELECT COALESCE(MIN(d.board_position), 0) - 1024 FROM deals d WHERE d.workspace_id = $1 AND d.stage_id = $2 AND d.id <> $3) WHERE id = $4")
+    sqlx::query("UPDATE deals SET board_position = (SELECT COALESCE(MIN(d.board_position), 0) - 1024 FROM deals d WHERE d.workspace_id = $1 AND d.stage_id = $2 AND d.deleted_at IS NULL AND d.id <> $3) WHERE id = $4")
         .bind(p.workspace_id)
         .bind(stage_id)
         .bind(deal_id)
@@ -145,8 +206,14 @@ async fn deal_written(tx: &mut Tx, p: &Principal, before: Option<&Record>, after
 /// Moves a deal to another stage of the same kind (when its stage is removed), with a
 /// new version, stage history and an audit entry.
 pub async fn move_to_stage(tx: &mut Tx, p: &Principal, deal_id: i64, pipeline_id: i64, to: i64) -> Result<()> {
-    let row = sqlx::query("SELECT stage_id FROM deals WHERE id = $1 AND workspace_id = $2").bind(deal_id).bind(p.workspace_id).fetch_optional(&mut **tx).await?.ok_or(Error::NotFound)?;
+    let row = sqlx::query("SELECT stage_id, owner_id, currency, amount_num, deleted_at FROM deals WHERE id = $1 AND workspace_id = $2").bind(deal_id).bind(p.workspace_id).fetch_optional(&mut **tx).await?.ok_or(Error::NotFound)?;
     let from = get_i64(&row, "stage_id")?;
+    if get_opt_i64(&row, "deleted_at")?.is_none() {
+        let mut c = Counted { pipeline_id, stage_id: from, owner_id: get_i64(&row, "owner_id")?, currency: crate::db::get_str(&row, "currency")?, amount_num: get_i64(&row, "amount_num")? };
+        add_to_totals(tx, p.workspace_id, &c, -1).await?;
+        c.stage_id = to;
+        add_to_totals(tx, p.workspace_id, &c, 1).await?;
+    }
     let now = now_ms();
     sqlx::query("UPDATE deals SET stage_id = $1, pipeline_id = $2, version = version + 1, updated_at = $3, updated_by = $4, stage_changed_at = $5 WHERE id = $6")
         .bind(to)
