@@ -2,7 +2,7 @@
 //! common calendar applications (Google, Outlook, Apple) show events and ignore to-dos; a
 //! task is a 30-minute event at its due time, marked with the category "Task".
 use accord_storage::calendar::Entry;
-use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+use icalendar::{Calendar, Component, Event, EventLike};
 
 fn utc(ms: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
@@ -27,9 +27,6 @@ pub fn render(owner: &str, entries: &[Entry]) -> String {
         }
         if e.entity == "task" {
             ev.add_property("CATEGORIES", "Task");
-        }
-        if e.done {
-            ev.status(EventStatus::Confirmed);
         }
         cal.push(ev.done());
     }

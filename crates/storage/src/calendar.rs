@@ -52,7 +52,6 @@ pub struct Entry {
     pub place: Option<String>,
     pub starts_at: i64,
     pub ends_at: Option<i64>,
-    pub done: bool,
     pub updated_at: i64,
 }
 
@@ -76,7 +75,7 @@ pub async fn entries(db: &Db, secret: &str) -> Result<Option<(String, Vec<Entry>
     let (from, to) = (now - 90 * 86_400_000, now + 365 * 86_400_000);
     let mut out = Vec::new();
     let meetings = sqlx::query(
-        "SELECT id, subject, display_name, body, place, starts_at, ends_at, status, updated_at FROM activities \
+        "SELECT id, subject, display_name, body, place, starts_at, ends_at, updated_at FROM activities \
          WHERE workspace_id = $1 AND owner_id = $2 AND kind = 'meeting' AND deleted_at IS NULL AND starts_at >= $3 AND starts_at <= $4 ORDER BY starts_at LIMIT 2000",
     )
     .bind(ws)
@@ -94,12 +93,11 @@ pub async fn entries(db: &Db, secret: &str) -> Result<Option<(String, Vec<Entry>
             place: get_opt_str(&r, "place")?,
             starts_at: get_opt_i64(&r, "starts_at")?.unwrap_or(now),
             ends_at: get_opt_i64(&r, "ends_at")?,
-            done: get_str(&r, "status")? == "done",
             updated_at: get_i64(&r, "updated_at")?,
         });
     }
     let tasks = sqlx::query(
-        "SELECT id, title, description, due_at, status, updated_at FROM tasks \
+        "SELECT id, title, description, due_at, updated_at FROM tasks \
          WHERE workspace_id = $1 AND owner_id = $2 AND deleted_at IS NULL AND status <> 'cancelled' AND due_at >= $3 AND due_at <= $4 ORDER BY due_at LIMIT 2000",
     )
     .bind(ws)
@@ -117,7 +115,6 @@ pub async fn entries(db: &Db, secret: &str) -> Result<Option<(String, Vec<Entry>
             place: None,
             starts_at: get_opt_i64(&r, "due_at")?.unwrap_or(now),
             ends_at: None,
-            done: get_str(&r, "status")? == "done",
             updated_at: get_i64(&r, "updated_at")?,
         });
     }

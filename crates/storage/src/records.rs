@@ -45,7 +45,7 @@ pub(crate) struct Env {
 impl Env {
     pub(crate) async fn load(db: &Db, p: &Principal, entity: Entity, custom: &[CustomField], owner_id: i64) -> Result<Env> {
         let sales = match entity {
-            Entity::Product | Entity::Deal | Entity::Lead => Some(crate::sales::config(db, p.workspace_id).await?),
+            Entity::Product | Entity::Deal => Some(crate::sales::config(db, p.workspace_id).await?),
             _ => None,
         };
         let tz_name = if matches!(entity, Entity::Deal | Entity::Activity | Entity::Task) && owner_id != p.user.id { crate::accounts::time_zone(db, owner_id).await? } else { p.user.time_zone.clone() };
@@ -364,7 +364,7 @@ pub async fn create_in(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, inpu
         return Err(Error::Forbidden("your role may not create records"));
     }
     let mut input = strip_system(input);
-    crate::sales::hooks::before_prepare(db, tx, p, entity, &mut input, None).await?;
+    crate::sales::hooks::before_prepare(db, p, entity, &mut input, None).await?;
     let env = Env::load(db, p, entity, custom, owner_hint(&input, None, p)).await?;
     let prep = entities::prepare(entity, &input, &env.ctx(None))?;
     let owner_id = prep.owner_id.unwrap_or(p.user.id);
@@ -473,7 +473,7 @@ pub async fn update_in(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, id: 
     for (k, v) in strip_system(patch) {
         next.insert(k, v);
     }
-    crate::sales::hooks::before_prepare(db, tx, p, entity, &mut next, Some(&current)).await?;
+    crate::sales::hooks::before_prepare(db, p, entity, &mut next, Some(&current)).await?;
     let env = Env::load(db, p, entity, custom, owner_hint(&next, Some(&current), p)).await?;
     let prep = entities::prepare(entity, &next, &env.ctx(Some(&current.fields)))?;
     let owner_id = prep.owner_id.unwrap_or(current.owner_id);

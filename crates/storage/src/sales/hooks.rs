@@ -29,7 +29,7 @@ fn trashed(rec: &Record) -> bool {
 
 /// Fills a deal line that names a catalogue product with the product's name, article,
 /// unit, VAT rate and (in the deal's currency) price, where the line leaves them out.
-pub async fn before_prepare(db: &Db, _tx: &mut Tx, p: &Principal, entity: Entity, input: &mut Map<String, Value>, current: Option<&Record>) -> Result<()> {
+pub async fn before_prepare(db: &Db, p: &Principal, entity: Entity, input: &mut Map<String, Value>, current: Option<&Record>) -> Result<()> {
     if entity != Entity::Deal {
         return Ok(());
     }

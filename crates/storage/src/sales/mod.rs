@@ -328,6 +328,15 @@ pub async fn update_pipeline(db: &Db, p: &Principal, id: i64, change: PipelineCh
         sqlx::query("UPDATE pipelines SET names = $1 WHERE id = $2").bind(names_json(n)).bind(id).execute(&mut *tx).await?;
     }
     if let Some(stages) = &stages {
+        // A stage holding deals keeps its kind: changing it would change what those deals are.
+        for (sid, _, kind, _) in stages.iter() {
+            if let Some(old) = sid.and_then(|sid| before.stages.iter().find(|s| s.id == sid))
+                && old.kind != *kind
+                && sqlx::query("SELECT 1 AS x FROM deals WHERE stage_id = $1 LIMIT 1").bind(old.id).fetch_optional(&mut *tx).await?.is_some()
+            {
+                return Err(ValidationErrors::single("stages", "kind_of_used_stage", format!("stage {} holds deals: its kind cannot change", old.id)).into());
+            }
+        }
         for s in &removed {
             let target = change.stage_moves.iter().find(|m| m.from == s.id).map(|m| m.to);
             let holding = sqlx::query("SELECT id FROM deals WHERE stage_id = $1").bind(s.id).fetch_all(&mut *tx).await?;
@@ -360,15 +369,6 @@ pub async fn update_pipeline(db: &Db, p: &Principal, id: i64, change: PipelineCh
                 None => {
                     insert_stage(&mut tx, p.workspace_id, id, names, *kind, *probability, pos as i64).await?;
                 }
-            }
-        }
-        // A stage whose kind changed changes what its deals are.
-        for (sid, _, kind, _) in stages.iter() {
-            if let Some(old) = sid.and_then(|sid| before.stages.iter().find(|s| s.id == sid))
-                && old.kind != *kind
-                && sqlx::query("SELECT 1 AS x FROM deals WHERE stage_id = $1 LIMIT 1").bind(old.id).fetch_optional(&mut *tx).await?.is_some()
-            {
-                return Err(ValidationErrors::single("stages", "kind_of_used_stage", format!("stage {} holds deals: its kind cannot change", old.id)).into());
             }
         }
     }
@@ -561,7 +561,8 @@ pub struct Converter {
 
 impl Converter {
     pub async fn load(db: &Db, ws: i64) -> Result<Converter> {
-        let base = config(db, ws).await?.base_currency;
+        let row = sqlx::query("SELECT base_currency FROM workspaces WHERE id = $1").bind(ws).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+        let base = get_str(&row, "base_currency")?;
         let rates = exchange_rates(db, ws).await?.into_iter().filter_map(|r| Some((r.currency, r.valid_from, Decimal::from_str(&r.rate).ok()?))).collect();
         Ok(Converter { base, rates })
     }
