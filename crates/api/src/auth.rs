@@ -146,6 +146,23 @@ pub async fn me(Auth(p): Auth) -> axum::Json<Me> {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct ProfileChange {
+    pub name: Option<String>,
+    /// The interface language: `ru` or `en`.
+    pub locale: Option<String>,
+    /// An IANA time zone such as `Europe/Moscow`: local times are read and shown in it.
+    pub time_zone: Option<String>,
+}
+
+/// Change your own name, language or time zone
+#[utoipa::path(patch, path = "/api/v1/me", tag = "auth", request_body = ProfileChange,
+    responses((status = 200, body = accounts::UserInfo), (status = 401, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+pub async fn update_me(State(state): State<AppState>, Auth(p): Auth, ApiJson(req): ApiJson<ProfileChange>) -> ApiResult<axum::Json<accounts::UserInfo>> {
+    Ok(axum::Json(accounts::update_profile(&state.db, &p, req.name.as_deref(), req.locale.as_deref(), req.time_zone.as_deref()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
     pub new_password: String,

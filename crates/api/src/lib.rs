@@ -18,7 +18,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -73,7 +73,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
-        .routes(routes!(auth::me))
+        .routes(routes!(auth::me, auth::update_me))
         .routes(routes!(auth::change_password))
         .routes(routes!(admin::create_token, admin::list_tokens))
         .routes(routes!(admin::revoke_token))
@@ -145,8 +145,28 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "no_route", "there is no such endpoint; see /api/docs")
+fn no_route() -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "no_route", "there is no such endpoint; see /api/docs").into_response()
+}
+
+/// Everything outside the API is the web app: its built files, and its page for every other
+/// path so that deep links (`/contacts/5`) open the app. Without a built app, the page says
+/// how to get one.
+async fn web_app(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    if path.starts_with("/api/") {
+        return no_route();
+    }
+    if let Some(asset) = accord_webui::asset(path) {
+        let cache = if asset.immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
+        return ([(header::CONTENT_TYPE, asset.content_type), (header::CACHE_CONTROL, cache.to_owned())], asset.body).into_response();
+    }
+    // A missing hashed file is a stale page asking for an old build: a 404, not the app's HTML.
+    if path.starts_with("/assets/") {
+        return no_route();
+    }
+    let page: &'static [u8] = accord_webui::index().unwrap_or(include_bytes!("home.html"));
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], page).into_response()
 }
 
 /// Rejections raised by axum's own extractors (a non-numeric path id, a bad query string)
@@ -170,22 +190,18 @@ async fn problems_everywhere(req: Request, next: Next) -> Response {
     ApiError::new(status, code, if detail.is_empty() { status.canonical_reason().unwrap_or("error").to_owned() } else { detail }).into_response()
 }
 
-async fn home() -> Html<&'static str> {
-    Html(include_str!("home.html"))
-}
-
 pub fn router(state: AppState) -> Router {
     let (api, _) = api().split_for_parts();
     let doc = openapi();
     Router::new()
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", doc))
-        .route("/", axum::routing::get(home))
         .route("/api/v1/forms/{form_key}", axum::routing::options(sales::form_preflight))
-        .fallback(not_found)
+        .fallback(web_app)
         .layer(middleware::from_fn(problems_everywhere))
         .layer(middleware::from_fn(system::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -204,3 +204,21 @@ async fn reminders_due_while_down_arrive_once_after_restart() {
     let _ = second.kill();
     let _ = second.wait();
 }
+
+/// The web app's browser tests (`web/e2e`: Playwright driving Debian's Chromium) against this
+/// build of the binary, so that the README's one test command runs them too.
+#[test]
+fn web_app_in_a_real_browser() {
+    let chromium = std::env::var("ACCORD_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
+    if !Path::new(&chromium).exists() {
+        println!("SKIP browser tests: no Chromium at {chromium} (apt-get install chromium, or set ACCORD_CHROMIUM)");
+        return;
+    }
+    if !web.join("node_modules/@playwright/test").exists() {
+        println!("SKIP browser tests: the web app's packages are not installed (Node.js missing when Accord was built?)");
+        return;
+    }
+    let status = Command::new("npx").args(["playwright", "test"]).current_dir(&web).env("ACCORD_BIN", env!("CARGO_BIN_EXE_accord")).status().expect("npx runs");
+    assert!(status.success(), "the browser tests failed (web/e2e); see the report above");
+}

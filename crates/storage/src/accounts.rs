@@ -728,6 +728,34 @@ pub async fn update_workspace(db: &Db, p: &Principal, change: WorkspaceChange) -
     Ok(ws)
 }
 
+/// The interface languages a user may choose.
+pub const LOCALES: [&str; 2] = ["ru", "en"];
+
+/// A user changes their own name, language and time zone; every field is checked before
+/// anything is written.
+pub async fn update_profile(db: &Db, p: &Principal, name: Option<&str>, locale: Option<&str>, time_zone: Option<&str>) -> Result<UserInfo> {
+    let mut errors = ValidationErrors::default();
+    let mut user = p.user.clone();
+    if let Some(name) = name {
+        match accord_domain::text::short(name) {
+            Ok(Some(n)) => user.name = n,
+            Ok(None) => errors.add("name", "required", "is required"),
+            Err(e) => errors.add("name", e.code, e.message),
+        }
+    }
+    if let Some(locale) = locale {
+        if LOCALES.contains(&locale) { locale.clone_into(&mut user.locale) } else { errors.add("locale", "invalid_choice", "must be ru or en") }
+    }
+    if let Some(tz) = time_zone {
+        if tz.parse::<chrono_tz::Tz>().is_ok() { tz.clone_into(&mut user.time_zone) } else { errors.add("time_zone", "invalid_time_zone", "is not an IANA time zone such as Europe/Moscow") }
+    }
+    if !errors.0.is_empty() {
+        return Err(errors.into());
+    }
+    sqlx::query("UPDATE users SET name = $1, locale = $2, time_zone = $3 WHERE id = $4").bind(&user.name).bind(&user.locale).bind(&user.time_zone).bind(user.id).execute(&db.pool).await?;
+    Ok(user)
+}
+
 /// A user's IANA time zone (their local times are read and shown in it).
 pub async fn time_zone(db: &Db, user_id: i64) -> Result<String> {
     let row = sqlx::query("SELECT time_zone FROM users WHERE id = $1").bind(user_id).fetch_optional(&db.pool).await?;

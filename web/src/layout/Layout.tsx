@@ -1,0 +1,60 @@
+import { useEffect, type ReactNode } from 'react';
+import { AppBar, Layout as RaLayout, LocalesMenuButton, Logout, Menu, TitlePortal, UserMenu, usePermissions, useTranslate, MenuItemLink, useLocaleState } from 'react-admin';
+import { Box } from '@mui/material';
+import TodayIcon from '@mui/icons-material/Today';
+import ViewKanbanIcon from '@mui/icons-material/ViewKanban';
+import SettingsIcon from '@mui/icons-material/Settings';
+import PersonIcon from '@mui/icons-material/Person';
+import { GlobalSearch } from './GlobalSearch';
+import { NotificationsBell } from './NotificationsBell';
+import { currentUser, isAdmin } from '../authProvider';
+import { apiFetch, json } from '../api';
+
+const AccountMenuItem = () => {
+  const translate = useTranslate();
+  return <MenuItemLink to="/account" primaryText={translate('accord.menu.account')} leftIcon={<PersonIcon />} />;
+};
+
+const AccordAppBar = () => (
+  <AppBar
+    toolbar={<Box sx={{ display: 'flex', alignItems: 'center', gap: 1 }}><GlobalSearch /><NotificationsBell /><LocalesMenuButton /></Box>}
+    userMenu={<UserMenu><AccountMenuItem /><Logout /></UserMenu>}
+  >
+    <TitlePortal />
+  </AppBar>
+);
+
+const AccordMenu = () => {
+  const translate = useTranslate();
+  const { permissions } = usePermissions();
+  return (
+    <Menu>
+      <Menu.Item to="/" primaryText={translate('accord.menu.my_day')} leftIcon={<TodayIcon />} />
+      <Menu.ResourceItem name="contacts" />
+      <Menu.ResourceItem name="companies" />
+      <Menu.ResourceItem name="leads" />
+      <Menu.ResourceItem name="deals" />
+      <Menu.Item to="/board" primaryText={translate('accord.menu.board')} leftIcon={<ViewKanbanIcon />} />
+      <Menu.ResourceItem name="tasks" />
+      <Menu.ResourceItem name="activities" />
+      <Menu.ResourceItem name="products" />
+      {isAdmin(permissions) && <Menu.Item to="/settings" primaryText={translate('accord.menu.settings')} leftIcon={<SettingsIcon />} />}
+    </Menu>
+  );
+};
+
+/** The language a user picks is theirs on every device: it is saved to their profile. */
+const useLocaleSync = () => {
+  const [locale] = useLocaleState();
+  useEffect(() => {
+    const me = currentUser();
+    if (me && me.user.locale !== locale) {
+      apiFetch('me', { method: 'PATCH', body: json({ locale }) }).then(() => { me.user.locale = locale; }).catch(() => undefined);
+    }
+  }, [locale]);
+};
+
+export const Layout = ({ children }: { children: ReactNode }) => {
+  useLocaleSync();
+  return <RaLayout appBar={AccordAppBar} menu={AccordMenu}>{children}</RaLayout>;
+};

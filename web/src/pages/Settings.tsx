@@ -1,0 +1,360 @@
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { Title, useNotify, useTranslate, usePermissions, Button, HttpError } from 'react-admin';
+import {
+  Alert, Box, Card, CardContent, Checkbox, IconButton, MenuItem, Stack, Tab, Table, TableBody, TableCell, TableHead, TableRow, Tabs, TextField, Typography, Switch,
+} from '@mui/material';
+import ArrowUpwardIcon from '@mui/icons-material/ArrowUpward';
+import DeleteIcon from '@mui/icons-material/Delete';
+import { apiFetch, json } from '../api';
+import { isAdmin } from '../authProvider';
+import { useNamed, type Pipeline } from '../resources/deals';
+
+const TABS = ['workspace', 'users', 'teams', 'roles', 'pipelines', 'lost_reasons', 'custom_fields', 'rates', 'web_forms'] as const;
+
+/** Loads one settings list and reloads it after a change; errors go to a notification. */
+function useList<T>(path: string) {
+  const notify = useNotify();
+  const [items, setItems] = useState<T[]>([]);
+  const load = useCallback(() => { apiFetch<T[]>(path).then(setItems).catch((e) => notify((e as Error).message, { type: 'error' })); }, [path, notify]);
+  useEffect(load, [load]);
+  const run = async (fn: () => Promise<unknown>, done?: string) => {
+    try { await fn(); if (done) notify(done); load(); return true; } catch (e) {
+      const err = e as HttpError;
+      const details = Object.entries((err.body?.errors ?? {}) as Record<string, { args: { _: string } }>).map(([f, m]) => `${f}: ${m.args._}`);
+      notify([err.message, ...details].join('; '), { type: 'error' });
+      return false;
+    }
+  };
+  return { items, run };
+}
+
+/** Workspace settings for admins, one tab per kind. */
+export const Settings = () => {
+  const translate = useTranslate();
+  const { permissions } = usePermissions();
+  const [tab, setTab] = useState(0);
+  if (!isAdmin(permissions)) return <Alert severity="info" sx={{ mt: 2 }}>{translate('accord.settings.admins_only')}</Alert>;
+  const name = TABS[tab];
+  return (
+    <Box sx={{ mt: 1 }}>
+      <Title title={translate('accord.settings.title')} />
+      <Tabs value={tab} onChange={(_, v) => setTab(v)} variant="scrollable" scrollButtons="auto">
+        {TABS.map((t) => <Tab key={t} label={translate(`accord.settings.${t === 'rates' ? 'rates' : t}`)} />)}
+      </Tabs>
+      <Card sx={{ mt: 1 }}><CardContent>
+        {name === 'workspace' && <WorkspaceTab />}
+        {name === 'users' && <UsersTab />}
+        {name === 'teams' && <TeamsTab />}
+        {name === 'roles' && <RolesTab />}
+        {name === 'pipelines' && <PipelinesTab />}
+        {name === 'lost_reasons' && <LostReasonsTab />}
+        {name === 'custom_fields' && <CustomFieldsTab />}
+        {name === 'rates' && <RatesTab />}
+        {name === 'web_forms' && <WebFormsTab />}
+      </CardContent></Card>
+    </Box>
+  );
+};
+
+const Grid = ({ head, children }: { head: string[]; children: ReactNode }) => {
+  const translate = useTranslate();
+  return (
+    <Box sx={{ overflowX: 'auto' }}>
+      <Table size="small">
+        <TableHead><TableRow>{head.map((h) => <TableCell key={h}>{h ? translate(h) : ''}</TableCell>)}</TableRow></TableHead>
+        <TableBody>{children}</TableBody>
+      </Table>
+    </Box>
+  );
+};
+
+const WorkspaceTab = () => {
+  const translate = useTranslate();
+  const notify = useNotify();
+  const [ws, setWs] = useState<{ base_currency: string; vat_rates: (string | null)[] } | null>(null);
+  const [rates, setRates] = useState('');
+  useEffect(() => { apiFetch<{ base_currency: string; vat_rates: (string | null)[] }>('workspace').then((w) => { setWs(w); setRates(w.vat_rates.map((r) => r ?? 'none').join(', ')); }); }, []);
+  if (!ws) return null;
+  const save = async () => {
+    try {
+      await apiFetch('workspace', { method: 'PATCH', body: json({ base_currency: ws.base_currency, vat_rates: rates.split(',').map((r) => r.trim()).filter(Boolean) }) });
+      notify('accord.settings.saved');
+    } catch (e) { notify((e as Error).message, { type: 'error' }); }
+  };
+  return (
+    <Stack gap={2} sx={{ maxWidth: 420 }}>
+      <TextField label={translate('accord.settings.base_currency')} value={ws.base_currency} onChange={(e) => setWs({ ...ws, base_currency: e.target.value.toUpperCase() })} />
+      <TextField label={translate('accord.settings.vat_rates')} value={rates} onChange={(e) => setRates(e.target.value)} helperText="22, 20, 10, 0, none" />
+      <Button label="ra.action.save" variant="contained" onClick={save} sx={{ alignSelf: 'flex-start' }} />
+    </Stack>
+  );
+};
+
+interface Member { user_id: number; email: string; name: string; role: string; active: boolean }
+const ROLES = ['owner', 'admin', 'manager', 'member', 'read_only'];
+
+const UsersTab = () => {
+  const translate = useTranslate();
+  const { items, run } = useList<Member>('users');
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState('member');
+  const [link, setLink] = useState<string | null>(null);
+  const invite = () => run(async () => {
+    const inv = await apiFetch<{ url: string }>('invitations', { method: 'POST', body: json({ email, role }) });
+    setLink(`${window.location.origin}${inv.url}`);
+    setEmail('');
+  });
+  return (
+    <Stack gap={2}>
+      <Grid head={['resources.users.fields.name', 'resources.users.fields.email', 'accord.settings.role', 'accord.settings.active']}>
+        {items.map((m) => (
+          <TableRow key={m.user_id}>
+            <TableCell>{m.name}</TableCell>
+            <TableCell>{m.email}</TableCell>
+            <TableCell>
+              <TextField select size="small" value={m.role} onChange={(e) => run(() => apiFetch(`users/${m.user_id}`, { method: 'PATCH', body: json({ role: e.target.value }) }), 'accord.settings.saved')}
+                slotProps={{ htmlInput: { 'aria-label': `${translate('accord.settings.role')}: ${m.name}` } }}>
+                {ROLES.map((r) => <MenuItem key={r} value={r}>{translate(`choices.role.${r}`)}</MenuItem>)}
+              </TextField>
+            </TableCell>
+            <TableCell><Switch checked={m.active} onChange={(e) => run(() => apiFetch(`users/${m.user_id}`, { method: 'PATCH', body: json({ active: e.target.checked }) }))}
+              slotProps={{ input: { 'aria-label': `${translate('accord.settings.active')}: ${m.name}` } }} /></TableCell>
+          </TableRow>
+        ))}
+      </Grid>
+      <Typography variant="subtitle1" component="h3">{translate('accord.settings.invite')}</Typography>
+      <Stack direction={{ xs: 'column', sm: 'row' }} gap={2}>
+        <TextField size="small" type="email" label={translate('resources.users.fields.email')} value={email} onChange={(e) => setEmail(e.target.value)} />
+        <TextField size="small" select label={translate('accord.settings.role')} value={role} onChange={(e) => setRole(e.target.value)}>
+          {ROLES.filter((r) => r !== 'owner').map((r) => <MenuItem key={r} value={r}>{translate(`choices.role.${r}`)}</MenuItem>)}
+        </TextField>
+        <Button label="accord.settings.invite" variant="contained" disabled={!email.includes('@')} onClick={invite} />
+      </Stack>
+      {link && <Alert severity="success">{translate('accord.settings.invitation_link')}: <code data-testid="invitation-link">{link}</code></Alert>}
+    </Stack>
+  );
+};
+
+interface Team { id: number; name: string; member_ids: number[] }
+
+const TeamsTab = () => {
+  const translate = useTranslate();
+  const { items, run } = useList<Team>('teams');
+  const { items: users } = useList<Member>('users');
+  const [name, setName] = useState('');
+  const toggle = (t: Team, id: number) => {
+    const member_ids = t.member_ids.includes(id) ? t.member_ids.filter((m) => m !== id) : [...t.member_ids, id];
+    return run(() => apiFetch(`teams/${t.id}`, { method: 'PUT', body: json({ name: t.name, member_ids }) }));
+  };
+  return (
+    <Stack gap={2}>
+      <Grid head={['accord.settings.team_name', 'accord.settings.members', '']}>
+        {items.map((t) => (
+          <TableRow key={t.id}>
+            <TableCell>{t.name}</TableCell>
+            <TableCell>{users.map((u) => (
+              <label key={u.user_id} style={{ marginRight: 12, whiteSpace: 'nowrap' }}><Checkbox size="small" checked={t.member_ids.includes(u.user_id)} onChange={() => toggle(t, u.user_id)} />{u.name}</label>
+            ))}</TableCell>
+            <TableCell><IconButton aria-label={`${translate('ra.action.delete')} ${t.name}`} onClick={() => run(() => apiFetch(`teams/${t.id}`, { method: 'DELETE' }))}><DeleteIcon /></IconButton></TableCell>
+          </TableRow>
+        ))}
+      </Grid>
+      <Stack direction="row" gap={2}>
+        <TextField size="small" label={translate('accord.settings.team_name')} value={name} onChange={(e) => setName(e.target.value)} />
+        <Button label="accord.settings.add" variant="contained" disabled={!name.trim()} onClick={() => run(() => apiFetch('teams', { method: 'POST', body: json({ name }) })).then(() => setName(''))} />
+      </Stack>
+    </Stack>
+  );
+};
+
+const RolesTab = () => {
+  const translate = useTranslate();
+  const { items, run } = useList<{ role: string; read: string; edit: string }>('roles');
+  const set = (r: { role: string; read: string; edit: string }, change: object) => run(() => apiFetch(`roles/${r.role}`, { method: 'PUT', body: json({ read: r.read, edit: r.edit, ...change }) }), 'accord.settings.saved');
+  return (
+    <Grid head={['accord.settings.role', 'accord.settings.read_scope', 'accord.settings.edit_scope']}>
+      {items.map((r) => (
+        <TableRow key={r.role}>
+          <TableCell>{translate(`choices.role.${r.role}`)}</TableCell>
+          {(['read', 'edit'] as const).map((k) => (
+            <TableCell key={k}>
+              <TextField select size="small" value={r[k]} onChange={(e) => set(r, { [k]: e.target.value })}
+                slotProps={{ htmlInput: { 'aria-label': `${translate(`choices.role.${r.role}`)}: ${translate(`accord.settings.${k}_scope`)}` } }}>
+                {['own', 'team', 'all', 'none'].map((s) => <MenuItem key={s} value={s}>{translate(`choices.scope.${s}`)}</MenuItem>)}
+              </TextField>
+            </TableCell>
+          ))}
+        </TableRow>
+      ))}
+    </Grid>
+  );
+};
+
+interface StageRow { id?: number; names: { ru?: string; en?: string }; kind: 'open' | 'won' | 'lost'; probability: number }
+
+const PipelinesTab = () => {
+  const translate = useTranslate();
+  const named = useNamed();
+  const { items, run } = useList<Pipeline>('pipelines');
+  const [editing, setEditing] = useState<{ pipeline: Pipeline; stages: StageRow[] } | null>(null);
+  const save = () => editing && run(() => apiFetch(`pipelines/${editing.pipeline.id}`, {
+    method: 'PATCH', body: json({ version: editing.pipeline.version, stages: editing.stages }),
+  }), 'accord.settings.saved').then((ok) => ok && setEditing(null));
+  const update = (i: number, change: Partial<StageRow>) => editing && setEditing({ ...editing, stages: editing.stages.map((s, j) => (j === i ? { ...s, ...change } : s)) });
+  const up = (i: number) => { if (!editing || i === 0) return; const s = [...editing.stages]; [s[i - 1], s[i]] = [s[i], s[i - 1]]; setEditing({ ...editing, stages: s }); };
+  return (
+    <Stack gap={2}>
+      {items.map((p) => (
+        <Box key={p.id}>
+          <Stack direction="row" alignItems="center" gap={2}>
+            <Typography variant="subtitle1" component="h3">{named(p)}</Typography>
+            <Button label="ra.action.edit" onClick={() => setEditing({ pipeline: p, stages: p.stages.map(({ id, names, kind, probability }) => ({ id, names, kind, probability })) })} />
+          </Stack>
+          {editing?.pipeline.id === p.id ? (
+            <Stack gap={1}>
+              {editing.stages.map((s, i) => (
+                <Stack key={s.id ?? `new-${i}`} direction={{ xs: 'column', sm: 'row' }} gap={1} alignItems={{ sm: 'center' }}>
+                  <IconButton aria-label="up" onClick={() => up(i)} disabled={i === 0}><ArrowUpwardIcon /></IconButton>
+                  <TextField size="small" label={translate('accord.settings.stage_name_ru')} value={s.names.ru ?? ''} onChange={(e) => update(i, { names: { ...s.names, ru: e.target.value } })} />
+                  <TextField size="small" label={translate('accord.settings.stage_name_en')} value={s.names.en ?? ''} onChange={(e) => update(i, { names: { ...s.names, en: e.target.value } })} />
+                  <TextField size="small" select label={translate('accord.settings.kind')} value={s.kind} onChange={(e) => update(i, { kind: e.target.value as StageRow['kind'] })}>
+                    {['open', 'won', 'lost'].map((k) => <MenuItem key={k} value={k}>{translate(`choices.stage_kind.${k}`)}</MenuItem>)}
+                  </TextField>
+                  <TextField size="small" type="number" label={translate('accord.settings.probability')} value={s.probability} onChange={(e) => update(i, { probability: Number(e.target.value) })} sx={{ width: 130 }} />
+                  <IconButton aria-label={translate('ra.action.delete')} onClick={() => setEditing({ ...editing, stages: editing.stages.filter((_, j) => j !== i) })}><DeleteIcon /></IconButton>
+                </Stack>
+              ))}
+              <Stack direction="row" gap={1}>
+                <Button label="accord.settings.add_stage" onClick={() => setEditing({ ...editing, stages: [...editing.stages.slice(0, -2), { names: { ru: '', en: '' }, kind: 'open', probability: 50 }, ...editing.stages.slice(-2)] })} />
+                <Button label="ra.action.save" variant="contained" onClick={save} />
+                <Button label="ra.action.cancel" onClick={() => setEditing(null)} />
+              </Stack>
+            </Stack>
+          ) : (
+            <Typography variant="body2">{p.stages.map((s) => `${named(s)} (${s.probability} %)`).join(' → ')}</Typography>
+          )}
+        </Box>
+      ))}
+    </Stack>
+  );
+};
+
+const LostReasonsTab = () => {
+  const translate = useTranslate();
+  const named = useNamed();
+  const { items, run } = useList<{ id: number; name: string; names: { ru?: string; en?: string }; requires_comment: boolean; active: boolean }>('lost_reasons');
+  const [ru, setRu] = useState('');
+  const [en, setEn] = useState('');
+  return (
+    <Stack gap={2}>
+      <Grid head={['accord.settings.reason_name', 'accord.settings.needs_comment', 'accord.settings.active']}>
+        {items.map((r) => (
+          <TableRow key={r.id}>
+            <TableCell>{named(r)}</TableCell>
+            <TableCell><Checkbox checked={r.requires_comment} onChange={(e) => run(() => apiFetch(`lost_reasons/${r.id}`, { method: 'PATCH', body: json({ requires_comment: e.target.checked }) }))} /></TableCell>
+            <TableCell><Switch checked={r.active} onChange={(e) => run(() => apiFetch(`lost_reasons/${r.id}`, { method: 'PATCH', body: json({ active: e.target.checked }) }))} /></TableCell>
+          </TableRow>
+        ))}
+      </Grid>
+      <Stack direction={{ xs: 'column', sm: 'row' }} gap={2}>
+        <TextField size="small" label={translate('accord.settings.stage_name_ru')} value={ru} onChange={(e) => setRu(e.target.value)} />
+        <TextField size="small" label={translate('accord.settings.stage_name_en')} value={en} onChange={(e) => setEn(e.target.value)} />
+        <Button label="accord.settings.add" variant="contained" disabled={!ru.trim() && !en.trim()}
+          onClick={() => run(() => apiFetch('lost_reasons', { method: 'POST', body: json({ names: { ru: ru || undefined, en: en || undefined } }) })).then(() => { setRu(''); setEn(''); })} />
+      </Stack>
+    </Stack>
+  );
+};
+
+const FIELD_TYPES = ['text', 'long_text', 'number', 'money', 'date', 'date_time', 'boolean', 'select', 'multi_select', 'email', 'phone', 'url'];
+const ENTITIES = ['contact', 'company', 'product', 'deal', 'lead', 'activity', 'task'];
+
+const CustomFieldsTab = () => {
+  const translate = useTranslate();
+  const { items, run } = useList<{ id: number; entity: string; key: string; label: string; field_type: string; options: string[] }>('custom_fields');
+  const [draft, setDraft] = useState({ entity: 'contact', key: '', label: '', field_type: 'text', options: '' });
+  const add = () => run(() => apiFetch('custom_fields', { method: 'POST', body: json({ ...draft, options: draft.options.split(',').map((o) => o.trim()).filter(Boolean) }) }), 'accord.settings.saved')
+    .then((ok) => ok && setDraft({ ...draft, key: '', label: '', options: '' }));
+  return (
+    <Stack gap={2}>
+      <Grid head={['accord.settings.entity', 'accord.settings.field_key', 'accord.settings.field_label', 'accord.settings.field_type', '']}>
+        {items.map((f) => (
+          <TableRow key={f.id}>
+            <TableCell>{translate(`accord.entity.${f.entity}`)}</TableCell><TableCell>{f.key}</TableCell><TableCell>{f.label}</TableCell><TableCell>{f.field_type}</TableCell>
+            <TableCell><IconButton aria-label={`${translate('ra.action.delete')} ${f.key}`} onClick={() => run(() => apiFetch(`custom_fields/${f.id}`, { method: 'DELETE' }))}><DeleteIcon /></IconButton></TableCell>
+          </TableRow>
+        ))}
+      </Grid>
+      <Stack direction={{ xs: 'column', md: 'row' }} gap={2}>
+        <TextField size="small" select label={translate('accord.settings.entity')} value={draft.entity} onChange={(e) => setDraft({ ...draft, entity: e.target.value })}>
+          {ENTITIES.map((e) => <MenuItem key={e} value={e}>{translate(`accord.entity.${e}`)}</MenuItem>)}
+        </TextField>
+        <TextField size="small" label={translate('accord.settings.field_key')} value={draft.key} onChange={(e) => setDraft({ ...draft, key: e.target.value })} />
+        <TextField size="small" label={translate('accord.settings.field_label')} value={draft.label} onChange={(e) => setDraft({ ...draft, label: e.target.value })} />
+        <TextField size="small" select label={translate('accord.settings.field_type')} value={draft.field_type} onChange={(e) => setDraft({ ...draft, field_type: e.target.value })}>
+          {FIELD_TYPES.map((t) => <MenuItem key={t} value={t}>{t}</MenuItem>)}
+        </TextField>
+        {draft.field_type.endsWith('select') && <TextField size="small" label="options" value={draft.options} onChange={(e) => setDraft({ ...draft, options: e.target.value })} />}
+        <Button label="accord.settings.add" variant="contained" disabled={!draft.key || !draft.label} onClick={add} />
+      </Stack>
+    </Stack>
+  );
+};
+
+const RatesTab = () => {
+  const translate = useTranslate();
+  const { items, run } = useList<{ id: number; currency: string; rate: string; valid_from: string }>('exchange_rates');
+  const [draft, setDraft] = useState({ currency: 'USD', rate: '', valid_from: new Date().toISOString().slice(0, 10) });
+  return (
+    <Stack gap={2}>
+      <Grid head={['accord.settings.currency', 'accord.settings.rate', 'accord.settings.date', '']}>
+        {items.map((r) => (
+          <TableRow key={r.id}>
+            <TableCell>{r.currency}</TableCell><TableCell>{r.rate}</TableCell><TableCell>{r.valid_from}</TableCell>
+            <TableCell><IconButton aria-label={`${translate('ra.action.delete')} ${r.currency} ${r.valid_from}`} onClick={() => run(() => apiFetch(`exchange_rates/${r.id}`, { method: 'DELETE' }))}><DeleteIcon /></IconButton></TableCell>
+          </TableRow>
+        ))}
+      </Grid>
+      <Stack direction={{ xs: 'column', sm: 'row' }} gap={2}>
+        <TextField size="small" label={translate('accord.settings.currency')} value={draft.currency} onChange={(e) => setDraft({ ...draft, currency: e.target.value.toUpperCase() })} />
+        <TextField size="small" label={translate('accord.settings.rate')} value={draft.rate} onChange={(e) => setDraft({ ...draft, rate: e.target.value })} />
+        <TextField size="small" type="date" label={translate('accord.settings.date')} value={draft.valid_from} onChange={(e) => setDraft({ ...draft, valid_from: e.target.value })} slotProps={{ inputLabel: { shrink: true } }} />
+        <Button label="accord.settings.add" variant="contained" disabled={!draft.rate} onClick={() => run(() => apiFetch('exchange_rates', { method: 'POST', body: json(draft) }), 'accord.settings.saved')} />
+      </Stack>
+    </Stack>
+  );
+};
+
+const WebFormsTab = () => {
+  const translate = useTranslate();
+  const notify = useNotify();
+  const { items, run } = useList<{ id: number; name: string; form_key: string; active: boolean; source: string | null }>('web_forms');
+  const [name, setName] = useState('');
+  const snippet = (key: string) => `<form method="post" action="${window.location.origin}/api/v1/forms/${key}">
+  <input name="name" placeholder="Имя" required>
+  <input name="email" type="email" placeholder="E-mail">
+  <input name="phone" placeholder="Телефон">
+  <textarea name="message"></textarea>
+  <input name="_hp" style="display:none" tabindex="-1" autocomplete="off">
+  <button type="submit">Отправить</button>
+</form>`;
+  return (
+    <Stack gap={2}>
+      {items.map((f) => (
+        <Box key={f.id}>
+          <Stack direction="row" alignItems="center" gap={2}>
+            <Typography variant="subtitle1" component="h3">{f.name}</Typography>
+            <Switch checked={f.active} onChange={(e) => run(() => apiFetch(`web_forms/${f.id}`, { method: 'PATCH', body: json({ active: e.target.checked }) }))}
+              slotProps={{ input: { 'aria-label': `${translate('accord.settings.active')}: ${f.name}` } }} />
+            <Button label="accord.common.copy" onClick={() => navigator.clipboard?.writeText(snippet(f.form_key)).then(() => notify('accord.common.copied'))} />
+          </Stack>
+          <TextField fullWidth multiline label={translate('accord.settings.snippet')} value={snippet(f.form_key)} slotProps={{ htmlInput: { readOnly: true } }} />
+        </Box>
+      ))}
+      <Stack direction="row" gap={2}>
+        <TextField size="small" label={translate('accord.settings.form_name')} value={name} onChange={(e) => setName(e.target.value)} />
+        <Button label="accord.settings.add" variant="contained" disabled={!name.trim()} onClick={() => run(() => apiFetch('web_forms', { method: 'POST', body: json({ name }) })).then(() => setName(''))} />
+      </Stack>
+    </Stack>
+  );
+};

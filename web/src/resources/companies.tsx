@@ -1,0 +1,49 @@
+import { ArrayInput, Create, DateField, NumberInput, SelectField, SelectInput, SimpleForm, SimpleFormIterator, TextField, TextInput, FunctionField, type RaRecord } from 'react-admin';
+import BusinessIcon from '@mui/icons-material/Business';
+import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices } from './common';
+import { MergeButton } from './MergeButton';
+import { CustomFieldInputs } from './CustomFieldInputs';
+
+const KINDS = choices('company_kind', ['legal_entity', 'sole_proprietor', 'other']);
+const first = (list: { value?: string; original?: string }[] | undefined) => list?.[0]?.value ?? list?.[0]?.original ?? '';
+
+const CompanyList = () => (
+  <RecordList sort={{ field: 'name', order: 'ASC' }}
+    filters={[<TextInput key="inn" source="inn" />, <SelectInput key="kind" source="kind" choices={KINDS} />, <TextInput key="industry" source="industry" />]}
+    primaryText={(r) => r.display_name} secondaryText={(r) => [r.inn, r.industry].filter(Boolean).join(' · ')}>
+    <TextField source="display_name" sortBy="name" />
+    <TextField source="inn" />
+    <SelectField source="kind" choices={KINDS} />
+    <TextField source="industry" />
+    <FunctionField source="phones" sortable={false} render={(r: RaRecord) => first(r.phones)} />
+    <TagsField />
+    <OwnerField />
+    <DateField source="updated_at" showTime />
+  </RecordList>
+);
+
+const CompanyFields = () => (
+  <>
+    <TextInput source="name" />
+    <TextInput source="legal_name" />
+    <SelectInput source="kind" choices={KINDS} />
+    <TextInput source="inn" />
+    <TextInput source="kpp" />
+    <TextInput source="ogrn" />
+    <TextInput source="website" />
+    <TextInput source="industry" />
+    <NumberInput source="employees" />
+    <TextInput source="annual_revenue" />
+    <ArrayInput source="emails"><SimpleFormIterator inline><TextInput source="value" label="resources.contacts.fields.email" helperText={false} /></SimpleFormIterator></ArrayInput>
+    <ArrayInput source="phones"><SimpleFormIterator inline><TextInput source="original" label="resources.contacts.fields.phone" helperText={false} /></SimpleFormIterator></ArrayInput>
+    <TextInput source="description" multiline fullWidth />
+    <TagsInput />
+    <OwnerInput />
+    <CustomFieldInputs entity="company" />
+  </>
+);
+
+const CompanyEdit = () => <RecordEdit actions={<MergeButton />}><SimpleForm><CompanyFields /></SimpleForm></RecordEdit>;
+const CompanyCreate = () => <Create redirect="edit"><SimpleForm><CompanyFields /></SimpleForm></Create>;
+
+export const companies = { list: CompanyList, edit: CompanyEdit, create: CompanyCreate, icon: BusinessIcon, recordRepresentation: 'display_name' };
