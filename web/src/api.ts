@@ -52,3 +52,9 @@ export function problemError(status: number, problem: Problem | undefined): Http
 }
 
 export const json = (value: unknown) => JSON.stringify(value);
+
+/** The per-field errors of a failed request, translated: field → message. */
+export function fieldMessages(error: unknown, translate: (key: string, options?: object) => string): Record<string, string> {
+  const errors = ((error as HttpError).body?.errors ?? {}) as Record<string, { message: string; args: object }>;
+  return Object.fromEntries(Object.entries(errors).map(([field, e]) => [field, translate(e.message, e.args)]));
+}

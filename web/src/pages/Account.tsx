@@ -1,16 +1,11 @@
 import { useEffect, useState } from 'react';
-import { Title, useNotify, useTranslate, useLocaleState, Button, HttpError } from 'react-admin';
+import { Title, useNotify, useTranslate, useLocaleState, Button } from 'react-admin';
 import { Alert, Card, CardContent, IconButton, List, ListItem, ListItemText, MenuItem, Stack, TextField, Typography } from '@mui/material';
 import DeleteIcon from '@mui/icons-material/Delete';
-import { apiFetch, json } from '../api';
+import { apiFetch, fieldMessages, json } from '../api';
 import { currentUser } from '../authProvider';
 
 interface Token { id: number; name: string; scope: string; created_at: string; last_used_at: string | null; expires_at: string | null }
-
-const fieldErrors = (e: unknown, translate: (k: string, o?: object) => string) => {
-  const errors = ((e as HttpError).body?.errors ?? {}) as Record<string, { message: string; args: object }>;
-  return Object.fromEntries(Object.entries(errors).map(([f, m]) => [f, translate(m.message, m.args)]));
-};
 
 /** The user's own settings: profile and language, password, personal API tokens. */
 export const Account = () => {
@@ -38,7 +33,7 @@ const Profile = () => {
       await apiFetch('me', { method: 'PATCH', body: json({ name, time_zone: timeZone, locale }) });
       setErrors({});
       notify('accord.account.saved');
-    } catch (e) { setErrors(fieldErrors(e, translate)); }
+    } catch (e) { setErrors(fieldMessages(e, translate)); }
   };
   return (
     <Card><CardContent>
@@ -68,7 +63,7 @@ const Password = () => {
       setCurrent(''); setNext(''); setErrors({});
       notify('accord.account.password_changed');
     } catch (e) {
-      const errs = fieldErrors(e, translate);
+      const errs = fieldMessages(e, translate);
       setErrors(errs);
       if (!Object.keys(errs).length) notify((e as Error).message, { type: 'error' });
     }

@@ -1,12 +1,12 @@
 import { useState } from 'react';
-import { Button, useNotify, useRecordContext, useResourceContext, useTranslate, HttpError } from 'react-admin';
+import { Button, useNotify, useRecordContext, useResourceContext, useTranslate } from 'react-admin';
 import { Dialog, DialogActions, DialogContent, DialogTitle, MenuItem, Stack, TextField } from '@mui/material';
 import PhoneIcon from '@mui/icons-material/Phone';
 import EventIcon from '@mui/icons-material/Event';
 import AddTaskIcon from '@mui/icons-material/AddTask';
-import { apiFetch, json } from '../api';
+import { apiFetch, fieldMessages, json } from '../api';
+import { LINK_KEY } from './links';
 
-const LINK_KEY: Record<string, string> = { contacts: 'contact_id', companies: 'company_id', deals: 'deal_id', leads: 'lead_id' };
 const OUTCOMES = ['connected', 'no_answer', 'busy', 'voicemail', 'wrong_number', 'other'];
 
 type Kind = 'call' | 'meeting' | 'task';
@@ -53,11 +53,9 @@ const QuickDialog = ({ kind, onClose }: { kind: Kind; onClose: (saved: boolean) 
       await apiFetch(path, { method: 'POST', body: json(data) });
       onClose(true);
     } catch (e) {
-      const err = e as HttpError;
-      const fieldErrors: Record<string, string> = {};
-      for (const [f, m] of Object.entries((err.body?.errors ?? {}) as Record<string, { message: string; args: { _: string } }>)) fieldErrors[f] = translate(m.message, m.args);
+      const fieldErrors = fieldMessages(e, translate);
       setErrors(fieldErrors);
-      if (!Object.keys(fieldErrors).length) notify(err.message, { type: 'error' });
+      if (!Object.keys(fieldErrors).length) notify((e as Error).message, { type: 'error' });
     }
   };
   const subjectKey = kind === 'task' ? 'title' : 'subject';

@@ -4,13 +4,13 @@ import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-quer
 import { Box, Card, CardContent, Tab, Tabs, TextField, Typography, List, ListItem, ListItemText, Chip, Stack, Divider } from '@mui/material';
 import { Link } from 'react-router-dom';
 import { apiFetch, json } from '../api';
+import { LINK_KEY } from './links';
 import { canWrite } from '../authProvider';
 import { QuickActivity } from './QuickActivity';
 
 interface Entry { id: number; at: string; kind: string; ref_id: number; summary: Record<string, unknown> }
 interface Change { id: number; action: string; actor_id: number | null; at: string; changes: Record<string, [unknown, unknown]> }
 
-const LINK_KEY: Record<string, string> = { contacts: 'contact_id', companies: 'company_id', deals: 'deal_id', leads: 'lead_id' };
 
 const show = (v: unknown) => (v === null || v === undefined || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 

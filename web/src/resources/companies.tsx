@@ -3,9 +3,9 @@ import BusinessIcon from '@mui/icons-material/Business';
 import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices } from './common';
 import { MergeButton } from './MergeButton';
 import { CustomFieldInputs } from './CustomFieldInputs';
+import { firstValue } from './links';
 
 const KINDS = choices('company_kind', ['legal_entity', 'sole_proprietor', 'other']);
-const first = (list: { value?: string; original?: string }[] | undefined) => list?.[0]?.value ?? list?.[0]?.original ?? '';
 
 const CompanyList = () => (
   <RecordList sort={{ field: 'name', order: 'ASC' }}
@@ -15,7 +15,7 @@ const CompanyList = () => (
     <TextField source="inn" />
     <SelectField source="kind" choices={KINDS} />
     <TextField source="industry" />
-    <FunctionField source="phones" sortable={false} render={(r: RaRecord) => first(r.phones)} />
+    <FunctionField source="phones" sortable={false} render={(r: RaRecord) => firstValue(r.phones)} />
     <TagsField />
     <OwnerField />
     <DateField source="updated_at" showTime />

@@ -6,24 +6,24 @@ import PeopleIcon from '@mui/icons-material/People';
 import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices, looksLikeEmail } from './common';
 import { MergeButton } from './MergeButton';
 import { CustomFieldInputs } from './CustomFieldInputs';
+import { firstValue } from './links';
 
 const EMAIL_TYPES = ['work', 'personal', 'other'];
 const PHONE_TYPES = ['mobile', 'work', 'home', 'fax', 'other'];
 
-const first = (list: { value?: string; original?: string }[] | undefined) => list?.[0]?.value ?? list?.[0]?.original ?? '';
 
 const ContactList = () => (
   <RecordList
     sort={{ field: 'last_name', order: 'ASC' }}
     filters={[<TextInput key="email" source="email" />, <TextInput key="phone" source="phone" />]}
     primaryText={(r) => r.display_name}
-    secondaryText={(r) => [first(r.emails), first(r.phones)].filter(Boolean).join(' · ')}
+    secondaryText={(r) => [firstValue(r.emails), firstValue(r.phones)].filter(Boolean).join(' · ')}
   >
     <TextField source="display_name" sortBy="last_name" />
     <TextField source="position" />
     <ReferenceField source="primary_company_id" reference="companies" />
-    <FunctionField source="emails" sortable={false} render={(r: RaRecord) => first(r.emails)} />
-    <FunctionField source="phones" sortable={false} render={(r: RaRecord) => first(r.phones)} />
+    <FunctionField source="emails" sortable={false} render={(r: RaRecord) => firstValue(r.emails)} />
+    <FunctionField source="phones" sortable={false} render={(r: RaRecord) => firstValue(r.phones)} />
     <TagsField />
     <OwnerField />
     <DateField source="updated_at" showTime />
