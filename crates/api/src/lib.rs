@@ -7,6 +7,7 @@ mod ical;
 pub mod json;
 pub mod problem;
 pub mod records;
+pub mod reports;
 pub mod sales;
 pub mod schema;
 pub mod state;
@@ -46,6 +47,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
         (name = "tasks", description = "Tasks with due times, reminders and recurrence"),
         (name = "notifications", description = "In-app notifications (reminders)"),
         (name = "calendar", description = "Private iCalendar subscriptions"),
+        (name = "reports", description = "Analytics: funnel, conversion, win rate, revenue, cycle, customers, forecast, activity, products"),
         (name = "search", description = "Full-text search across records"),
         (name = "records", description = "Merges and notes of any record"),
         (name = "custom_fields", description = "Workspace-defined typed fields"),
@@ -99,6 +101,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sales::list_pipelines, sales::create_pipeline))
         .routes(routes!(sales::get_pipeline, sales::update_pipeline, sales::delete_pipeline))
         .routes(routes!(sales::get_board))
+        .routes(routes!(reports::get_report))
         .routes(routes!(sales::move_deal))
         .routes(routes!(sales::stage_history))
         .routes(routes!(sales::list_lost_reasons, sales::create_lost_reason))

@@ -9,6 +9,7 @@ pub mod markdown;
 pub mod permissions;
 pub mod phone;
 pub mod query;
+pub mod reports;
 pub mod sales;
 pub mod ru_ids;
 pub mod sample;

@@ -11,6 +11,7 @@ pub mod error;
 pub mod migrate;
 pub mod notifications;
 pub mod records;
+pub mod reports;
 pub mod sales;
 pub mod search;
 pub mod timeline;

@@ -10,5 +10,6 @@ mod migrations;
 mod openapi;
 mod permissions;
 mod records;
+mod reports;
 mod sales;
 mod validation;

@@ -1,0 +1,332 @@
+//! Reports over HTTP on both engines. The deals are described once in `SPECS`, and every
+//! expected figure is computed from that description here, independently of the server.
+use crate::both_engines;
+use crate::harness::{Engine, Server, User, start};
+use accord_domain::entities::Entity;
+use accord_domain::permissions::Role;
+use accord_storage::records;
+use accord_storage::sales::hooks;
+use reqwest::StatusCode;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+both_engines!(report_figures, report_rules);
+
+#[derive(Clone, Copy)]
+struct Spec {
+    owner: usize,
+    status: &'static str,
+    amount: &'static str,
+    currency: &'static str,
+    created: &'static str,
+    closed: &'static str,
+    company: Option<usize>,
+    reason: Option<usize>,
+}
+
+const fn won(owner: usize, amount: &'static str, currency: &'static str, created: &'static str, closed: &'static str, company: usize) -> Spec {
+    Spec { owner, status: "won", amount, currency, created, closed, company: Some(company), reason: None }
+}
+
+const fn lost(owner: usize, amount: &'static str, created: &'static str, closed: &'static str, reason: usize) -> Spec {
+    Spec { owner, status: "lost", amount, currency: "RUB", created, closed, company: None, reason: Some(reason) }
+}
+
+/// Owners 0 and 1; companies 0 and 1; USD has a rate of 90, EUR none.
+const SPECS: [Spec; 6] = [
+    won(0, "100000", "RUB", "2026-01-05", "2026-01-20", 0),
+    won(0, "50000", "RUB", "2026-01-10", "2026-02-14", 0),
+    won(1, "1000", "USD", "2026-02-01", "2026-02-20", 1),
+    lost(1, "30000", "2026-01-15", "2026-04-10", 0),
+    lost(0, "20000", "2026-03-01", "2026-04-15", 1),
+    won(1, "500", "EUR", "2026-04-01", "2026-04-25", 0),
+];
+const MONTHS: [&str; 6] = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"];
+const RANGE: &str = "from=2026-01-01&to=2026-06-30";
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn in_base(spec: &Spec) -> Option<Decimal> {
+    match spec.currency {
+        "RUB" => Some(dec(spec.amount)),
+        "USD" => Some(dec(spec.amount) * dec("90")),
+        _ => None,
+    }
+}
+
+fn money(d: Decimal) -> String {
+    format!("{d:.2}")
+}
+
+fn noon(day: &str) -> i64 {
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap().and_hms_opt(9, 0, 0).unwrap().and_utc().timestamp_millis()
+}
+
+/// Revenue per month as the test computes it from the specs, for the owners a caller sees.
+fn expected_revenue(owners: &[usize]) -> Vec<(i64, String)> {
+    MONTHS
+        .iter()
+        .map(|m| {
+            let deals: Vec<&Spec> = SPECS.iter().filter(|s| s.status == "won" && s.closed.starts_with(m) && owners.contains(&s.owner)).collect();
+            (deals.len() as i64, money(deals.iter().filter_map(|s| in_base(s)).sum()))
+        })
+        .collect()
+}
+
+fn table<'a>(report: &'a Value, name: &str) -> &'a Vec<Value> {
+    report["tables"].as_array().unwrap().iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("no table {name} in {report}"))["rows"].as_array().unwrap()
+}
+
+fn column(rows: &[Value], key: &str) -> Vec<Value> {
+    rows.iter().map(|r| r[key].clone()).collect()
+}
+
+struct World {
+    s: Server,
+    ws: i64,
+    admin: User,
+    owners: [User; 2],
+    manager: User,
+    outsider: User,
+    stages: Vec<Value>,
+    pipeline: i64,
+}
+
+async fn world(engine: Engine) -> World {
+    let s = start(engine).await;
+    let ws = s.workspace("Аналитика").await;
+    let admin = s.user(ws, Role::Admin, "admin").await;
+    let owners = [s.user(ws, Role::Member, "anna").await, s.user(ws, Role::Member, "boris").await];
+    let manager = s.user(ws, Role::Manager, "manager").await;
+    s.team(ws, "Москва", &[&manager, &owners[0]]).await;
+    let other = s.workspace("Чужие").await;
+    let outsider = s.user(other, Role::Admin, "outsider").await;
+    let p = s.get(&admin, "/api/v1/pipelines").await.body[0].clone();
+    World { ws, pipeline: p["id"].as_i64().unwrap(), stages: p["stages"].as_array().unwrap().clone(), s, admin, owners, manager, outsider }
+}
+
+impl World {
+    fn stage(&self, kind: &str) -> i64 {
+        self.stages.iter().find(|s| s["kind"] == kind).unwrap()["id"].as_i64().unwrap()
+    }
+
+    async fn report(&self, u: &User, name: &str, query: &str) -> Value {
+        let r = self.s.get(u, &format!("/api/v1/reports/{name}?{query}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}?{query}: {}", r.body);
+        r.body
+    }
+
+    /// Creates the specified deals, backdated, each with a stay in its final stage only.
+    async fn deals(&self) -> Vec<i64> {
+        let s = &self.s;
+        let companies = [s.company(&self.admin, json!({"name": "ООО Ромашка"})).await, s.company(&self.admin, json!({"name": "АО Василёк"})).await];
+        let reasons: Vec<i64> = s.get(&self.admin, "/api/v1/lost_reasons").await.body.as_array().unwrap().iter().filter(|r| r["requires_comment"] == false).map(|r| r["id"].as_i64().unwrap()).collect();
+        assert_eq!(s.post(&self.admin, "/api/v1/exchange_rates", json!({"currency": "USD", "rate": "90", "valid_from": "2025-01-01"})).await.status, StatusCode::CREATED);
+        let mut ids = Vec::new();
+        for (i, spec) in SPECS.iter().enumerate() {
+            let stage = self.stage(spec.status);
+            let mut body = json!({"title": format!("Сделка {i}"), "owner_id": self.owners[spec.owner].id, "stage_id": stage, "amount": spec.amount, "currency": spec.currency,
+                "closed_at": chrono::DateTime::from_timestamp_millis(noon(spec.closed)).unwrap().to_rfc3339()});
+            if let Some(c) = spec.company {
+                body["company_id"] = json!(companies[c]);
+            }
+            if let Some(r) = spec.reason {
+                body["lost_reason_id"] = json!(reasons[r]);
+            }
+            let r = s.post(&self.admin, "/api/v1/deals", body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            let id = r.id();
+            records::backdate(&s.db, Entity::Deal, id, noon(spec.created)).await.unwrap();
+            hooks::replace_stage_history(&s.db, self.ws, id, self.pipeline, &[(stage, noon(spec.created))]).await.unwrap();
+            ids.push(id);
+        }
+        ids
+    }
+}
+
+async fn report_figures(engine: Engine) {
+    let w = world(engine).await;
+    let s = &w.s;
+    w.deals().await;
+    // Another workspace's sale never shows.
+    let foreign_stage = s.get(&w.outsider, "/api/v1/pipelines").await.body[0]["stages"].as_array().unwrap().iter().find(|st| st["kind"] == "won").unwrap()["id"].clone();
+    assert_eq!(s.post(&w.outsider, "/api/v1/deals", json!({"title": "Чужая", "stage_id": foreign_stage, "amount": "999999", "closed_at": "2026-01-15T12:00:00Z"})).await.status, StatusCode::CREATED);
+
+    // Revenue: every month of the range, zeros included, converted, EUR set aside.
+    let revenue = w.report(&w.admin, "revenue", RANGE).await;
+    let rows = table(&revenue, "revenue");
+    assert_eq!(column(rows, "period"), MONTHS.map(|m| json!(m)));
+    let got: Vec<(i64, String)> = rows.iter().map(|r| (r["won_deals"].as_i64().unwrap(), r["revenue"].as_str().unwrap().to_owned())).collect();
+    assert_eq!(got, expected_revenue(&[0, 1]));
+    assert_eq!(revenue["unconverted"], json!([{"amount": "500.00", "currency": "EUR"}]));
+    assert_eq!((revenue["currency"].as_str(), revenue["time_zone"].as_str(), revenue["group_by"].as_str()), (Some("RUB"), Some("Europe/Moscow"), Some("month")));
+    let total: Decimal = expected_revenue(&[0, 1]).iter().map(|(_, r)| dec(r)).sum();
+    assert_eq!(revenue["summary"]["revenue"], json!(money(total)));
+    // A manager sees the team's deals only; a member reads all (the default policy).
+    let team = w.report(&w.manager, "revenue", RANGE).await;
+    assert_eq!(table(&team, "revenue").iter().map(|r| (r["won_deals"].as_i64().unwrap(), r["revenue"].as_str().unwrap().to_owned())).collect::<Vec<_>>(), expected_revenue(&[0]));
+    assert_eq!(w.report(&w.owners[1], "revenue", RANGE).await["tables"], revenue["tables"]);
+    let outsider = w.report(&w.outsider, "revenue", RANGE).await;
+    assert_eq!(outsider["summary"]["won_deals"], 1, "the other workspace sees its own deal only");
+    // Filters: one owner; by quarter.
+    let only = w.report(&w.admin, "revenue", &format!("{RANGE}&owner_id={}", w.owners[0].id)).await;
+    assert_eq!(only["tables"], team["tables"]);
+    let quarters = w.report(&w.admin, "revenue", &format!("{RANGE}&group_by=quarter")).await;
+    assert_eq!(column(table(&quarters, "revenue"), "period"), [json!("2026-Q1"), json!("2026-Q2")]);
+
+    // Win rate and lost reasons, from the specs.
+    let wr = w.report(&w.admin, "win_rate", RANGE).await;
+    for (m, row) in MONTHS.iter().zip(table(&wr, "win_rate")) {
+        let closed = |st: &str| SPECS.iter().filter(|s| s.status == st && s.closed.starts_with(m)).count() as i64;
+        let (won, lost) = (closed("won"), closed("lost"));
+        assert_eq!((row["won_deals"].as_i64().unwrap(), row["lost_deals"].as_i64().unwrap()), (won, lost), "{m}");
+        let rate = (won + lost > 0).then(|| (Decimal::from(won * 100) / Decimal::from(won + lost)).round_dp(2).normalize().to_string());
+        assert_eq!(row["win_rate"].as_str().map(str::to_owned), rate, "{m}");
+    }
+    let lr = w.report(&w.admin, "lost_reasons", RANGE).await;
+    let lost_total = SPECS.iter().filter(|s| s.status == "lost").count() as i64;
+    assert_eq!(lr["summary"]["lost_deals"], lost_total);
+    let with_deals: Vec<&Value> = table(&lr, "lost_reasons").iter().filter(|r| r["lost_deals"] != 0).collect();
+    assert_eq!(with_deals.len(), 2);
+    assert!(with_deals.iter().all(|r| r["share"] == "50"), "{with_deals:?}");
+
+    // Sales cycle: median and average days from creation to winning.
+    let sc = w.report(&w.admin, "sales_cycle", RANGE).await;
+    let mut days: Vec<i64> = SPECS.iter().filter(|s| s.status == "won").map(|s| (noon(s.closed) - noon(s.created)) / 86_400_000).collect();
+    days.sort();
+    let median = (Decimal::from(days[days.len() / 2 - 1]) + Decimal::from(days[days.len() / 2])) / Decimal::TWO;
+    assert_eq!(sc["summary"]["median_days"], json!(median.normalize().to_string()));
+    assert_eq!(table(&sc, "sales_cycle")[2]["median_days"], Value::Null, "March won nothing");
+
+    // Leaderboard: by won amount.
+    let lb = w.report(&w.admin, "leaderboard", RANGE).await;
+    let rows = table(&lb, "leaderboard");
+    let amount_of = |o: usize| money(SPECS.iter().filter(|s| s.owner == o && s.status == "won").filter_map(in_base).sum());
+    assert_eq!(rows[0]["user_id"], w.owners[0].id);
+    assert_eq!((rows[0]["rank"].as_i64(), rows[0]["won_amount"].as_str()), (Some(1), Some(amount_of(0).as_str())));
+    assert_eq!(rows[1]["won_amount"], json!(amount_of(1)));
+    assert_eq!(rows[0]["win_rate"], "66.67");
+
+    // Customers: company 0 buys in January, February and April; company 1 in February.
+    let pf = w.report(&w.admin, "purchase_frequency", RANGE).await;
+    let rows = table(&pf, "purchase_frequency");
+    assert_eq!(column(rows, "customers"), [1, 2, 0, 1, 0, 0].map(|n| json!(n)));
+    assert_eq!(column(rows, "repeat_customers"), [0, 1, 0, 1, 0, 0].map(|n| json!(n)));
+    assert_eq!((pf["summary"]["customers"].as_i64(), pf["summary"]["customers_buying_twice_or_more"].as_i64()), (Some(2), Some(1)));
+    let churn = w.report(&w.admin, "churn", RANGE).await;
+    let rows = table(&churn, "churn");
+    assert_eq!(column(rows, "churned"), [0, 0, 2, 0, 1, 0].map(|n| json!(n)));
+    assert_eq!(rows[2]["churn_rate"], "100");
+    assert_eq!(rows[1]["new_customers"], 1);
+    let cohorts = table(&churn, "cohorts");
+    assert_eq!((cohorts[0]["customers"].as_i64(), cohorts[0]["month_1"].as_str(), cohorts[0]["month_2"].as_str(), cohorts[0]["month_3"].as_str()), (Some(1), Some("100"), Some("0"), Some("100")));
+    assert_eq!(cohorts[5]["month_1"], Value::Null, "a cohort is followed only up to the range's end");
+
+    // CSV and XLSX of the same report.
+    let csv = s.get(&w.admin, &format!("/api/v1/reports/revenue?{RANGE}&format=csv")).await;
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let text = csv.body.as_str().unwrap();
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    assert_eq!(lines.next(), Some("period,won_deals,revenue,average_deal"));
+    let (n, r) = &expected_revenue(&[0, 1])[0];
+    assert_eq!(lines.next().unwrap(), format!("2026-01,{n},{r},{r}"));
+    let xlsx = s.http.get(format!("{}/api/v1/reports/churn?{RANGE}&format=xlsx", s.base)).bearer_auth(&w.admin.token).send().await.unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    assert!(xlsx.headers()["content-disposition"].to_str().unwrap().contains("accord-churn-2026-01-01-2026-06-30.xlsx"));
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"), "an XLSX file is a zip");
+}
+
+async fn report_rules(engine: Engine) {
+    let w = world(engine).await;
+    let s = &w.s;
+    let (open1, open2) = (w.stages[0]["id"].as_i64().unwrap(), w.stages[1]["id"].as_i64().unwrap());
+    let p1 = w.stages[1]["probability"].as_i64().unwrap();
+    let next_month = {
+        let today = chrono::Utc::now().date_naive();
+        accord_domain::reports::Grouping::Month.shift(accord_domain::reports::Grouping::Month.start_of(today), 1)
+    };
+    // A deal moved forward and back keeps what it reached; another waits 40 days in a stage.
+    let moved = s.post(&w.owners[0], "/api/v1/deals", json!({"title": "Туда-обратно", "stage_id": open1, "amount": "40000", "expected_close_date": next_month.to_string()})).await;
+    let mut version = moved.body["version"].as_i64().unwrap();
+    for stage in [w.stages[2]["id"].as_i64().unwrap(), open2] {
+        let r = s.post(&w.owners[0], &format!("/api/v1/deals/{}/move", moved.id()), json!({"stage_id": stage, "version": version})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        version = r.body["version"].as_i64().unwrap();
+    }
+    let waiting = s.post(&w.owners[1], "/api/v1/deals", json!({"title": "Ждёт", "stage_id": open2, "amount": "60000", "probability": 50, "expected_close_date": next_month.to_string()})).await;
+    let forty_days_ago = accord_storage::now_ms() - 40 * 86_400_000;
+    hooks::replace_stage_history(&s.db, w.ws, waiting.id(), w.pipeline, &[(open2, forty_days_ago)]).await.unwrap();
+
+    let funnel = w.report(&w.admin, "funnel", "aging_days=30").await;
+    let rows = table(&funnel, "funnel");
+    assert_eq!(column(rows, "reached")[..3], [json!(2), json!(2), json!(1)], "{rows:?}");
+    assert_eq!(column(rows, "entered")[..3], [json!(1), json!(2), json!(1)]);
+    assert_eq!((rows[1]["open_deals"].as_i64(), rows[1]["aging_deals"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(rows[0]["conversion_to_next"], "100");
+    assert_eq!(rows[1]["conversion_to_next"], "50");
+    assert_eq!(rows[2]["median_days"], "0", "the moved deal's stay in the third stage ended at once");
+    assert_eq!(funnel["summary"]["created"], 2);
+    assert_eq!(s.get(&w.admin, "/api/v1/reports/funnel?pipeline_id[in]=1,2").await.field_errors(), ["pipeline_id[in]"]);
+    assert_eq!(s.get(&w.admin, "/api/v1/reports/funnel?pipeline_id=999999").await.field_errors(), ["pipeline_id"]);
+    assert_eq!(s.get(&w.outsider, &format!("/api/v1/reports/funnel?pipeline_id={}", w.pipeline)).await.field_errors(), ["pipeline_id"], "another workspace's pipeline is unknown");
+
+    // Forecast: next month holds both, weighted by the stage's probability or the deal's own.
+    let forecast = w.report(&w.admin, "forecast", "").await;
+    let rows = table(&forecast, "forecast");
+    assert_eq!(rows.len(), 6);
+    let next = &rows[1];
+    assert_eq!(next["period"], json!(next_month.format("%Y-%m").to_string()));
+    assert_eq!(next["open_deals"], 2);
+    assert_eq!(next["open_amount"], "100000.00");
+    assert_eq!(next["weighted_amount"], json!(money(dec("40000") * Decimal::from(p1) / Decimal::ONE_HUNDRED + dec("30000"))));
+    assert_eq!(rows[0]["open_deals"], 0);
+
+    // Conversion: three leads from the site (one converted and won), one disqualified expo lead.
+    let mut leads = Vec::new();
+    for (name, source) in [("Пётр", "site"), ("Иван", "site"), ("Мария", "site"), ("Олег", "expo")] {
+        let r = s.post(&w.owners[0], "/api/v1/leads", json!({"name": name, "source": source})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        leads.push(r.body);
+    }
+    let converted = s.post(&w.owners[0], &format!("/api/v1/leads/{}/convert", leads[0]["id"]), json!({"deal": {"amount": "1000"}})).await;
+    assert_eq!(converted.status, StatusCode::OK, "{}", converted.body);
+    let deal = s.get(&w.owners[0], &format!("/api/v1/deals/{}", converted.body["deal_id"])).await.body;
+    let won = s.post(&w.owners[0], &format!("/api/v1/deals/{}/move", deal["id"]), json!({"stage_id": w.stage("won"), "version": deal["version"]})).await;
+    assert_eq!(won.status, StatusCode::OK, "{}", won.body);
+    let expo = s.patch(&w.owners[0], &format!("/api/v1/leads/{}", leads[3]["id"]), json!({"status": "disqualified", "disqualify_reason": "спам", "version": leads[3]["version"]})).await;
+    assert_eq!(expo.status, StatusCode::OK, "{}", expo.body);
+    let conv = w.report(&w.admin, "conversion", "").await;
+    let rows = table(&conv, "conversion");
+    let by: BTreeMap<String, &Value> = rows.iter().map(|r| (r["source"].as_str().unwrap_or("").to_owned(), r)).collect();
+    assert_eq!([by["site"]["leads"].clone(), by["site"]["qualified"].clone(), by["site"]["deals"].clone(), by["site"]["won"].clone()], [json!(3), json!(1), json!(1), json!(1)]);
+    assert_eq!((by["expo"]["leads"].as_i64(), by["expo"]["disqualified"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(conv["summary"]["lead_to_won_rate"], "25");
+    assert_eq!(conv["ignored_filters"], json!([]));
+    let per_period = w.report(&w.admin, "conversion", "by=period&group_by=month").await;
+    assert_eq!(table(&per_period, "conversion").len(), 12);
+    assert_eq!(per_period["summary"]["leads"], 4);
+
+    // Activity: a call and a finished task today, a task overdue since yesterday.
+    let u = &w.owners[0];
+    assert_eq!(s.post(u, "/api/v1/activities", json!({"kind": "call", "direction": "outbound", "body": "Позвонил"})).await.status, StatusCode::CREATED);
+    let task = s.post(u, "/api/v1/tasks", json!({"title": "Счёт", "due_at": (chrono::Utc::now() + chrono::TimeDelta::hours(3)).to_rfc3339()})).await;
+    assert_eq!(s.patch(u, &format!("/api/v1/tasks/{}", task.id()), json!({"status": "done", "version": task.body["version"]})).await.status, StatusCode::OK);
+    assert_eq!(s.post(u, "/api/v1/tasks", json!({"title": "Просрочено", "due_at": (chrono::Utc::now() - chrono::TimeDelta::days(1)).to_rfc3339()})).await.status, StatusCode::CREATED);
+    let act = w.report(&w.admin, "activity", "pipeline_id=1&source=x").await;
+    let row = table(&act, "activity").iter().find(|r| r["user_id"] == u.id).unwrap().clone();
+    assert_eq!([row["calls"].clone(), row["tasks_done"].clone(), row["tasks_overdue"].clone(), row["meetings"].clone()], [json!(1), json!(1), json!(1), json!(0)]);
+    assert_eq!(act["ignored_filters"], json!(["pipeline_id", "source"]));
+
+    // Bad input is named; unknown reports are 404.
+    assert_eq!(s.get(&w.admin, "/api/v1/reports/profit").await.status, StatusCode::NOT_FOUND);
+    let bad = s.get(&w.admin, "/api/v1/reports/revenue?from=2026-02-30&group_by=year&format=pdf&colour=red").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.field_errors(), ["from", "group_by", "colour"]);
+    assert_eq!(s.get(&w.admin, "/api/v1/reports/revenue?format=pdf").await.field_errors(), ["format"]);
+    assert_eq!(s.get(&w.admin, "/api/v1/reports/revenue?from=2020-01-01&group_by=day").await.field_errors(), ["group_by"]);
+    assert_eq!(s.get(&w.admin, "/api/v1/reports/churn?format=csv&table=nope").await.field_errors(), ["table"]);
+    assert_eq!(s.call(None, reqwest::Method::GET, "/api/v1/reports/revenue", None).await.status, StatusCode::UNAUTHORIZED);
+}
