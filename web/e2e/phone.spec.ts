@@ -16,6 +16,12 @@ test('on a phone, lists become cards and the board scrolls sideways', async ({ p
   await expect(board.locator('[data-testid^="column-"]').first()).toBeVisible();
   const { scrollWidth, clientWidth } = await board.evaluate((el) => ({ scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
   expect(scrollWidth).toBeGreaterThan(clientWidth);
+
+  // Analytics: charts and wide tables stay inside the screen (tables scroll in their cards).
+  await page.goto('/analytics');
+  await expect(page.getByTestId('report-churn-1').locator('tbody tr').first()).toBeVisible();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+
   const manifest = await page.evaluate(async () => (await fetch('/manifest.webmanifest')).json());
   expect(manifest.display).toBe('standalone');
 });

@@ -1,4 +1,5 @@
-import { Admin, CustomRoutes, Resource, localStorageStore } from 'react-admin';
+import { lazy, Suspense } from 'react';
+import { Admin, CustomRoutes, Loading, Resource, localStorageStore } from 'react-admin';
 import { BrowserRouter, Route } from 'react-router-dom';
 import { authProvider } from './authProvider';
 import { dataProvider } from './dataProvider';
@@ -18,6 +19,9 @@ import { tasks } from './resources/tasks';
 import { activities } from './resources/activities';
 import { products } from './resources/products';
 import { theme } from './layout/theme';
+
+// Charts are loaded only when analytics is opened, so the first load stays small.
+const Dashboard = lazy(() => import('./analytics/Dashboard'));
 
 export const App = () => (
   <BrowserRouter>
@@ -46,6 +50,7 @@ export const App = () => (
       <Resource name="lost_reasons" />
       <CustomRoutes>
         <Route path="/board" element={<Board />} />
+        <Route path="/analytics" element={<Suspense fallback={<Loading />}><Dashboard /></Suspense>} />
         <Route path="/account" element={<Account />} />
         <Route path="/settings/*" element={<Settings />} />
       </CustomRoutes>

@@ -4,6 +4,7 @@ import { Box } from '@mui/material';
 import TodayIcon from '@mui/icons-material/Today';
 import ViewKanbanIcon from '@mui/icons-material/ViewKanban';
 import SettingsIcon from '@mui/icons-material/Settings';
+import InsightsIcon from '@mui/icons-material/Insights';
 import PersonIcon from '@mui/icons-material/Person';
 import { GlobalSearch } from './GlobalSearch';
 import { NotificationsBell } from './NotificationsBell';
@@ -35,6 +36,7 @@ const AccordMenu = () => {
       <Menu.ResourceItem name="leads" />
       <Menu.ResourceItem name="deals" />
       <Menu.Item to="/board" primaryText={translate('accord.menu.board')} leftIcon={<ViewKanbanIcon />} />
+      <Menu.Item to="/analytics" primaryText={translate('accord.menu.analytics')} leftIcon={<InsightsIcon />} />
       <Menu.ResourceItem name="tasks" />
       <Menu.ResourceItem name="activities" />
       <Menu.ResourceItem name="products" />
