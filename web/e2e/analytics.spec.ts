@@ -68,3 +68,31 @@ test('a salesperson starts on their own numbers; a manager sees the team\'s', as
   await expectTile(page, 'won_deals', team.summary.won_deals);
   await expectTile(page, 'revenue', team.summary.revenue);
 });
+
+test('an admin sets a monthly goal in settings; the dashboard shows its progress', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/settings');
+  await page.getByRole('tab', { name: 'Цели' }).click();
+  await page.getByLabel('Для кого').click();
+  await page.getByRole('option', { name: 'Дмитрий Орлов' }).click();
+  await page.getByLabel('План', { exact: true }).fill('1000000');
+  await page.getByRole('button', { name: 'Добавить' }).click();
+  await expect(page.getByLabel('План: Дмитрий Орлов')).toHaveValue('1000000');
+  const goals = await api<{ id: number; user_id: number; actual: string; percent: string | null }[]>(page, 'GET', 'goals');
+  const goal = goals.find((g) => g.percent !== undefined && g.user_id !== null);
+  if (!goal) throw new Error('the goal was not saved');
+
+  await page.goto('/analytics');
+  const row = page.getByTestId(`goal-${goal.id}`);
+  await expect(row).toContainText('Дмитрий Орлов');
+  await expect(row).toContainText('Сумма выигранных');
+  await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', String(Math.round(Math.min(100, Number(goal.percent ?? 0)))));
+  // A second goal for the same person, metric and month is refused with a clear message.
+  await page.goto('/settings');
+  await page.getByRole('tab', { name: 'Цели' }).click();
+  await page.getByLabel('Для кого').click();
+  await page.getByRole('option', { name: 'Дмитрий Орлов' }).click();
+  await page.getByLabel('План', { exact: true }).fill('5');
+  await page.getByRole('button', { name: 'Добавить' }).click();
+  await expect(page.getByText(/already set|уже/)).toBeVisible();
+});

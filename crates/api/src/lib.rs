@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod goals;
 mod ical;
 pub mod json;
 pub mod problem;
@@ -102,6 +103,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sales::get_pipeline, sales::update_pipeline, sales::delete_pipeline))
         .routes(routes!(sales::get_board))
         .routes(routes!(reports::get_report))
+        .routes(routes!(goals::list_goals, goals::create_goal))
+        .routes(routes!(goals::update_goal, goals::delete_goal))
         .routes(routes!(sales::move_deal))
         .routes(routes!(sales::stage_history))
         .routes(routes!(sales::list_lost_reasons, sales::create_lost_reason))

@@ -5,6 +5,7 @@ pub mod custom_fields;
 pub mod email;
 pub mod entities;
 pub mod error;
+pub mod goals;
 pub mod markdown;
 pub mod permissions;
 pub mod phone;

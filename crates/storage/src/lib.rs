@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod calendar;
 pub mod custom_fields;
+pub mod goals;
 mod db;
 pub mod error;
 pub mod migrate;

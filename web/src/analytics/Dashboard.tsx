@@ -5,6 +5,7 @@ import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, LineChart, R
 import { currentUser } from '../authProvider';
 import { useNamed, type Pipeline } from '../resources/deals';
 import { ReportCard, ReportTable } from './ReportCard';
+import { GoalsCard } from './GoalsCard';
 import { compactMoney, formatCell, periodLabel } from './format';
 import { num, reportQuery, useReport, type Report, type ReportFilters, type Row } from './report';
 
@@ -109,6 +110,8 @@ export const Dashboard = () => {
           </Grid>
         ))}
       </Grid>
+
+      <Box sx={{ mb: 2 }}><GoalsCard mine={mine} userId={me?.user.id} currency={currency} /></Box>
 
       <Grid container spacing={2}>
         <Grid size={{ xs: 12, lg: 6 }}>

@@ -9,7 +9,9 @@ import { apiFetch, json } from '../api';
 import { isAdmin } from '../authProvider';
 import { useNamed, type Pipeline } from '../resources/deals';
 
-const TABS = ['workspace', 'users', 'teams', 'roles', 'pipelines', 'lost_reasons', 'custom_fields', 'rates', 'web_forms'] as const;
+import type { Goal } from '../analytics/GoalsCard';
+
+const TABS = ['workspace', 'users', 'teams', 'roles', 'pipelines', 'lost_reasons', 'custom_fields', 'rates', 'goals', 'web_forms'] as const;
 
 /** Loads one settings list and reloads it after a change; errors go to a notification. */
 function useList<T>(path: string) {
@@ -50,6 +52,7 @@ export const Settings = () => {
         {name === 'lost_reasons' && <LostReasonsTab />}
         {name === 'custom_fields' && <CustomFieldsTab />}
         {name === 'rates' && <RatesTab />}
+        {name === 'goals' && <GoalsTab />}
         {name === 'web_forms' && <WebFormsTab />}
       </CardContent></Card>
     </Box>
@@ -320,6 +323,54 @@ const RatesTab = () => {
         <TextField size="small" label={translate('accord.settings.rate')} value={draft.rate} onChange={(e) => setDraft({ ...draft, rate: e.target.value })} />
         <TextField size="small" type="date" label={translate('accord.settings.date')} value={draft.valid_from} onChange={(e) => setDraft({ ...draft, valid_from: e.target.value })} slotProps={{ inputLabel: { shrink: true } }} />
         <Button label="accord.settings.add" variant="contained" disabled={!draft.rate} onClick={() => run(() => apiFetch('exchange_rates', { method: 'POST', body: json(draft) }), 'accord.settings.saved')} />
+      </Stack>
+    </Stack>
+  );
+};
+
+const firstOfMonth = () => { const d = new Date(); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-01`; };
+
+const GoalsTab = () => {
+  const translate = useTranslate();
+  const { items: users } = useList<Member>('users');
+  const { items: teams } = useList<Team>('teams');
+  const [range] = useState(() => { const y = new Date().getFullYear(); return `from=${y}-01-01&to=${y}-12-31`; });
+  const { items, run } = useList<Goal>(`goals?${range}`);
+  const [draft, setDraft] = useState({ metric: 'won_amount', period: 'month', period_start: firstOfMonth(), owner: '', target: '' });
+  const whose = (g: Goal) => g.user_id !== null ? users.find((u) => u.user_id === g.user_id)?.name ?? g.user_id : teams.find((t) => t.id === g.team_id)?.name ?? g.team_id;
+  const [kind, id] = draft.owner.split(':');
+  const body = { metric: draft.metric, period: draft.period, period_start: draft.period_start, target: draft.target, ...(kind === 'team' ? { team_id: Number(id) } : { user_id: Number(id) }) };
+  return (
+    <Stack gap={2}>
+      <Grid head={['accord.goals.whose', 'accord.goals.metric', 'accord.goals.period', 'accord.goals.target', 'accord.goals.actual', '']}>
+        {items.map((g) => (
+          <TableRow key={g.id}>
+            <TableCell>{whose(g)}</TableCell>
+            <TableCell>{translate(`accord.goals.metrics.${g.metric}`)}</TableCell>
+            <TableCell>{translate(`accord.goals.periods.${g.period}`)} {g.period_start}</TableCell>
+            <TableCell>
+              <TextField size="small" defaultValue={g.target} slotProps={{ htmlInput: { 'aria-label': `${translate('accord.goals.target')}: ${whose(g)}` } }}
+                onBlur={(e) => e.target.value !== g.target && run(() => apiFetch(`goals/${g.id}`, { method: 'PATCH', body: json({ version: g.version, target: e.target.value }) }), 'accord.settings.saved')} />
+            </TableCell>
+            <TableCell>{g.actual} ({g.percent ?? '—'} %)</TableCell>
+            <TableCell><IconButton aria-label={`${translate('ra.action.delete')} ${whose(g)}`} onClick={() => run(() => apiFetch(`goals/${g.id}`, { method: 'DELETE' }))}><DeleteIcon /></IconButton></TableCell>
+          </TableRow>
+        ))}
+      </Grid>
+      <Stack direction={{ xs: 'column', sm: 'row' }} gap={2} sx={{ flexWrap: 'wrap' }}>
+        <TextField select size="small" sx={{ minWidth: 200 }} label={translate('accord.goals.whose')} value={draft.owner} onChange={(e) => setDraft({ ...draft, owner: e.target.value })}>
+          {users.map((u) => <MenuItem key={`u${u.user_id}`} value={`user:${u.user_id}`}>{u.name}</MenuItem>)}
+          {teams.map((t) => <MenuItem key={`t${t.id}`} value={`team:${t.id}`}>{translate('accord.goals.team', { name: t.name })}</MenuItem>)}
+        </TextField>
+        <TextField select size="small" sx={{ minWidth: 180 }} label={translate('accord.goals.metric')} value={draft.metric} onChange={(e) => setDraft({ ...draft, metric: e.target.value })}>
+          {['won_amount', 'won_deals', 'calls'].map((m) => <MenuItem key={m} value={m}>{translate(`accord.goals.metrics.${m}`)}</MenuItem>)}
+        </TextField>
+        <TextField select size="small" sx={{ minWidth: 140 }} label={translate('accord.goals.period')} value={draft.period} onChange={(e) => setDraft({ ...draft, period: e.target.value })}>
+          {['month', 'quarter'].map((m) => <MenuItem key={m} value={m}>{translate(`accord.goals.periods.${m}`)}</MenuItem>)}
+        </TextField>
+        <TextField size="small" type="date" label={translate('accord.goals.period_start')} value={draft.period_start} onChange={(e) => setDraft({ ...draft, period_start: e.target.value })} slotProps={{ inputLabel: { shrink: true } }} />
+        <TextField size="small" label={translate('accord.goals.target')} value={draft.target} onChange={(e) => setDraft({ ...draft, target: e.target.value })} />
+        <Button label="accord.settings.add" variant="contained" disabled={!draft.owner || !draft.target} onClick={() => run(() => apiFetch('goals', { method: 'POST', body: json(body) }), 'accord.settings.saved')} />
       </Stack>
     </Stack>
   );

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-both_engines!(report_figures, report_rules);
+both_engines!(report_figures, report_rules, goals_progress);
 
 #[derive(Clone, Copy)]
 struct Spec {
@@ -329,4 +329,53 @@ async fn report_rules(engine: Engine) {
     assert_eq!(s.get(&w.admin, "/api/v1/reports/revenue?from=2020-01-01&group_by=day").await.field_errors(), ["group_by"]);
     assert_eq!(s.get(&w.admin, "/api/v1/reports/churn?format=csv&table=nope").await.field_errors(), ["table"]);
     assert_eq!(s.call(None, reqwest::Method::GET, "/api/v1/reports/revenue", None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn goals_progress(engine: Engine) {
+    let w = world(engine).await;
+    let s = &w.s;
+    w.deals().await;
+    let owner = &w.owners[0];
+    let goal = s.post(&w.admin, "/api/v1/goals", json!({"metric": "won_amount", "period": "quarter", "period_start": "2026-01-01", "user_id": owner.id, "target": "300000"})).await;
+    assert_eq!(goal.status, StatusCode::CREATED, "{}", goal.body);
+    let q1: Decimal = SPECS.iter().filter(|x| x.owner == 0 && x.status == "won" && x.closed < "2026-04").filter_map(in_base).sum();
+    assert_eq!(goal.body["actual"], json!(money(q1)));
+    assert_eq!(goal.body["percent"], json!((q1 * Decimal::ONE_HUNDRED / dec("300000")).round_dp(2).normalize().to_string()));
+    assert_eq!(goal.body["period_end"], "2026-03-31");
+    let teams = s.get(&w.admin, "/api/v1/teams").await.body;
+    let team = teams.as_array().unwrap()[0]["id"].as_i64().unwrap();
+    let team_goal = s.post(&w.admin, "/api/v1/goals", json!({"metric": "won_deals", "period": "month", "period_start": "2026-01-01", "team_id": team, "target": "4"})).await;
+    let january = SPECS.iter().filter(|x| x.owner == 0 && x.status == "won" && x.closed.starts_with("2026-01")).count();
+    assert_eq!((team_goal.body["actual"].as_str(), team_goal.body["percent"].as_str()), (Some(january.to_string().as_str()), Some("25")), "{}", team_goal.body);
+
+    // Calls this month: one done call counts.
+    let month = accord_domain::reports::Grouping::Month.start_of(chrono::Utc::now().date_naive());
+    let calls = s.post(&w.admin, "/api/v1/goals", json!({"metric": "calls", "period": "month", "period_start": month.to_string(), "user_id": owner.id, "target": "20"})).await;
+    assert_eq!(calls.body["actual"], "0");
+    assert_eq!(s.post(owner, "/api/v1/activities", json!({"kind": "call", "direction": "inbound"})).await.status, StatusCode::CREATED);
+    let now = s.get(owner, "/api/v1/goals").await.body;
+    let mine = now.as_array().unwrap().iter().find(|g| g["id"] == calls.body["id"]).unwrap();
+    assert_eq!((mine["actual"].as_str(), mine["percent"].as_str()), (Some("1"), Some("5")));
+    assert_eq!(now.as_array().unwrap().len(), 1, "today's goals only by default");
+    let q1_goals = s.get(owner, "/api/v1/goals?from=2026-01-01&to=2026-03-31").await.body;
+    assert_eq!(q1_goals.as_array().unwrap().len(), 2);
+
+    // Only admins set goals; bad input is named; one goal per owner, metric and period.
+    assert_eq!(s.post(owner, "/api/v1/goals", json!({"metric": "calls", "period": "month", "period_start": "2026-01-01", "user_id": owner.id, "target": "1"})).await.status, StatusCode::FORBIDDEN);
+    let bad = s.post(&w.admin, "/api/v1/goals", json!({"metric": "profit", "period": "month", "period_start": "2026-01-15", "user_id": owner.id, "target": "0"})).await;
+    assert_eq!(bad.field_errors(), ["metric", "period_start", "target"]);
+    assert_eq!(s.post(&w.admin, "/api/v1/goals", json!({"metric": "calls", "period": "month", "period_start": "2026-01-01", "user_id": w.outsider.id, "target": "1"})).await.field_errors(), ["user_id"]);
+    assert_eq!(s.post(&w.admin, "/api/v1/goals", json!({"metric": "won_amount", "period": "quarter", "period_start": "2026-01-01", "user_id": owner.id, "target": "5"})).await.status, StatusCode::CONFLICT);
+    assert_eq!(s.get(&w.admin, "/api/v1/goals?from=2026-13-01").await.field_errors(), ["from"]);
+
+    // Versioned changes; another workspace cannot touch it.
+    let id = goal.body["id"].as_i64().unwrap();
+    let changed = s.patch(&w.admin, &format!("/api/v1/goals/{id}"), json!({"version": 1, "target": "150000"})).await;
+    assert_eq!((changed.status, changed.body["percent"].as_str()), (StatusCode::OK, Some("100")));
+    assert_eq!(s.patch(&w.admin, &format!("/api/v1/goals/{id}"), json!({"version": 1, "target": "1"})).await.status, StatusCode::CONFLICT);
+    assert_eq!(s.patch(&w.outsider, &format!("/api/v1/goals/{id}"), json!({"version": 2, "target": "1"})).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.delete(&w.outsider, &format!("/api/v1/goals/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.delete(&w.admin, &format!("/api/v1/goals/{id}")).await.status, StatusCode::NO_CONTENT);
+    let audit = s.get(&w.admin, "/api/v1/audit").await;
+    assert!(audit.body.to_string().contains("goal"), "goal changes are audited: {}", audit.body);
 }

@@ -268,7 +268,7 @@ pub async fn create_pipeline(db: &Db, p: &Principal, input: NewPipeline) -> Resu
 }
 
 /// Settings changes go to the same audit log as records.
-async fn audit_settings(tx: &mut Tx, p: &Principal, what: &str, id: i64, action: &str, changes: Value) -> Result<()> {
+pub(crate) async fn audit_settings(tx: &mut Tx, p: &Principal, what: &str, id: i64, action: &str, changes: Value) -> Result<()> {
     sqlx::query("INSERT INTO audit_log (workspace_id, entity, record_id, action, actor_id, at, changes) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(p.workspace_id)
         .bind(what)
