@@ -258,7 +258,7 @@ async fn load_sales(db: &Db, owner: &accounts::Principal, sellers: &[i64], conta
             }
         }
         let rec = records::create(db, owner, Entity::Deal, &obj(input), &[], &opts).await.map_err(err("deal"))?;
-        records::backdate(db, Entity::Deal, rec.id, created).await.map_err(err("deal date"))?;
+        records::backdate(db, Entity::Deal, &[(rec.id, created)]).await.map_err(err("deal date"))?;
         sales::hooks::replace_stage_history(db, ws, rec.id, pipeline.id, &stays).await.map_err(err("stage history"))?;
         deals.push((rec.id, contact, company, created, rec.owner_id));
     }
@@ -274,7 +274,7 @@ async fn load_sales(db: &Db, owner: &accounts::Principal, sellers: &[i64], conta
             input["disqualify_reason"] = json!("Спам или нецелевой запрос");
         }
         let rec = records::create(db, owner, Entity::Lead, &obj(input), &[], &opts).await.map_err(err("lead"))?;
-        records::backdate(db, Entity::Lead, rec.id, now - seq.below(120) as i64 * DAY).await.map_err(err("lead date"))?;
+        records::backdate(db, Entity::Lead, &[(rec.id, now - seq.below(120) as i64 * DAY)]).await.map_err(err("lead date"))?;
         if i % 6 == 0 && status != "disqualified" {
             let req = sales::leads::ConvertRequest { contact_id: None, company_id: None, create_deal: true, deal: None };
             sales::leads::convert(db, owner, rec.id, req).await.map_err(err("lead conversion"))?;
@@ -296,7 +296,7 @@ async fn load_sales(db: &Db, owner: &accounts::Principal, sellers: &[i64], conta
                 _ => input.as_object_mut().map(|o| o.extend(obj(json!({"body": "Клиент просит рассрочку на 3 месяца", "done_at": when})))),
             };
             let rec = records::create(db, owner, Entity::Activity, &obj(input), &[], &opts).await.map_err(err("activity"))?;
-            records::backdate(db, Entity::Activity, rec.id, at).await.map_err(err("activity date"))?;
+            records::backdate(db, Entity::Activity, &[(rec.id, at)]).await.map_err(err("activity date"))?;
             activities += 1;
         }
     }

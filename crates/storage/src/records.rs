@@ -993,13 +993,16 @@ pub async fn find_by_key(db: &Db, viewer: &Viewer, entity: Entity, kind: &str, v
     db.fetch_optional(&s).await?.map(|r| get_i64(&r, "id")).transpose()
 }
 
-/// Gives a record the creation time it had elsewhere (an import of another system's history,
-/// the demo's two years of data): its row, its creation audit entry and timeline row.
-pub async fn backdate(db: &Db, entity: Entity, id: i64, created_at: i64) -> Result<()> {
+/// Gives records the creation time they had elsewhere (an import of another system's
+/// history, the demo's two years of data): their rows, creation audit entries and timeline
+/// rows, in one transaction however many.
+pub async fn backdate(db: &Db, entity: Entity, records: &[(i64, i64)]) -> Result<()> {
     let mut tx = db.begin().await?;
     let sql = format!("UPDATE {} SET created_at = $1, updated_at = $2 WHERE id = $3", entity.table());
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(created_at).bind(created_at).bind(id).execute(&mut *tx).await?;
-    sqlx::query("UPDATE audit_log SET at = $1 WHERE entity = $2 AND record_id = $3 AND action = 'create'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
-    sqlx::query("UPDATE timeline SET at = $1 WHERE entity = $2 AND record_id = $3 AND kind = 'change'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
+    for &(id, created_at) in records {
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(created_at).bind(created_at).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE audit_log SET at = $1 WHERE entity = $2 AND record_id = $3 AND action = 'create'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE timeline SET at = $1 WHERE entity = $2 AND record_id = $3 AND kind = 'change'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
+    }
     tx.commit().await
 }

@@ -6,6 +6,7 @@ mod harness;
 
 mod auth;
 mod lists;
+mod maven;
 mod migrations;
 mod openapi;
 mod permissions;

@@ -139,7 +139,7 @@ impl World {
             let r = s.post(&self.admin, "/api/v1/deals", body).await;
             assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
             let id = r.id();
-            records::backdate(&s.db, Entity::Deal, id, noon(spec.created)).await.unwrap();
+            records::backdate(&s.db, Entity::Deal, &[(id, noon(spec.created))]).await.unwrap();
             hooks::replace_stage_history(&s.db, self.ws, id, self.pipeline, &[(stage, noon(spec.created))]).await.unwrap();
             ids.push(id);
         }
