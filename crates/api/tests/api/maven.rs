@@ -154,7 +154,7 @@ async fn maven_dataset(engine: Engine) {
         *per_agent.entry(d["sales_agent"].as_str()).or_default() += dec(&d["close_value"]);
     }
     let mut ranking: Vec<(&str, Decimal)> = per_agent.into_iter().collect();
-    ranking.sort_by(|a, b| b.1.cmp(&a.1));
+    ranking.sort_by_key(|r| std::cmp::Reverse(r.1));
     for (row, (agent, amount)) in lb["tables"][0]["rows"].as_array().unwrap().iter().zip(&ranking).take(5) {
         assert_eq!((row["user"].as_str(), row["won_amount"].clone()), (Some(*agent), money(*amount)));
     }
