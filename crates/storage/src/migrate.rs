@@ -13,7 +13,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "platform", sql: include_str!("../migrations/0001_platform.sql") },
     Migration { version: 2, name: "sales", sql: include_str!("../migrations/0002_sales.sql") },
-    Migration { version: 3, name: "goals", sql: include_str!("../migrations/0003_goals.sql") },
+    Migration { version: 3, name: "analytics", sql: include_str!("../migrations/0003_analytics.sql") },
 ];
 
 pub fn latest() -> i64 {

@@ -17,6 +17,18 @@ const allOption = { select: { displayEmpty: true }, inputLabel: { shrink: true }
 
 const rowsOf = (r: Report, table = 0) => r.tables[table]?.rows ?? [];
 
+/** Figures over periods as lines (rates, days): one mechanism for the period charts. */
+const PeriodLines = ({ data, lines, formatter, percentAxis }: { data: Record<string, unknown>[]; lines: { key: string; name: string; color: string }[]; formatter: (v: unknown) => string; percentAxis?: boolean }) => (
+  <ResponsiveContainer width="100%" height={HEIGHT}>
+    <LineChart data={data}>
+      <CartesianGrid strokeDasharray="3 3" /><XAxis dataKey="label" />
+      {percentAxis ? <YAxis unit=" %" domain={[0, 100]} /> : <YAxis />}
+      <Tooltip formatter={formatter} /><Legend />
+      {lines.map((l) => <Line key={l.key} dataKey={l.key} name={l.name} stroke={l.color} connectNulls />)}
+    </LineChart>
+  </ResponsiveContainer>
+);
+
 /**
  * Analytics: KPI tiles and charts from the report API with one set of filters. A manager sees
  * the team's (or workspace's) numbers; a salesperson starts on "my numbers".
@@ -162,16 +174,8 @@ export const Dashboard = () => {
         </Grid>
         <Grid size={{ xs: 12, lg: 6 }}>
           <ReportCard name="win_rate" title={translate('accord.reports.titles.win_rate')} query={query} state={winRate}>
-            {(r) => (
-              <ResponsiveContainer width="100%" height={HEIGHT}>
-                <LineChart data={series(r, ['win_rate', 'win_rate_by_amount'])}>
-                  <CartesianGrid strokeDasharray="3 3" /><XAxis dataKey="label" /><YAxis unit=" %" domain={[0, 100]} />
-                  <Tooltip formatter={tip('percent')} /><Legend />
-                  <Line dataKey="win_rate" name={t('win_rate')} stroke={COLORS[0]} connectNulls />
-                  <Line dataKey="win_rate_by_amount" name={t('win_rate_by_amount')} stroke={COLORS[3]} connectNulls />
-                </LineChart>
-              </ResponsiveContainer>
-            )}
+            {(r) => <PeriodLines data={series(r, ['win_rate', 'win_rate_by_amount'])} formatter={tip('percent')} percentAxis
+              lines={[{ key: 'win_rate', name: t('win_rate'), color: COLORS[0] }, { key: 'win_rate_by_amount', name: t('win_rate_by_amount'), color: COLORS[3] }]} />}
           </ReportCard>
         </Grid>
         <Grid size={{ xs: 12, lg: 6 }}>
@@ -188,16 +192,8 @@ export const Dashboard = () => {
         </Grid>
         <Grid size={{ xs: 12, lg: 6 }}>
           <ReportCard name="sales_cycle" title={translate('accord.reports.titles.sales_cycle')} query={query} state={cycle}>
-            {(r) => (
-              <ResponsiveContainer width="100%" height={HEIGHT}>
-                <LineChart data={series(r, ['median_days', 'average_days'])}>
-                  <CartesianGrid strokeDasharray="3 3" /><XAxis dataKey="label" /><YAxis />
-                  <Tooltip formatter={tip('days')} /><Legend />
-                  <Line dataKey="median_days" name={t('median_days')} stroke={COLORS[0]} connectNulls />
-                  <Line dataKey="average_days" name={t('average_days')} stroke={COLORS[2]} connectNulls />
-                </LineChart>
-              </ResponsiveContainer>
-            )}
+            {(r) => <PeriodLines data={series(r, ['median_days', 'average_days'])} formatter={tip('days')}
+              lines={[{ key: 'median_days', name: t('median_days'), color: COLORS[0] }, { key: 'average_days', name: t('average_days'), color: COLORS[2] }]} />}
           </ReportCard>
         </Grid>
         <Grid size={{ xs: 12, lg: 6 }}>
@@ -253,16 +249,8 @@ export const Dashboard = () => {
         </Grid>
         <Grid size={{ xs: 12, lg: 6 }}>
           <ReportCard name="churn" title={translate('accord.reports.titles.churn')} query={query} state={churn}>
-            {(r) => (
-              <ResponsiveContainer width="100%" height={HEIGHT}>
-                <LineChart data={series(r, ['churn_rate', 'retention_rate'])}>
-                  <CartesianGrid strokeDasharray="3 3" /><XAxis dataKey="label" /><YAxis unit=" %" domain={[0, 100]} />
-                  <Tooltip formatter={tip('percent')} /><Legend />
-                  <Line dataKey="churn_rate" name={t('churn_rate')} stroke={COLORS[4]} connectNulls />
-                  <Line dataKey="retention_rate" name={t('retention_rate')} stroke={COLORS[1]} connectNulls />
-                </LineChart>
-              </ResponsiveContainer>
-            )}
+            {(r) => <PeriodLines data={series(r, ['churn_rate', 'retention_rate'])} formatter={tip('percent')} percentAxis
+              lines={[{ key: 'churn_rate', name: t('churn_rate'), color: COLORS[4] }, { key: 'retention_rate', name: t('retention_rate'), color: COLORS[1] }]} />}
           </ReportCard>
         </Grid>
         <Grid size={{ xs: 12 }}>

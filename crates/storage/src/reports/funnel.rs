@@ -1,6 +1,6 @@
 //! The funnel of one pipeline: deals entering each stage, how far the deals created in the
 //! range got, time spent per stage, and open deals aging in their stage.
-use super::{Ctx, Figures, T, named_pipeline};
+use super::{Ctx, Figures, T, in_bounds, named_pipeline};
 use crate::db::{get_i64, get_opt_i64};
 use crate::error::{Error, Result};
 use accord_domain::entities::Entity;
@@ -21,12 +21,6 @@ async fn stays(ctx: &Ctx<'_>, pipeline_id: i64) -> Result<SelectStatement> {
     Ok(q)
 }
 
-fn in_range(ctx: &Ctx<'_>, table: &'static str, column: &'static str) -> Condition {
-    let b = ctx.periods.bounds_ms();
-    let (first, last) = (b.first().copied().unwrap_or(0), b.last().copied().unwrap_or(0));
-    Condition::all().add(Expr::col((table, column)).gte(first)).add(Expr::col((table, column)).lt(last))
-}
-
 pub async fn funnel(ctx: &mut Ctx<'_>) -> Result<Figures> {
     let cfg = crate::sales::config(ctx.db, ctx.p.workspace_id).await?;
     let pipeline = match named_pipeline(&ctx.req.filters)? {
@@ -37,7 +31,7 @@ pub async fn funnel(ctx: &mut Ctx<'_>) -> Result<Figures> {
 
     // Entering: distinct deals with a stay that began in the range.
     let mut q = stays(ctx, pid).await?;
-    q.column(("h", "stage_id")).expr_as(Expr::cust("COUNT(DISTINCT h.deal_id)"), "n").cond_where(in_range(ctx, "h", "entered_at")).group_by_col(("h", "stage_id"));
+    q.column(("h", "stage_id")).expr_as(Expr::cust("COUNT(DISTINCT h.deal_id)"), "n").cond_where(in_bounds("h", "entered_at", &ctx.periods)).group_by_col(("h", "stage_id"));
     let mut entered = BTreeMap::new();
     for r in ctx.db.fetch_all(&q).await? {
         entered.insert(get_i64(&r, "stage_id")?, get_i64(&r, "n")?);
@@ -46,26 +40,29 @@ pub async fn funnel(ctx: &mut Ctx<'_>) -> Result<Figures> {
     // Reached: of the deals created in the range, how many got at least as far as each
     // stage (the farthest open or won stage each ever stood in, so moving back loses
     // nothing).
-    let position: BTreeMap<i64, usize> = pipeline.stages.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+    // Per deal the farthest position is found in SQL, then deals are counted per position.
+    let mut positions = BTreeMap::new();
+    for r in sqlx::query("SELECT id, position FROM stages WHERE pipeline_id = $1 AND deleted_at IS NULL").bind(pid).fetch_all(&ctx.db.pool).await? {
+        positions.insert(get_i64(&r, "position")?, get_i64(&r, "id")?);
+    }
+    let index: BTreeMap<i64, usize> = pipeline.stages.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
     let mut farthest = stays(ctx, pid).await?;
     farthest
+        .inner_join("stages".into_table_ref().alias("s"), Condition::all().add(Expr::col(("s", "id")).equals(("h", "stage_id"))))
         .column(("h", "deal_id"))
-        .column(("h", "stage_id"))
+        .expr_as(Expr::cust("MAX(s.position)"), "pos")
         .cond_where(ctx.in_range("created_at"))
         .and_where(Expr::col((T, "pipeline_id")).eq(pid))
-        .add_group_by([Expr::col(("h", "deal_id")), Expr::col(("h", "stage_id"))]);
-    let mut best: BTreeMap<i64, usize> = BTreeMap::new();
-    for r in ctx.db.fetch_all(&farthest).await? {
-        let Some(&pos) = position.get(&get_i64(&r, "stage_id")?) else { continue };
-        if pipeline.stages[pos].kind == StageKind::Lost {
-            continue;
-        }
-        let e = best.entry(get_i64(&r, "deal_id")?).or_insert(pos);
-        *e = (*e).max(pos);
-    }
+        .and_where(Expr::col(("s", "kind")).ne("lost"))
+        .and_where(Expr::col(("s", "deleted_at")).is_null())
+        .group_by_col(("h", "deal_id"));
+    let mut per_position = Query::select();
+    per_position.from_subquery(farthest, "m").column(("m", "pos")).expr_as(Expr::cust("COUNT(*)"), "n").group_by_col(("m", "pos"));
     let mut reached_at = vec![0i64; pipeline.stages.len()];
-    for &pos in best.values() {
-        reached_at[pos] += 1;
+    for r in ctx.db.fetch_all(&per_position).await? {
+        if let Some(i) = positions.get(&get_i64(&r, "pos")?).and_then(|id| index.get(id)) {
+            reached_at[*i] += get_i64(&r, "n")?;
+        }
     }
     // Reaching a later stage means having passed the earlier ones.
     let mut reached = vec![0i64; pipeline.stages.len()];
@@ -94,7 +91,7 @@ pub async fn funnel(ctx: &mut Ctx<'_>) -> Result<Figures> {
 
     // Time in stage: stays that ended in the range.
     let mut q = stays(ctx, pid).await?;
-    q.column(("h", "stage_id")).expr_as(Expr::cust("h.left_at - h.entered_at"), "d").cond_where(in_range(ctx, "h", "left_at"));
+    q.column(("h", "stage_id")).expr_as(Expr::cust("h.left_at - h.entered_at"), "d").cond_where(in_bounds("h", "left_at", &ctx.periods));
     let mut durations: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     for r in ctx.db.fetch_all(&q).await? {
         durations.entry(get_i64(&r, "stage_id")?).or_default().push(Ord::max(get_opt_i64(&r, "d")?.unwrap_or(0), 0));

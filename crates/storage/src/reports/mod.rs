@@ -69,8 +69,9 @@ impl Ctx<'_> {
         self.periods.list.get(period).map_or(self.today, |p| p.last_day.min(self.today))
     }
 
+    /// Rows of the report's table (`t`) whose `column` falls in the periods.
     pub fn in_range(&self, column: &'static str) -> Condition {
-        in_bounds(column, &self.periods)
+        in_bounds(T, column, &self.periods)
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -93,11 +94,11 @@ impl Ctx<'_> {
     }
 }
 
-/// `bounds[0] <= column < bounds[n]` for the instants of the periods.
-pub(crate) fn in_bounds(column: &'static str, periods: &Periods) -> Condition {
+/// `bounds[0] <= table.column < bounds[n]` for the instants of the periods.
+pub(crate) fn in_bounds(table: &'static str, column: &'static str, periods: &Periods) -> Condition {
     let b = periods.bounds_ms();
     let (first, last) = (b.first().copied().unwrap_or(0), b.last().copied().unwrap_or(0));
-    Condition::all().add(Expr::col((T, column)).gte(first)).add(Expr::col((T, column)).lt(last))
+    Condition::all().add(Expr::col((table, column)).gte(first)).add(Expr::col((table, column)).lt(last))
 }
 
 /// The index of the period a value falls in, as SQL: a binary search over the bounds
