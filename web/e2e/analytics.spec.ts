@@ -92,7 +92,7 @@ test('an admin sets a monthly goal in settings; the dashboard shows its progress
   await expect(row).toContainText('Дмитрий Орлов');
   await expect(row).toContainText('Сумма выигранных');
   await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', String(Math.round(Math.min(100, Number(goal.percent ?? 0)))));
-  // A second goal for the same person, metric and month is refused with a clear message.
+  // A second goal for the same person, metric and month is refused, in the user's language.
   await addGoal(page, 'Дмитрий Орлов', '5');
-  await expect(page.getByText(/already set|уже/)).toBeVisible();
+  await expect(page.getByText(/period_start: Уже занято/)).toBeVisible();
 });

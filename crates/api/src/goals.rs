@@ -44,7 +44,7 @@ pub async fn list_goals(State(s): State<AppState>, Auth(p): Auth, Query(params):
 
 /// Set a goal for a user or a team (admins)
 #[utoipa::path(post, path = "/api/v1/goals", tag = "reports", request_body = NewGoal,
-    responses((status = 201, body = GoalInfo), (status = 403, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+    responses((status = 201, body = GoalInfo), (status = 403, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
 pub async fn create_goal(State(s): State<AppState>, Auth(p): Auth, ApiJson(body): ApiJson<NewGoal>) -> ApiResult<(StatusCode, Json<GoalInfo>)> {
     Ok((StatusCode::CREATED, Json(goals::create(&s.db, &p, body).await?)))
 }

@@ -119,7 +119,8 @@ async fn one(db: &Db, p: &Principal, id: i64) -> Result<GoalInfo> {
     with_progress(db, p, id, get_i64(&r, "version")?, from_row(&r)?).await
 }
 
-/// Sets a goal (admins). One goal per metric, period and owner: a second is refused.
+/// Sets a goal (admins). One goal per metric, period and owner: a second is refused
+/// (`period_start` taken).
 pub async fn create(db: &Db, p: &Principal, input: NewGoal) -> Result<GoalInfo> {
     p.require_admin()?;
     let g = goals::check(&input.metric, &input.period, &input.period_start, input.user_id, input.team_id, &input.target)?;
@@ -145,7 +146,7 @@ pub async fn create(db: &Db, p: &Principal, input: NewGoal) -> Result<GoalInfo> 
         .fetch_optional(&mut *tx)
         .await?;
     if taken.is_some() {
-        return Err(Error::Conflict("this goal is already set for that period; change its target instead".into()));
+        return Err(ValidationErrors::single("period_start", "taken", "this goal is already set for that period; change its target instead").into());
     }
     let now = now_ms();
     let row = sqlx::query("INSERT INTO goals (workspace_id, metric, period, period_start, user_id, team_id, target, version, created_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $8) RETURNING id")

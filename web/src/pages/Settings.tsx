@@ -5,7 +5,7 @@ import {
 } from '@mui/material';
 import ArrowUpwardIcon from '@mui/icons-material/ArrowUpward';
 import DeleteIcon from '@mui/icons-material/Delete';
-import { apiFetch, json } from '../api';
+import { apiFetch, fieldMessages, json } from '../api';
 import { isAdmin } from '../authProvider';
 import { useNamed, type Pipeline } from '../resources/deals';
 
@@ -16,13 +16,14 @@ const TABS = ['workspace', 'users', 'teams', 'roles', 'pipelines', 'lost_reasons
 /** Loads one settings list and reloads it after a change; errors go to a notification. */
 function useList<T>(path: string) {
   const notify = useNotify();
+  const translate = useTranslate();
   const [items, setItems] = useState<T[]>([]);
   const load = useCallback(() => { apiFetch<T[]>(path).then(setItems).catch((e) => notify((e as Error).message, { type: 'error' })); }, [path, notify]);
   useEffect(load, [load]);
   const run = async (fn: () => Promise<unknown>, done?: string) => {
     try { await fn(); if (done) notify(done); load(); return true; } catch (e) {
       const err = e as HttpError;
-      const details = Object.entries((err.body?.errors ?? {}) as Record<string, { args: { _: string } }>).map(([f, m]) => `${f}: ${m.args._}`);
+      const details = Object.entries(fieldMessages(err, translate)).map(([f, m]) => `${f}: ${m}`);
       notify([err.message, ...details].join('; '), { type: 'error' });
       return false;
     }

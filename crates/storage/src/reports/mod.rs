@@ -40,8 +40,7 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// The caller's visible, live records of `entity` matching the report's filters.
     pub async fn condition(&self, entity: Entity) -> Result<Condition> {
-        let custom = Vec::new();
-        let q = query::parse(entity, &self.req.filters, &custom, &self.p.region)?;
+        let q = query::parse(entity, &self.req.filters, &[], &self.p.region)?;
         Ok(records::list_condition(&self.p.viewer, entity, &q.filters, false))
     }
 
