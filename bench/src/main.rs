@@ -25,6 +25,10 @@ struct Args {
     activities: usize,
     #[arg(long, default_value = "/tmp/accord-bench")]
     data_dir: PathBuf,
+    /// Measure on this database instead of SQLite in `--data-dir` (postgres://…; an empty
+    /// database, or one this command built before).
+    #[arg(long)]
+    database_url: Option<String>,
     /// Drop the data set and build it again.
     #[arg(long)]
     rebuild: bool,
@@ -295,11 +299,10 @@ async fn main() -> anyhow::Result<()> {
         std::fs::remove_dir_all(&args.data_dir)?;
     }
     std::fs::create_dir_all(&args.data_dir)?;
-    let db_path = args.data_dir.join("accord.db");
-    let fresh = !db_path.exists();
-    let db = Db::connect(&format!("sqlite://{}", db_path.display())).await?;
+    let url = args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("accord.db").display()));
+    let db = Db::connect(&url).await?;
     migrate::run(&db).await?;
-    if fresh {
+    if accounts::find_workspace(&db, "Bench").await?.is_none() {
         let t = Instant::now();
         build(&db, &args).await?;
         println!("data set built in {:.0} s", t.elapsed().as_secs_f64());
@@ -322,7 +325,7 @@ async fn main() -> anyhow::Result<()> {
     db.pool.close().await;
 
     let mut server = Command::new(&args.bin)
-        .args(["serve", "--data-dir", &args.data_dir.display().to_string(), "--bind", &args.bind])
+        .args(["serve", "--data-dir", &args.data_dir.display().to_string(), "--database-url", &url, "--bind", &args.bind])
         .env("ACCORD_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -363,7 +366,8 @@ async fn main() -> anyhow::Result<()> {
         env.push(("BENCH_STAGES", open.clone()));
         env.push(("BENCH_MOVES", moves.display().to_string()));
     }
-    println!("\n{} contacts, {} companies, {} deals, {} activities; wrk -t2 -c{} -d{}s on loopback\n", args.contacts, args.companies, args.deals, args.activities, args.connections, args.seconds);
+    let engine = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+    println!("\n{engine}: {} contacts, {} companies, {} deals, {} activities; wrk -t2 -c{} -d{}s on loopback\n", args.contacts, args.companies, args.deals, args.activities, args.connections, args.seconds);
     println!("| scenario | req/s | p99 ms | target | result |");
     println!("|---|---:|---:|---|---|");
     let mut all_ok = true;
