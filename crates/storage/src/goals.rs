@@ -113,10 +113,16 @@ async fn with_progress(db: &Db, p: &Principal, id: i64, version: i64, g: goals::
     })
 }
 
-async fn one(db: &Db, p: &Principal, id: i64) -> Result<GoalInfo> {
+/// A goal as stored, with its version.
+async fn stored(db: &Db, p: &Principal, id: i64) -> Result<(goals::Goal, i64)> {
     let sql = format!("SELECT {COLUMNS} FROM goals WHERE id = $1 AND workspace_id = $2");
     let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(p.workspace_id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
-    with_progress(db, p, id, get_i64(&r, "version")?, from_row(&r)?).await
+    Ok((from_row(&r)?, get_i64(&r, "version")?))
+}
+
+async fn one(db: &Db, p: &Principal, id: i64) -> Result<GoalInfo> {
+    let (goal, version) = stored(db, p, id).await?;
+    with_progress(db, p, id, version, goal).await
 }
 
 /// Sets a goal (admins). One goal per metric, period and owner: a second is refused
@@ -170,8 +176,8 @@ pub async fn create(db: &Db, p: &Principal, input: NewGoal) -> Result<GoalInfo> 
 /// Changes a goal's target (admins), versioned.
 pub async fn update(db: &Db, p: &Principal, id: i64, change: GoalChange) -> Result<GoalInfo> {
     p.require_admin()?;
-    let before = one(db, p, id).await?;
-    let g = goals::check(before.metric.as_str(), before.period.as_str(), &before.period_start.to_string(), before.user_id, before.team_id, &change.target)?;
+    let (before, version) = stored(db, p, id).await?;
+    let g = goals::check(before.metric.as_str(), before.period.as_str(), &before.first_day.to_string(), before.user_id, before.team_id, &change.target)?;
     let mut tx = db.begin().await?;
     let n = sqlx::query("UPDATE goals SET target = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND workspace_id = $4 AND version = $5")
         .bind(g.target.to_string())
@@ -183,9 +189,9 @@ pub async fn update(db: &Db, p: &Principal, id: i64, change: GoalChange) -> Resu
         .await?
         .rows_affected();
     if n == 0 {
-        return Err(Error::VersionConflict { expected: change.version, current: before.version });
+        return Err(Error::VersionConflict { expected: change.version, current: version });
     }
-    crate::sales::audit_settings(&mut tx, p, "goal", id, "update", json!({ "target": [before.target, g.target.to_string()] })).await?;
+    crate::sales::audit_settings(&mut tx, p, "goal", id, "update", json!({ "target": [before.target.to_string(), g.target.to_string()] })).await?;
     tx.commit().await?;
     one(db, p, id).await
 }

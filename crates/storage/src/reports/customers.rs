@@ -18,7 +18,7 @@ async fn purchases(ctx: &Ctx<'_>, until_ms: i64) -> Result<(Customers, i64)> {
         .column((T, "closed_at"))
         .column((T, "company_id"))
         .column((T, "contacts"))
-        .cond_where(ctx.condition(Entity::Deal).await?)
+        .cond_where(ctx.condition(Entity::Deal)?)
         .and_where(Expr::col((T, "status")).eq("won"))
         .and_where(Expr::col((T, "closed_at")).lt(until_ms));
     let mut customers = Customers::default();

@@ -1,6 +1,6 @@
 //! Reports over closed and open deals: revenue, win rate, lost reasons, sales cycle,
 //! leaderboard, forecast and products.
-use super::{Ctx, Figures, T, bucket, bucket_ms, bucket_of};
+use super::{Ctx, Figures, T, bucket, bucket_ms, bucket_of, in_bounds};
 use crate::db::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::error::Result;
 use accord_domain::entities::Entity;
@@ -14,12 +14,12 @@ use std::str::FromStr;
 const COUNT: &str = "COUNT(*)";
 const SUM: &str = "CAST(SUM(t.amount_num) AS BIGINT)";
 
-/// Deals closed with `status` in the range, for grouping.
-async fn closed(ctx: &Ctx<'_>, statuses: &[&str]) -> Result<SelectStatement> {
+/// Deals closed with `status` within `periods`, for grouping.
+fn closed(ctx: &Ctx<'_>, periods: &Periods, statuses: &[&str]) -> Result<SelectStatement> {
     let mut q = Query::select();
     q.from_as("deals", T)
-        .cond_where(ctx.condition(Entity::Deal).await?)
-        .cond_where(ctx.in_range("closed_at"))
+        .cond_where(ctx.condition(Entity::Deal)?)
+        .cond_where(in_bounds(T, "closed_at", periods))
         .and_where(Expr::col((T, "status")).is_in(statuses.iter().map(|s| (*s).to_owned())));
     Ok(q)
 }
@@ -34,15 +34,17 @@ struct PeriodSums {
     amount: Vec<Decimal>,
 }
 
-async fn sums_by_period(ctx: &mut Ctx<'_>, status: &str) -> Result<PeriodSums> {
-    let mut q = closed(ctx, &[status]).await?;
-    q.expr_as(bucket_ms("closed_at", &ctx.periods), "bucket").column((T, "currency")).expr_as(Expr::cust(COUNT), "n").expr_as(Expr::cust(SUM), "s");
+/// Deals closed with `status` per period of `periods` (the report's, or the forecast's
+/// longer history), each period's sums at the rate of its last day.
+async fn sums_by_period(ctx: &mut Ctx<'_>, periods: &Periods, status: &str) -> Result<PeriodSums> {
+    let mut q = closed(ctx, periods, &[status])?;
+    q.expr_as(bucket_ms("closed_at", periods), "bucket").column((T, "currency")).expr_as(Expr::cust(COUNT), "n").expr_as(Expr::cust(SUM), "s");
     q.add_group_by([Expr::cust("bucket"), Expr::col((T, "currency"))]);
     let rows = ctx.db.fetch_all(&q).await?;
-    let mut sums = PeriodSums { count: vec![0; ctx.periods.len()], amount: vec![Decimal::ZERO; ctx.periods.len()] };
+    let mut sums = PeriodSums { count: vec![0; periods.len()], amount: vec![Decimal::ZERO; periods.len()] };
     for r in &rows {
         let b = bucket_of(r)?;
-        let day = ctx.rate_day(b);
+        let day = periods.list.get(b).map_or(ctx.today, |p| p.last_day);
         sums.count[b] += get_i64(r, "n")?;
         sums.amount[b] += ctx.scaled_in_base(get_opt_i64(r, "s")?.unwrap_or(0), &get_str(r, "currency")?, day);
     }
@@ -50,7 +52,8 @@ async fn sums_by_period(ctx: &mut Ctx<'_>, status: &str) -> Result<PeriodSums> {
 }
 
 pub async fn revenue(ctx: &mut Ctx<'_>) -> Result<Figures> {
-    let won = sums_by_period(ctx, "won").await?;
+    let periods = ctx.periods.clone();
+    let won = sums_by_period(ctx, &periods, "won").await?;
     let mut t = Table::new("revenue", &[("period", K::Period), ("won_deals", K::Count), ("revenue", K::Money), ("average_deal", K::Money)]);
     for (i, p) in ctx.periods.list.iter().enumerate() {
         t.push(vec![json!(p.label), n(won.count[i]), money(won.amount[i]), avg_money(won.amount[i], won.count[i])]);
@@ -65,8 +68,9 @@ fn avg_money(amount: Decimal, count: i64) -> Json {
 }
 
 pub async fn win_rate(ctx: &mut Ctx<'_>) -> Result<Figures> {
-    let won = sums_by_period(ctx, "won").await?;
-    let lost = sums_by_period(ctx, "lost").await?;
+    let periods = ctx.periods.clone();
+    let won = sums_by_period(ctx, &periods, "won").await?;
+    let lost = sums_by_period(ctx, &periods, "lost").await?;
     let mut t = Table::new(
         "win_rate",
         &[("period", K::Period), ("won_deals", K::Count), ("lost_deals", K::Count), ("win_rate", K::Percent), ("won_amount", K::Money), ("lost_amount", K::Money), ("win_rate_by_amount", K::Percent)],
@@ -83,12 +87,12 @@ pub async fn win_rate(ctx: &mut Ctx<'_>) -> Result<Figures> {
 }
 
 pub async fn lost_reasons(ctx: &mut Ctx<'_>) -> Result<Figures> {
-    let mut q = closed(ctx, &["lost"]).await?;
+    let mut q = closed(ctx, &ctx.periods, &["lost"])?;
     q.column((T, "lost_reason_id")).column((T, "currency")).expr_as(Expr::cust(COUNT), "n").expr_as(Expr::cust(SUM), "s");
     q.add_group_by([Expr::col((T, "lost_reason_id")), Expr::col((T, "currency"))]);
     let rows = ctx.db.fetch_all(&q).await?;
     let mut by_reason: BTreeMap<Option<i64>, (i64, Decimal)> = BTreeMap::new();
-    let day = ctx.rate_day(ctx.periods.len().saturating_sub(1));
+    let day = ctx.range_end();
     for r in &rows {
         let e = by_reason.entry(get_opt_i64(r, "lost_reason_id")?).or_default();
         e.0 += get_i64(r, "n")?;
@@ -122,7 +126,7 @@ pub async fn lost_reasons(ctx: &mut Ctx<'_>) -> Result<Figures> {
 }
 
 pub async fn sales_cycle(ctx: &mut Ctx<'_>) -> Result<Figures> {
-    let mut q = closed(ctx, &["won"]).await?;
+    let mut q = closed(ctx, &ctx.periods, &["won"])?;
     q.expr_as(bucket_ms("closed_at", &ctx.periods), "bucket").expr_as(Expr::cust("t.closed_at - t.created_at"), "d");
     let rows = ctx.db.fetch_all(&q).await?;
     let mut per: Vec<Vec<i64>> = vec![Vec::new(); ctx.periods.len()];
@@ -139,11 +143,11 @@ pub async fn sales_cycle(ctx: &mut Ctx<'_>) -> Result<Figures> {
 }
 
 pub async fn leaderboard(ctx: &mut Ctx<'_>) -> Result<Figures> {
-    let mut q = closed(ctx, &["won", "lost"]).await?;
+    let mut q = closed(ctx, &ctx.periods, &["won", "lost"])?;
     q.column((T, "owner_id")).column((T, "status")).column((T, "currency")).expr_as(Expr::cust(COUNT), "n").expr_as(Expr::cust(SUM), "s");
     q.add_group_by([Expr::col((T, "owner_id")), Expr::col((T, "status")), Expr::col((T, "currency"))]);
     let rows = ctx.db.fetch_all(&q).await?;
-    let day = ctx.rate_day(ctx.periods.len().saturating_sub(1));
+    let day = ctx.range_end();
     // owner → (won count, won amount, lost count)
     let mut per: BTreeMap<i64, (i64, Decimal, i64)> = BTreeMap::new();
     for r in &rows {
@@ -187,7 +191,7 @@ pub async fn forecast(ctx: &mut Ctx<'_>) -> Result<Figures> {
     let (first, last) = (bounds.first().cloned().unwrap_or(Value::from("")), bounds.last().cloned().unwrap_or(Value::from("")));
     let mut q = Query::select();
     q.from_as("deals", T)
-        .cond_where(ctx.condition(Entity::Deal).await?)
+        .cond_where(ctx.condition(Entity::Deal)?)
         .and_where(Expr::col((T, "status")).eq("open"))
         .and_where(Expr::col((T, "expected_close_date")).gte(first))
         .and_where(Expr::col((T, "expected_close_date")).lt(last));
@@ -206,9 +210,7 @@ pub async fn forecast(ctx: &mut Ctx<'_>) -> Result<Figures> {
     }
 
     // Won over the history and the range, for the trend and the comparison.
-    let range = std::mem::replace(&mut ctx.periods, all);
-    let won = sums_by_period(ctx, "won").await?;
-    let all = std::mem::replace(&mut ctx.periods, range);
+    let won = sums_by_period(ctx, &all, "won").await?;
     let current_index = all.list.iter().position(|p| p.first_day >= current).unwrap_or(all.len());
     let history: Vec<(i64, Decimal)> = (current_index.saturating_sub(TREND_HISTORY as usize)..current_index).map(|i| (i as i64, won.amount[i])).collect();
 
@@ -230,7 +232,7 @@ pub async fn forecast(ctx: &mut Ctx<'_>) -> Result<Figures> {
 }
 
 pub async fn products(ctx: &mut Ctx<'_>) -> Result<Figures> {
-    let mut q = closed(ctx, &["won"]).await?;
+    let mut q = closed(ctx, &ctx.periods, &["won"])?;
     q.column((T, "items")).column((T, "currency")).column((T, "closed_at"));
     let rows = ctx.db.fetch_all(&q).await?;
     #[derive(Default)]

@@ -12,11 +12,11 @@ use serde_json::{Map, json};
 use std::collections::BTreeMap;
 
 /// Stays (`h`) of visible, matching deals (`t`) in the pipeline.
-async fn stays(ctx: &Ctx<'_>, pipeline_id: i64) -> Result<SelectStatement> {
+fn stays(ctx: &Ctx<'_>, pipeline_id: i64) -> Result<SelectStatement> {
     let mut q = Query::select();
     q.from_as("deal_stage_history", "h")
         .inner_join("deals".into_table_ref().alias(T), Condition::all().add(Expr::col((T, "id")).equals(("h", "deal_id"))))
-        .cond_where(ctx.condition(Entity::Deal).await?)
+        .cond_where(ctx.condition(Entity::Deal)?)
         .and_where(Expr::col(("h", "pipeline_id")).eq(pipeline_id));
     Ok(q)
 }
@@ -30,7 +30,7 @@ pub async fn funnel(ctx: &mut Ctx<'_>) -> Result<Figures> {
     let pid = pipeline.id;
 
     // Entering: distinct deals with a stay that began in the range.
-    let mut q = stays(ctx, pid).await?;
+    let mut q = stays(ctx, pid)?;
     q.column(("h", "stage_id")).expr_as(Expr::cust("COUNT(DISTINCT h.deal_id)"), "n").cond_where(in_bounds("h", "entered_at", &ctx.periods)).group_by_col(("h", "stage_id"));
     let mut entered = BTreeMap::new();
     for r in ctx.db.fetch_all(&q).await? {
@@ -39,14 +39,13 @@ pub async fn funnel(ctx: &mut Ctx<'_>) -> Result<Figures> {
 
     // Reached: of the deals created in the range, how many got at least as far as each
     // stage (the farthest open or won stage each ever stood in, so moving back loses
-    // nothing).
-    // Per deal the farthest position is found in SQL, then deals are counted per position.
+    // nothing). SQL finds each deal's farthest position and counts deals per position.
     let mut positions = BTreeMap::new();
     for r in sqlx::query("SELECT id, position FROM stages WHERE pipeline_id = $1 AND deleted_at IS NULL").bind(pid).fetch_all(&ctx.db.pool).await? {
         positions.insert(get_i64(&r, "position")?, get_i64(&r, "id")?);
     }
     let index: BTreeMap<i64, usize> = pipeline.stages.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-    let mut farthest = stays(ctx, pid).await?;
+    let mut farthest = stays(ctx, pid)?;
     farthest
         .inner_join("stages".into_table_ref().alias("s"), Condition::all().add(Expr::col(("s", "id")).equals(("h", "stage_id"))))
         .column(("h", "deal_id"))
@@ -78,7 +77,7 @@ pub async fn funnel(ctx: &mut Ctx<'_>) -> Result<Figures> {
         .from_as("deals", T)
         .column((T, "status"))
         .expr_as(Expr::cust("COUNT(*)"), "n")
-        .cond_where(ctx.condition(Entity::Deal).await?)
+        .cond_where(ctx.condition(Entity::Deal)?)
         .cond_where(ctx.in_range("created_at"))
         .and_where(Expr::col((T, "pipeline_id")).eq(pid))
         .group_by_col((T, "status"));
@@ -90,7 +89,7 @@ pub async fn funnel(ctx: &mut Ctx<'_>) -> Result<Figures> {
     let won = by_status.get("won").copied().unwrap_or(0);
 
     // Time in stage: stays that ended in the range.
-    let mut q = stays(ctx, pid).await?;
+    let mut q = stays(ctx, pid)?;
     q.column(("h", "stage_id")).expr_as(Expr::cust("h.left_at - h.entered_at"), "d").cond_where(in_bounds("h", "left_at", &ctx.periods));
     let mut durations: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     for r in ctx.db.fetch_all(&q).await? {
@@ -98,8 +97,8 @@ pub async fn funnel(ctx: &mut Ctx<'_>) -> Result<Figures> {
     }
 
     // Aging: open deals now in each stage, and those there longer than `aging_days`.
-    let cutoff = ctx.now_ms() - ctx.req.aging_days * 86_400_000;
-    let mut q = stays(ctx, pid).await?;
+    let cutoff = crate::now_ms() - ctx.req.aging_days * 86_400_000;
+    let mut q = stays(ctx, pid)?;
     q.column(("h", "stage_id"))
         .expr_as(Expr::cust("COUNT(*)"), "n")
         .expr_as(Expr::cust(format!("SUM(CASE WHEN h.entered_at < {cutoff} THEN 1 ELSE 0 END)")), "old")

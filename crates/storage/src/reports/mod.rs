@@ -39,13 +39,14 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The caller's visible, live records of `entity` matching the report's filters.
-    pub async fn condition(&self, entity: Entity) -> Result<Condition> {
+    pub fn condition(&self, entity: Entity) -> Result<Condition> {
         let q = query::parse(entity, &self.req.filters, &[], &self.p.region)?;
         Ok(records::list_condition(&self.p.viewer, entity, &q.filters, false))
     }
 
     /// Sums of scaled amounts (10^4) in `currency`, converted to the base currency at the
-    /// rate valid on `day`; amounts without a rate are set aside and reported.
+    /// rate valid on `day` (today for a day still to come); amounts without a rate are set
+    /// aside and reported.
     pub fn scaled_in_base(&mut self, scaled: i64, currency: &str, day: NaiveDate) -> Decimal {
         let amount = Decimal::new(scaled, accord_domain::custom_fields::NUM_SCALE);
         self.in_base(amount, currency, day)
@@ -62,19 +63,15 @@ impl Ctx<'_> {
         }
     }
 
-    /// The day at whose rate a period's sums are converted: its last day, or today for a
-    /// period not yet over.
-    pub fn rate_day(&self, period: usize) -> NaiveDate {
-        self.periods.list.get(period).map_or(self.today, |p| p.last_day.min(self.today))
+    /// The range's last day: sums over the whole range are converted at its rate (today's
+    /// while the range is not over, see `in_base`).
+    pub fn range_end(&self) -> NaiveDate {
+        self.periods.list.last().map_or(self.today, |p| p.last_day)
     }
 
     /// Rows of the report's table (`t`) whose `column` falls in the periods.
     pub fn in_range(&self, column: &'static str) -> Condition {
         in_bounds(T, column, &self.periods)
-    }
-
-    pub fn now_ms(&self) -> i64 {
-        crate::now_ms()
     }
 
     /// Names of users, for rows per user.

@@ -65,7 +65,7 @@ pub async fn conversion(ctx: &mut Ctx<'_>) -> Result<Figures> {
     let mut q = Query::select();
     q.from_as("leads", T)
         .left_join("deals".into_table_ref().alias("d"), Condition::all().add(Expr::col(("d", "id")).equals((T, "deal_id"))).add(Expr::col(("d", "deleted_at")).is_null()).add(visibility::readable(&ctx.p.viewer, "d")))
-        .cond_where(ctx.condition(Entity::Lead).await?)
+        .cond_where(ctx.condition(Entity::Lead)?)
         .cond_where(ctx.in_range("created_at"))
         .column((T, "status"))
         .expr_as(Expr::cust("COUNT(*)"), "n")
@@ -139,7 +139,7 @@ pub async fn activity(ctx: &mut Ctx<'_>) -> Result<Figures> {
         .column((T, "owner_id"))
         .column((T, "kind"))
         .expr_as(Expr::cust("COUNT(*)"), "n")
-        .cond_where(ctx.condition(Entity::Activity).await?)
+        .cond_where(ctx.condition(Entity::Activity)?)
         .cond_where(ctx.in_range("done_at"))
         .and_where(Expr::col((T, "status")).eq("done"))
         .add_group_by([Expr::col((T, "owner_id")), Expr::col((T, "kind"))]);
@@ -149,7 +149,7 @@ pub async fn activity(ctx: &mut Ctx<'_>) -> Result<Figures> {
             per.entry(get_i64(&r, "owner_id")?).or_default()[i] += get_i64(&r, "n")?;
         }
     }
-    let tasks = ctx.condition(Entity::Task).await?;
+    let tasks = ctx.condition(Entity::Task)?;
     let mut done = Query::select();
     done.from_as("tasks", T)
         .column((T, "owner_id"))
@@ -162,7 +162,7 @@ pub async fn activity(ctx: &mut Ctx<'_>) -> Result<Figures> {
         per.entry(get_i64(&r, "owner_id")?).or_default()[4] += get_i64(&r, "n")?;
     }
     let bounds = ctx.periods.bounds_ms();
-    let (first, last) = (bounds.first().copied().unwrap_or(0), Ord::min(bounds.last().copied().unwrap_or(0), ctx.now_ms()));
+    let (first, last) = (bounds.first().copied().unwrap_or(0), Ord::min(bounds.last().copied().unwrap_or(0), crate::now_ms()));
     let mut overdue = Query::select();
     overdue
         .from_as("tasks", T)
