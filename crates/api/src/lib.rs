@@ -3,7 +3,9 @@
 
 pub mod admin;
 pub mod auth;
+pub mod exports;
 pub mod goals;
+pub mod imports;
 mod ical;
 pub mod json;
 pub mod problem;
@@ -49,6 +51,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
         (name = "notifications", description = "In-app notifications (reminders)"),
         (name = "calendar", description = "Private iCalendar subscriptions"),
         (name = "reports", description = "Analytics: funnel, conversion, win rate, revenue, cycle, customers, forecast, activity, products"),
+        (name = "imports", description = "Imports from CSV and XLSX (upload, mapping, check, run, report, undo) and exports of list views"),
         (name = "search", description = "Full-text search across records"),
         (name = "records", description = "Merges and notes of any record"),
         (name = "custom_fields", description = "Workspace-defined typed fields"),
@@ -105,6 +108,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::get_report))
         .routes(routes!(goals::list_goals, goals::create_goal))
         .routes(routes!(goals::update_goal, goals::delete_goal))
+        .routes(routes!(imports::upload, imports::list))
+        .routes(routes!(imports::get, imports::update))
+        .routes(routes!(imports::check))
+        .routes(routes!(imports::run))
+        .routes(routes!(imports::undo))
+        .routes(routes!(imports::rows))
+        .routes(routes!(exports::export))
         .routes(routes!(sales::move_deal))
         .routes(routes!(sales::stage_history))
         .routes(routes!(sales::list_lost_reasons, sales::create_lost_reason))

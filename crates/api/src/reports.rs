@@ -85,7 +85,7 @@ fn attachment(body: Vec<u8>, content_type: &'static str, filename: &str) -> Resp
 }
 
 /// A text cell as a spreadsheet will not run it: a leading `= + - @` would start a formula.
-fn neutralized(s: &str) -> String {
+pub(crate) fn neutralized(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() }
 }
 

@@ -3,6 +3,7 @@
 //! also be given as `ACCORD_*_FILE` naming a file that holds the value (for secrets).
 mod config;
 mod demo;
+mod transfer;
 
 use accord_domain::permissions::Role;
 use accord_storage::{Backend, Db, accounts, migrate};
@@ -92,6 +93,61 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Import a CSV or XLSX file (exports of other CRMs are recognised): checks every row,
+    /// then writes the valid ones, with a progress bar. Undo through the API.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The workspace to import into.
+        #[arg(long)]
+        workspace: String,
+        /// Act as this member (default: the workspace's owner).
+        #[arg(long = "as")]
+        as_email: Option<String>,
+        /// contacts, companies, deals, products, leads, activities or tasks
+        #[arg(long)]
+        entity: String,
+        /// Only check: report what would be created, updated, skipped or fail.
+        #[arg(long)]
+        dry_run: bool,
+        /// Map a column: HEADER=FIELD (a target such as email or stage, cf.KEY, or empty to skip it).
+        #[arg(long = "map")]
+        map: Vec<String>,
+        /// Identifiers that find existing records, comma-separated: email, phone, inn, sku, external_id.
+        #[arg(long = "match")]
+        match_on: Option<String>,
+        /// upsert (update matches, create the rest), create (skip matches) or update (skip the rest).
+        #[arg(long, default_value = "upsert")]
+        mode: String,
+        /// Create referenced records that are not found: company, contact, product.
+        #[arg(long)]
+        create_missing: Vec<String>,
+        /// Give rows whose owner is not a member to the importing user.
+        #[arg(long)]
+        unknown_owner_to_me: bool,
+        /// Turn columns mapped to nothing into new text custom fields.
+        #[arg(long)]
+        create_custom_fields: bool,
+        file: PathBuf,
+    },
+    /// Export records of a workspace to CSV or XLSX (with the list filters of the API).
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        workspace: String,
+        #[arg(long = "as")]
+        as_email: Option<String>,
+        #[arg(long)]
+        entity: String,
+        /// csv or xlsx
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// A list filter FIELD=VALUE or FIELD[op]=VALUE, as in the API (repeatable); also sort=FIELD.
+        #[arg(long = "filter")]
+        filters: Vec<String>,
+        file: PathBuf,
+    },
     /// Write a consistent copy of a live SQLite database to FILE (PostgreSQL: use pg_dump).
     Backup {
         #[command(flatten)]
@@ -171,6 +227,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             tracing::info!("Accord is listening on http://{}", listener.local_addr()?);
             let state = accord_api::state::AppState { db: db.clone(), config: accord_api::HttpConfig { secure_cookies, trust_proxy }, metrics: accord_api::system::metrics_handle() };
             tokio::spawn(deliver_reminders(db.clone()));
+            tokio::spawn(resume_imports(db.clone()));
             tokio::spawn(purge_trash_regularly(db));
             accord_api::serve(listener, state, async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -202,6 +259,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             accounts::set_password(&db, user, &password, None).await.map_err(describe)?;
             println!("password of {email} changed; their sessions have ended");
         }
+        Command::Import { db, workspace, as_email, entity, dry_run, map, match_on, mode, create_missing, unknown_owner_to_me, create_custom_fields, file } => {
+            let db = db.open().await?;
+            transfer::import(&db, transfer::ImportArgs { workspace: &workspace, as_email: as_email.as_deref(), entity: &entity, file: &file, dry_run, map: &map, match_on: match_on.as_deref(), mode: &mode, create_missing: &create_missing, unknown_owner_to_me, create_custom_fields }).await?;
+        }
+        Command::Export { db, workspace, as_email, entity, format, filters, file } => {
+            let db = db.open().await?;
+            transfer::export(&db, &workspace, as_email.as_deref(), &entity, &format, &filters, &file).await?;
+        }
         Command::Demo { db } => {
             let db = db.open().await?;
             demo::load(&db).await?;
@@ -223,7 +288,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn describe(e: accord_storage::Error) -> anyhow::Error {
+pub(crate) fn describe(e: accord_storage::Error) -> anyhow::Error {
     match e {
         accord_storage::Error::Invalid(v) => anyhow::anyhow!("{}", v.0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")),
         other => anyhow::anyhow!("{other}"),
@@ -242,6 +307,21 @@ async fn deliver_reminders(db: Db) {
             Ok(0) => {}
             Ok(n) => tracing::info!(delivered = n, "reminders"),
             Err(e) => tracing::warn!(error = %e, "reminder delivery failed"),
+        }
+    }
+}
+
+/// Checks and runs of imports are started by the request that asks for them; this picks up
+/// those whose worker stopped (a restart, a crashed instance) once their lease runs out, and
+/// continues them from the last committed batch.
+async fn resume_imports(db: Db) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match accord_storage::imports::work(&db).await {
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "import stopped"),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod email;
 pub mod entities;
 pub mod error;
 pub mod goals;
+pub mod imports;
 pub mod markdown;
 pub mod permissions;
 pub mod phone;

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod calendar;
 pub mod custom_fields;
 pub mod goals;
+pub mod imports;
 mod db;
 pub mod error;
 pub mod migrate;

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "platform", sql: include_str!("../migrations/0001_platform.sql") },
     Migration { version: 2, name: "sales", sql: include_str!("../migrations/0002_sales.sql") },
     Migration { version: 3, name: "analytics", sql: include_str!("../migrations/0003_analytics.sql") },
+    Migration { version: 4, name: "imports", sql: include_str!("../migrations/0004_imports.sql") },
 ];
 
 pub fn latest() -> i64 {

@@ -443,9 +443,15 @@ async fn get_in_tx(db: &Db, tx: &mut Tx, entity: Entity, id: i64) -> Result<Reco
 }
 
 /// The writable part of a record, as a client would send it to recreate it.
-fn writable(rec: &Record, entity: Entity) -> Map<String, Value> {
+pub(crate) fn writable(rec: &Record, entity: Entity) -> Map<String, Value> {
     let names = writable_names(entity);
     rec.fields.iter().filter(|(k, v)| names.contains(&k.as_str()) && !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// A patch that gives a record back the writable fields of `before` (from [`writable`]):
+/// fields it did not have become empty again.
+pub fn restoring_patch(entity: Entity, before: &Map<String, Value>) -> Map<String, Value> {
+    writable_names(entity).into_iter().map(|n| (n.to_owned(), before.get(n).cloned().unwrap_or(Value::Null))).chain(before.get("owner_id").map(|o| ("owner_id".to_owned(), o.clone()))).collect()
 }
 
 /// Applies a partial update. `expected_version`, when given, must match the stored one.
@@ -998,11 +1004,17 @@ pub async fn find_by_key(db: &Db, viewer: &Viewer, entity: Entity, kind: &str, v
 /// rows, in one transaction however many.
 pub async fn backdate(db: &Db, entity: Entity, records: &[(i64, i64)]) -> Result<()> {
     let mut tx = db.begin().await?;
+    backdate_in(&mut tx, entity, records).await?;
+    tx.commit().await
+}
+
+/// [`backdate`] inside the caller's transaction.
+pub(crate) async fn backdate_in(tx: &mut Tx, entity: Entity, records: &[(i64, i64)]) -> Result<()> {
     let sql = format!("UPDATE {} SET created_at = $1, updated_at = $2 WHERE id = $3", entity.table());
     for &(id, created_at) in records {
-        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(created_at).bind(created_at).bind(id).execute(&mut *tx).await?;
-        sqlx::query("UPDATE audit_log SET at = $1 WHERE entity = $2 AND record_id = $3 AND action = 'create'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
-        sqlx::query("UPDATE timeline SET at = $1 WHERE entity = $2 AND record_id = $3 AND kind = 'change'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(created_at).bind(created_at).bind(id).execute(&mut **tx).await?;
+        sqlx::query("UPDATE audit_log SET at = $1 WHERE entity = $2 AND record_id = $3 AND action = 'create'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut **tx).await?;
+        sqlx::query("UPDATE timeline SET at = $1 WHERE entity = $2 AND record_id = $3 AND kind = 'change'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut **tx).await?;
     }
-    tx.commit().await
+    Ok(())
 }

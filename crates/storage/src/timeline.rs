@@ -225,3 +225,10 @@ pub async fn delete_note(db: &Db, note_id: i64) -> Result<()> {
     sqlx::query("UPDATE notes SET deleted_at = $1 WHERE id = $2").bind(now_ms()).bind(note_id).execute(&db.pool).await?;
     Ok(())
 }
+
+/// An audit entry for a workspace action that changes no record (an export, say).
+pub async fn audit_action(db: &crate::Db, p: &crate::accounts::Principal, what: &str, id: i64, action: &str, details: Value) -> Result<()> {
+    let mut tx = db.begin().await?;
+    crate::sales::audit_settings(&mut tx, p, what, id, action, details).await?;
+    tx.commit().await
+}

@@ -5,6 +5,7 @@
 mod harness;
 
 mod auth;
+mod imports;
 mod lists;
 mod maven;
 mod migrations;

@@ -1,0 +1,246 @@
+//! Imports and exports over HTTP on both engines: real export files of other CRMs, a Russian
+//! spreadsheet in windows-1251 with the usual flaws, upsert, undo, and an export read back.
+use crate::both_engines;
+use crate::harness::{Engine, Server, User, start};
+use accord_domain::permissions::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::path::Path;
+
+both_engines!(import_check_run_undo, import_other_crms_files, export_round_trip);
+
+async fn upload(s: &Server, u: &User, entity: &str, name: &str, bytes: Vec<u8>) -> Value {
+    let resp = s.http.post(format!("{}/api/v1/imports?entity={entity}&file_name={name}", s.base)).bearer_auth(&u.token).body(bytes).send().await.unwrap();
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
+}
+
+/// Starts the check or run and waits for it to finish.
+async fn finish(s: &Server, u: &User, id: i64, step: &str) -> Value {
+    let r = s.post(u, &format!("/api/v1/imports/{id}/{step}"), json!({})).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    for _ in 0..300 {
+        let r = s.get(u, &format!("/api/v1/imports/{id}")).await;
+        if !matches!(r.body["status"].as_str(), Some("checking" | "running")) {
+            assert_ne!(r.body["status"], "failed", "{}", r.body);
+            return r.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("import {id} did not finish");
+}
+
+async fn rows(s: &Server, u: &User, id: i64, phase: &str) -> Vec<Value> {
+    s.get(u, &format!("/api/v1/imports/{id}/rows?phase={phase}&limit=500")).await.body["data"].as_array().unwrap().clone()
+}
+
+fn problem_codes(row: &Value) -> Vec<String> {
+    row["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn import_check_run_undo(engine: Engine) {
+    let s = start(engine).await;
+    let ws = s.workspace("Импорт").await;
+    let admin = s.user(ws, Role::Admin, "admin").await;
+    let anna_id = accord_storage::accounts::create_user(&s.db, "anna@example.com", "Анна Петрова", crate::harness::PASSWORD).await.unwrap();
+    accord_storage::accounts::add_member(&s.db, ws, anna_id, Role::Member).await.unwrap();
+    let existing = s.contact(&admin, json!({ "last_name": "Сидоров", "first_name": "Пётр", "emails": ["sidorov@romashka.ru"], "position": "Менеджер" })).await;
+    let romashka = s.company(&admin, json!({ "name": "ООО Ромашка", "inn": "7707083893" })).await;
+
+    // What Russian Excel writes as CSV: windows-1251, semicolons, Russian headers, a quoted
+    // cell over two lines, a bad e-mail, an unknown owner, a duplicate inside the file, and a
+    // footer under the table.
+    let text = "Фамилия;Имя;E-mail;Мобильный телефон;Компания;Ответственный;Должность;Комментарий\r\n\
+        Иванов;Иван;ivanov@romashka.ru;+7 916 123-45-67;ООО Ромашка;Анна Петрова;Директор;\"Первая строка\r\nвторая строка\"\r\n\
+        Сидоров;Пётр;SIDOROV@romashka.ru;;ООО Ромашка;;Коммерческий директор;\r\n\
+        Кузнецова;Ольга;не-почта;;;;;\r\n\
+        Смирнов;Олег;smirnov@example.ru;;;Нет Такого;;\r\n\
+        Иванов;Иван;ivanov@romashka.ru;;;;;повтор\r\n\
+        \r\n\
+        Итого: 5 строк\r\n";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+    let up = upload(&s, &admin, "contacts", "контакты.csv", bytes.into_owned()).await;
+    let id = up["id"].as_i64().unwrap();
+    assert_eq!(up["detected"]["encoding"], "windows-1251");
+    assert_eq!(up["detected"]["delimiter"], ";");
+    assert_eq!(up["total_rows"], 6);
+    assert_eq!(up["mapping"], json!(["last_name", "first_name", "email", "phone.mobile", "company", "owner", "position", "description"]));
+
+    // A check writes nothing and says what a run would do, row by row.
+    let checked = finish(&s, &admin, id, "check").await;
+    assert_eq!(checked["status"], "checked");
+    assert_eq!(checked["check"], json!({ "created": 1, "updated": 1, "skipped": 2, "failed": 2 }));
+    let report = rows(&s, &admin, id, "check").await;
+    let by_line = |line: i64| report.iter().find(|r| r["line"] == line).unwrap_or_else(|| panic!("no line {line} in {report:?}")).clone();
+    assert_eq!(by_line(2)["action"], "create");
+    assert_eq!(by_line(4)["action"], "update");
+    assert_eq!(by_line(4)["record_id"], existing);
+    assert_eq!(problem_codes(&by_line(5)), vec!["invalid_email"]);
+    assert_eq!(by_line(5)["problems"][0]["column"], "E-mail");
+    assert_eq!(problem_codes(&by_line(6)), vec!["unknown_user"]);
+    assert_eq!(by_line(6)["problems"][0]["column"], "Ответственный");
+    assert_eq!(problem_codes(&by_line(7)), vec!["duplicate_in_file"]);
+    assert_eq!(problem_codes(&by_line(9)), vec!["not_a_record"]);
+    assert_eq!(s.get(&admin, "/api/v1/contacts?limit=50").await.body["data"].as_array().unwrap().len(), 1, "a check writes nothing");
+    let csv = s.http.get(format!("{}/api/v1/imports/{id}/rows?phase=check&format=csv", s.base)).bearer_auth(&admin.token).send().await.unwrap().text().await.unwrap();
+    assert!(csv.contains("5,fail,,E-mail,emails[0].value,invalid_email"), "{csv}");
+
+    // The unknown owner goes to the importer when the user says so; then the run writes.
+    let changed = s.patch(&admin, &format!("/api/v1/imports/{id}"), json!({ "version": checked["version"], "options": { "unknown_owner_to_me": true } })).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let done = finish(&s, &admin, id, "run").await;
+    assert_eq!(done["status"], "done");
+    assert_eq!(done["run"], json!({ "created": 2, "updated": 1, "skipped": 2, "failed": 1 }));
+    let run = rows(&s, &admin, id, "run").await;
+    let ivanov = run.iter().find(|r| r["line"] == 2).unwrap()["record_id"].as_i64().unwrap();
+    let c = s.get(&admin, &format!("/api/v1/contacts/{ivanov}")).await.body;
+    assert_eq!(c["primary_company_id"], romashka, "the company found by name");
+    assert_eq!(c["owner_id"], anna_id, "the owner found by name");
+    assert_eq!(c["phones"][0]["e164"], "+79161234567");
+    assert_eq!(c["description"], "Первая строка\r\nвторая строка");
+    let sidorov = s.get(&admin, &format!("/api/v1/contacts/{existing}")).await.body;
+    assert_eq!(sidorov["position"], "Коммерческий директор", "matched by e-mail, updated");
+    assert_eq!(sidorov["primary_company_id"], romashka);
+    let smirnov = run.iter().find(|r| r["line"] == 6).unwrap()["record_id"].as_i64().unwrap();
+    assert_eq!(s.get(&admin, &format!("/api/v1/contacts/{smirnov}")).await.body["owner_id"], admin.id);
+    assert_eq!(s.post(&admin, &format!("/api/v1/imports/{id}/run"), json!({})).await.status, StatusCode::CONFLICT, "a run happens once");
+
+    // Someone edits one imported contact; undo takes back the rest and lists that one.
+    let v = s.get(&admin, &format!("/api/v1/contacts/{smirnov}")).await.body["version"].clone();
+    assert_eq!(s.patch(&admin, &format!("/api/v1/contacts/{smirnov}"), json!({ "version": v, "position": "Инженер" })).await.status, StatusCode::OK);
+    let undo = s.post(&admin, &format!("/api/v1/imports/{id}/undo"), json!({})).await;
+    assert_eq!(undo.status, StatusCode::OK, "{}", undo.body);
+    assert_eq!(undo.body, json!({ "removed": 1, "restored": 1, "changed_since": [smirnov] }));
+    assert_eq!(s.get(&admin, &format!("/api/v1/contacts/{ivanov}")).await.status, StatusCode::NOT_FOUND, "in the trash");
+    let back = s.get(&admin, &format!("/api/v1/contacts/{existing}")).await.body;
+    assert_eq!((back["position"].as_str(), back["primary_company_id"].clone()), (Some("Менеджер"), Value::Null), "the update is taken back");
+    assert_eq!(s.get(&admin, &format!("/api/v1/imports/{id}")).await.body["status"], "undone");
+
+    // Another workspace's import is not there; a read-only member may not import.
+    let other = s.workspace("Другая").await;
+    let stranger = s.user(other, Role::Owner, "stranger").await;
+    assert_eq!(s.get(&stranger, &format!("/api/v1/imports/{id}")).await.status, StatusCode::NOT_FOUND);
+    let reader = s.user(ws, Role::ReadOnly, "reader").await;
+    let r = s.http.post(format!("{}/api/v1/imports?entity=contacts", s.base)).bearer_auth(&reader.token).body("a\n1\n").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let audit = s.get(&admin, "/api/v1/audit?limit=200").await.body;
+    let actions: Vec<&str> = audit["data"].as_array().unwrap().iter().filter(|e| e["entity"] == "import").filter_map(|e| e["action"].as_str()).collect();
+    assert!(["upload", "run", "done", "undo"].iter().all(|a| actions.contains(a)), "{actions:?}");
+}
+
+fn testdata(rel: &str) -> Option<std::path::PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata").join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        println!("SKIP: {} is absent", p.display());
+        None
+    }
+}
+
+async fn import_other_crms_files(engine: Engine) {
+    let Some(dir) = testdata("crm-import-formats") else { return };
+    let s = start(engine).await;
+    let ws = s.workspace("Миграция").await;
+    let admin = s.user(ws, Role::Admin, "admin").await;
+    // HubSpot: companies first, then contacts linked to them by HubSpot's own ids, then deals.
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    let companies = upload(&s, &admin, "companies", "companies.csv", read("hubspot/companies.csv")).await;
+    assert_eq!(companies["detected"]["preset"]["name"], "hubspot");
+    let id = companies["id"].as_i64().unwrap();
+    // The sample's phone (888-…) has no country code, and the workspace's region is Russia:
+    // the check names it; the column is left out.
+    let checked = finish(&s, &admin, id, "check").await;
+    assert_eq!(checked["check"]["failed"], 1);
+    assert_eq!(rows(&s, &admin, id, "check").await[0]["problems"][0]["column"], "Phone Number");
+    let mut mapping = companies["mapping"].as_array().unwrap().clone();
+    mapping[2] = Value::Null;
+    let r = s.patch(&admin, &format!("/api/v1/imports/{id}"), json!({ "version": checked["version"], "mapping": mapping, "options": { "unknown_owner_to_me": true } })).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let done = finish(&s, &admin, id, "run").await;
+    let rows_c = rows(&s, &admin, id, "run").await;
+    assert_eq!(done["run"]["failed"], 0, "{rows_c:?}");
+    let hubspot_id = rows_c[0]["record_id"].as_i64().unwrap();
+    assert_eq!(s.get(&admin, &format!("/api/v1/companies/{hubspot_id}")).await.body["domain"], "hubspot.com");
+
+    let contacts = upload(&s, &admin, "contacts", "contacts.csv", read("hubspot/contacts_sample_import-1.csv")).await;
+    let id = contacts["id"].as_i64().unwrap();
+    let mut mapping = contacts["mapping"].as_array().unwrap().clone();
+    let headers: Vec<&str> = contacts["headers"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
+    // Fictional 555 numbers are not valid anywhere: leave the column out; keep the colour.
+    mapping[headers.iter().position(|h| *h == "Phone Number").unwrap()] = Value::Null;
+    s.patch(&admin, &format!("/api/v1/imports/{id}"), json!({ "version": contacts["version"], "mapping": mapping, "options": { "unknown_owner_to_me": true, "create_custom_fields": true } })).await;
+    let done = finish(&s, &admin, id, "run").await;
+    let report = rows(&s, &admin, id, "run").await;
+    assert_eq!(done["run"]["failed"], 0, "{report:?}");
+    assert_eq!(done["run"]["created"], 11);
+    let leslie = report[0]["record_id"].as_i64().unwrap();
+    let c = s.get(&admin, &format!("/api/v1/contacts/{leslie}")).await.body;
+    assert_eq!(c["primary_company_id"], hubspot_id, "company_id of the file is the company's HubSpot id");
+    assert_eq!(c["custom_fields"]["favorite_color"], "Blue");
+    assert_eq!(c["emails"][0]["value"], "leslie.knope@cocaola.com");
+
+    // Every other file is read and checked without an error of the server; each header row
+    // finds a mapping for most of its columns.
+    for (file, entity) in [("hubspot/Sample_Deal_Import-1.csv", "deals"), ("krayin/persons.csv", "contacts"), ("krayin/leads.csv", "deals"), ("krayin/products.csv", "products"), ("thunderbird/basic_csv_addressbook.csv", "contacts"), ("thunderbird/csv_semicolon.csv", "contacts")] {
+        let up = upload(&s, &admin, entity, file, read(file)).await;
+        let mapped = up["mapping"].as_array().unwrap().iter().filter(|m| !m.is_null()).count();
+        assert!(mapped >= 3.min(up["headers"].as_array().unwrap().len()), "{file}: {}", up["mapping"]);
+        let checked = finish(&s, &admin, up["id"].as_i64().unwrap(), "check").await;
+        let c = &checked["check"];
+        let total: u64 = ["created", "updated", "skipped", "failed"].iter().map(|k| c[*k].as_u64().unwrap()).sum();
+        assert_eq!(total, checked["total_rows"].as_u64().unwrap(), "{file}");
+        // Thunderbird's test addresses are at doe.invalid, a domain that receives no mail.
+        let expected_failure = if file.starts_with("thunderbird") { Some("invalid_email") } else { None };
+        if file.starts_with("thunderbird") || file == "krayin/products.csv" {
+            for r in rows(&s, &admin, up["id"].as_i64().unwrap(), "check").await.iter().filter(|r| r["action"] == "fail") {
+                assert_eq!(problem_codes(r).first().map(String::as_str), expected_failure, "{file}: {r}");
+            }
+        }
+    }
+}
+
+async fn export_round_trip(engine: Engine) {
+    let s = start(engine).await;
+    let ws = s.workspace("Экспорт").await;
+    let admin = s.user(ws, Role::Admin, "admin").await;
+    let member = s.user(ws, Role::Member, "member").await;
+    s.contact(&admin, json!({ "last_name": "Формулов", "first_name": "=HYPERLINK(\"http://x\")", "emails": ["f@example.ru"], "phones": ["+7 916 000-00-01"], "tags": ["vip"] })).await;
+    s.contact(&admin, json!({ "last_name": "Обычный", "first_name": "Иван", "emails": ["i@example.ru"] })).await;
+    s.contact(&member, json!({ "last_name": "Свой", "emails": ["own@example.ru"] })).await;
+
+    let csv = s.http.get(format!("{}/api/v1/exports/contacts?tag=vip", s.base)).bearer_auth(&admin.token).send().await.unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.headers()["content-disposition"].to_str().unwrap().contains("accord-contacts.csv"));
+    let text = csv.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 1, "the list's filter applies");
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert_eq!(&records[0][col("first_name")], "'=HYPERLINK(\"http://x\")", "formula neutralized");
+    assert_eq!(&records[0][col("phones")], "'+7 916 000-00-01");
+    assert_eq!(&records[0][col("owner")], admin.email.as_str());
+    assert_eq!(s.get(&admin, "/api/v1/exports/contacts?format=pdf").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s.get(&admin, "/api/v1/exports/contacts?columns=nope").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // What a member exports is what they may see; an owner's full export imports into another
+    // workspace with every name, e-mail, phone and tag.
+    let all = s.http.get(format!("{}/api/v1/exports/contacts", s.base)).bearer_auth(&admin.token).send().await.unwrap().bytes().await.unwrap().to_vec();
+    let other = s.workspace("Копия").await;
+    let owner2 = s.user(other, Role::Owner, "owner2").await;
+    let up = upload(&s, &owner2, "contacts", "accord-contacts.csv", all).await;
+    let id = up["id"].as_i64().unwrap();
+    s.patch(&owner2, &format!("/api/v1/imports/{id}"), json!({ "version": up["version"], "options": { "unknown_owner_to_me": true } })).await;
+    let done = finish(&s, &owner2, id, "run").await;
+    assert_eq!(done["run"]["created"], 3, "{:?}", rows(&s, &owner2, id, "run").await);
+    let copy = s.get(&owner2, "/api/v1/contacts?sort=last_name").await.body["data"].as_array().unwrap().clone();
+    let f = copy.iter().find(|c| c["last_name"] == "Формулов").unwrap();
+    assert_eq!(f["first_name"], "=HYPERLINK(\"http://x\")", "the guard is taken off on import");
+    assert_eq!(f["phones"][0]["e164"], "+79160000001");
+    assert_eq!(f["tags"], json!(["vip"]));
+    let audit = s.get(&admin, "/api/v1/audit?limit=50").await.body;
+    assert!(audit["data"].as_array().unwrap().iter().any(|e| e["entity"] == "export" && e["changes"]["entity"] == "contact"), "exports are audited");
+}

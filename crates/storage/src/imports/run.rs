@@ -1,0 +1,432 @@
+//! Checking and running an import, row by row, in batches. Each batch is one transaction that
+//! writes its records, its rows' outcomes and the import's new position together: a run that
+//! stops (a crash, a restart) resumes at the first row whose batch did not commit.
+use super::resolve::{self, Resolver};
+use super::{Counts, Mode, Options, file};
+use crate::accounts::Principal;
+use crate::db::{Db, Tx, get_i64, get_opt_str, get_str};
+use crate::error::{Error, Result};
+use crate::now_ms;
+use crate::records::{self, Env, WriteOptions};
+use accord_domain::entities::{self, Entity};
+use accord_domain::imports::mapping::{self, Kind, Mapped, RefKind};
+use accord_domain::imports::row;
+use accord_domain::imports::source;
+use accord_domain::query::CustomField;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+
+/// Rows per transaction: large enough to amortize the commit, small enough that other
+/// writers (SQLite runs one at a time) wait only briefly.
+const BATCH: usize = 250;
+/// How long a worker owns an import without renewing; another instance takes over after.
+const LEASE_MS: i64 = 120_000;
+
+/// Something wrong with a row, named by its column (and field) where there is one.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Problem {
+    pub column: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub code: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub(super) fn new(column: Option<String>, code: &str, message: impl Into<String>) -> Problem {
+        Problem { column, field: None, code: code.to_owned(), message: message.into() }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub processed: i64,
+    pub total: i64,
+    pub counts: Counts,
+}
+
+struct Outcome {
+    action: &'static str,
+    record_id: Option<i64>,
+    version: Option<i64>,
+    before: Option<Map<String, Value>>,
+    problems: Vec<Problem>,
+    keys: Vec<String>,
+}
+
+impl Outcome {
+    fn fail(problems: Vec<Problem>) -> Outcome {
+        Outcome { action: "fail", record_id: None, version: None, before: None, problems, keys: Vec::new() }
+    }
+    fn skip(problem: Problem, record_id: Option<i64>) -> Outcome {
+        Outcome { action: "skip", record_id, version: None, before: None, problems: vec![problem], keys: Vec::new() }
+    }
+}
+
+struct Job {
+    entity: Entity,
+    p: Principal,
+    headers: Vec<String>,
+    mapping: Vec<Option<Mapped>>,
+    options: Options,
+    custom: Vec<CustomField>,
+    dry: bool,
+    resolver: Resolver,
+    /// Match keys seen in this file, with the line that had them first.
+    seen: HashMap<String, i64>,
+}
+
+/// Takes one pending import (a check or a run no live worker holds) and processes it to the
+/// end. `false` when there was nothing to do.
+pub async fn work(db: &Db) -> Result<bool> {
+    let now = now_ms();
+    let candidate = sqlx::query("SELECT id FROM imports WHERE status IN ('checking', 'running') AND (lease_until IS NULL OR lease_until < $1) ORDER BY id LIMIT 1").bind(now).fetch_optional(&db.pool).await?;
+    let Some(row) = candidate else { return Ok(false) };
+    let id = get_i64(&row, "id")?;
+    if !claim(db, id).await? {
+        return Ok(false);
+    }
+    process(db, id, &mut |_| {}).await?;
+    Ok(true)
+}
+
+/// Makes this worker the import's owner unless another holds a live lease.
+pub async fn claim(db: &Db, id: i64) -> Result<bool> {
+    let now = now_ms();
+    let n = sqlx::query("UPDATE imports SET lease_until = $1 WHERE id = $2 AND status IN ('checking', 'running') AND (lease_until IS NULL OR lease_until < $3)").bind(now + LEASE_MS).bind(id).bind(now).execute(&db.pool).await?.rows_affected();
+    Ok(n == 1)
+}
+
+/// Checks or runs a claimed import from where it stands to its last row.
+pub async fn process(db: &Db, id: i64, on_progress: &mut (dyn FnMut(&Progress) + Send)) -> Result<()> {
+    match process_inner(db, id, on_progress).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            // A failure of the database or the file: the position is kept, a new check or a
+            // restart of the run continues; the user sees why it stopped.
+            sqlx::query("UPDATE imports SET status = 'failed', error = $1, lease_until = NULL, version = version + 1, updated_at = $2 WHERE id = $3").bind(e.to_string()).bind(now_ms()).bind(id).execute(&db.pool).await?;
+            Err(e)
+        }
+    }
+}
+
+async fn process_inner(db: &Db, id: i64, on_progress: &mut (dyn FnMut(&Progress) + Send)) -> Result<()> {
+    let row = sqlx::query("SELECT workspace_id, entity, headers, mapping, options, status, total_rows, next_row, check_counts, run_counts, created_by FROM imports WHERE id = $1").bind(id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    let status = get_str(&row, "status")?;
+    let dry = match status.as_str() {
+        "checking" => true,
+        "running" => false,
+        _ => return Ok(()),
+    };
+    let phase = if dry { "check" } else { "run" };
+    let entity = Entity::parse(&get_str(&row, "entity")?).ok_or_else(|| Error::Corrupt("import of an unknown entity".into()))?;
+    let p = crate::accounts::principal_for(db, get_i64(&row, "workspace_id")?, get_i64(&row, "created_by")?).await?;
+    let headers: Vec<String> = serde_json::from_str(&get_str(&row, "headers")?)?;
+    let mut mapping_text: Vec<Option<String>> = serde_json::from_str(&get_str(&row, "mapping")?)?;
+    let options: Options = serde_json::from_str(&get_str(&row, "options")?)?;
+    if !dry && options.create_custom_fields {
+        create_custom_fields(db, &p, entity, &headers, &mut mapping_text, id).await?;
+    }
+    let mapping: Vec<Option<Mapped>> = mapping_text.iter().map(|m| m.as_deref().and_then(|m| Mapped::parse(entity, m))).collect();
+    let total = get_i64(&row, "total_rows")?;
+    let start = get_i64(&row, "next_row")?;
+    let mut counts: Counts = get_opt_str(&row, if dry { "check_counts" } else { "run_counts" })?.filter(|_| start > 0).map(|s| serde_json::from_str(&s)).transpose()?.unwrap_or_default();
+    let custom = crate::custom_fields::for_entity(db, p.workspace_id, entity).await?;
+    let mut seen = HashMap::new();
+    for r in sqlx::query("SELECT line, match_keys FROM import_rows WHERE import_id = $1 AND phase = $2 AND match_keys IS NOT NULL").bind(id).bind(phase).fetch_all(&db.pool).await? {
+        let keys: Vec<String> = serde_json::from_str(&get_str(&r, "match_keys")?)?;
+        for k in keys {
+            seen.entry(k).or_insert(get_i64(&r, "line")?);
+        }
+    }
+    let resolver = Resolver::load(db, &p, entity, &options, dry).await?;
+    let mut job = Job { entity, p, headers, mapping, options, custom, dry, resolver, seen };
+
+    let bytes = file(db, id).await?;
+    let src = source::open(&bytes).map_err(|e| Error::Conflict(e.message))?;
+    let mut rows = src.rows().skip(1).enumerate().skip(start as usize).peekable();
+    let mut processed = start;
+    on_progress(&Progress { processed, total, counts: counts.clone() });
+    while rows.peek().is_some() {
+        let batch: Vec<(usize, std::result::Result<source::Row, accord_domain::error::Invalid>)> = rows.by_ref().take(BATCH).collect();
+        let mut tx = db.begin().await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (index, r) in batch {
+            let (line, outcome) = match r {
+                Ok(r) => (r.line as i64, handle(db, &mut tx, &mut job, &r).await?),
+                Err(e) => (0, Outcome::fail(vec![Problem::new(None, e.code, e.message)])),
+            };
+            match outcome.action {
+                "create" => counts.created += 1,
+                "update" => counts.updated += 1,
+                "skip" => counts.skipped += 1,
+                _ => counts.failed += 1,
+            }
+            outcomes.push((index as i64, line, outcome));
+        }
+        for (index, line, o) in &outcomes {
+            sqlx::query("INSERT INTO import_rows (import_id, phase, row_index, line, action, record_id, record_version, before, problems, match_keys) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                .bind(id)
+                .bind(phase)
+                .bind(*index)
+                .bind(*line)
+                .bind(o.action)
+                .bind(o.record_id)
+                .bind(o.version)
+                .bind(o.before.as_ref().map(|b| Value::Object(b.clone()).to_string()))
+                .bind(if o.problems.is_empty() { None } else { Some(serde_json::to_string(&o.problems)?) })
+                .bind(if o.keys.is_empty() { None } else { Some(serde_json::to_string(&o.keys)?) })
+                .execute(&mut *tx)
+                .await?;
+        }
+        processed += outcomes.len() as i64;
+        let counts_col = if dry { "check_counts" } else { "run_counts" };
+        sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE imports SET next_row = $1, {counts_col} = $2, lease_until = $3, updated_at = $4 WHERE id = $5")))
+            .bind(processed)
+            .bind(serde_json::to_string(&counts)?)
+            .bind(now_ms() + LEASE_MS)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        on_progress(&Progress { processed, total, counts: counts.clone() });
+    }
+    let mut tx = db.begin().await?;
+    let counts_col = if dry { "check_counts" } else { "run_counts" };
+    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE imports SET status = $1, {counts_col} = $2, total_rows = $3, lease_until = NULL, finished_at = $4, version = version + 1, updated_at = $4 WHERE id = $5")))
+        .bind(if dry { "checked" } else { "done" })
+        .bind(serde_json::to_string(&counts)?)
+        .bind(processed)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if !dry {
+        crate::sales::audit_settings(&mut tx, &job.p, "import", id, "done", json!({ "counts": counts, "created_references": job.resolver.created.len() })).await?;
+    }
+    tx.commit().await
+}
+
+/// Unmapped columns become text custom fields named by their headers (once: the mapping is
+/// saved with them, so a resumed run does not create them again).
+async fn create_custom_fields(db: &Db, p: &Principal, entity: Entity, headers: &[String], mapping: &mut [Option<String>], id: i64) -> Result<()> {
+    let existing: Vec<String> = crate::custom_fields::list(db, p.workspace_id, Some(entity)).await?.into_iter().map(|c| c.key).collect();
+    let mut taken = existing.clone();
+    let mut changed = false;
+    for (h, m) in headers.iter().zip(mapping.iter_mut()) {
+        if m.is_some() || h.trim().is_empty() {
+            continue;
+        }
+        let key = unique_key(&field_key(h), &taken);
+        crate::custom_fields::create(db, p.workspace_id, crate::custom_fields::NewField { entity, key: key.clone(), label: h.trim().to_owned(), field_type: accord_domain::custom_fields::FieldType::Text, required: false, unique: false, options: Vec::new() }).await?;
+        taken.push(key.clone());
+        *m = Some(format!("cf.{key}"));
+        changed = true;
+    }
+    if changed {
+        sqlx::query("UPDATE imports SET mapping = $1 WHERE id = $2").bind(serde_json::to_string(&mapping)?).bind(id).execute(&db.pool).await?;
+    }
+    Ok(())
+}
+
+/// A custom field key from a header: Latin letters (Cyrillic transliterated), digits and `_`.
+fn field_key(header: &str) -> String {
+    const CYR: [(&str, &str); 33] = [
+        ("а", "a"), ("б", "b"), ("в", "v"), ("г", "g"), ("д", "d"), ("е", "e"), ("ё", "e"), ("ж", "zh"), ("з", "z"), ("и", "i"), ("й", "y"), ("к", "k"), ("л", "l"), ("м", "m"), ("н", "n"), ("о", "o"), ("п", "p"),
+        ("р", "r"), ("с", "s"), ("т", "t"), ("у", "u"), ("ф", "f"), ("х", "kh"), ("ц", "ts"), ("ч", "ch"), ("ш", "sh"), ("щ", "shch"), ("ъ", ""), ("ы", "y"), ("ь", ""), ("э", "e"), ("ю", "yu"), ("я", "ya"),
+    ];
+    let mut out = String::new();
+    for c in header.to_lowercase().chars() {
+        let s = c.to_string();
+        match CYR.iter().find(|(k, _)| *k == s) {
+            Some((_, v)) => out.push_str(v),
+            None if c.is_ascii_alphanumeric() => out.push(c),
+            None if !out.ends_with('_') => out.push('_'),
+            None => {}
+        }
+    }
+    let trimmed = out.trim_matches('_');
+    let key = if trimmed.starts_with(|c: char| c.is_ascii_lowercase()) { trimmed.to_owned() } else { format!("f_{trimmed}") };
+    key.chars().take(50).collect::<String>().trim_end_matches('_').to_owned()
+}
+
+fn unique_key(base: &str, taken: &[String]) -> String {
+    let mut key = base.to_owned();
+    let mut n = 2;
+    while taken.contains(&key) {
+        key = format!("{base}_{n}");
+        n += 1;
+    }
+    key
+}
+
+/// The column that filled a field named in a validation error (`emails[0].value` → the
+/// e-mail column).
+fn column_of(job: &Job, field: &str) -> Option<String> {
+    let head = field.split(['[', '.']).next().unwrap_or(field);
+    if head == "custom_fields" {
+        let key = field.split('.').nth(1).unwrap_or_default();
+        return job.mapping.iter().position(|m| matches!(m, Some(Mapped::Custom(k)) if k == key)).and_then(|i| job.headers.get(i).cloned());
+    }
+    let fills = |kind: Kind| -> bool {
+        match kind {
+            Kind::Text(f) | Kind::Int(f) | Kind::Percent(f) | Kind::Money(f) | Kind::Bool(f) | Kind::Date(f) | Kind::DateTime(f) => f == head,
+            Kind::Code(_) => false,
+            Kind::Currency => head == "currency",
+            Kind::Email(_) => head == "emails",
+            Kind::Phone(_) => head == "phones",
+            Kind::Address(_) => head == "addresses",
+            Kind::FullName => head.ends_with("_name"),
+            Kind::Tags => head == "tags",
+            Kind::Line(_) => head == "items",
+            Kind::Ref(r) => match r {
+                RefKind::Owner => head == "owner_id",
+                RefKind::Company | RefKind::CompanyInn | RefKind::CompanyExternalId => matches!(head, "company_id" | "primary_company_id" | "company_ids"),
+                RefKind::Contact | RefKind::ContactExternalId => matches!(head, "contacts" | "contact_id"),
+                RefKind::Deal => head == "deal_id",
+                RefKind::Pipeline => head == "pipeline_id",
+                RefKind::Stage => head == "stage_id",
+                RefKind::LostReason => head == "lost_reason_id",
+                RefKind::Product => head == "items",
+            },
+            Kind::ExternalId | Kind::CreatedAt | Kind::DealStatus => false,
+        }
+    };
+    job.mapping
+        .iter()
+        .enumerate()
+        .find(|(_, m)| match m {
+            Some(Mapped::Target(id)) => mapping::target(job.entity, id).is_some_and(|t| fills(t.kind) || (matches!(t.kind, Kind::Code(_)) && t.id == head)),
+            _ => false,
+        })
+        .and_then(|(i, _)| job.headers.get(i).cloned())
+}
+
+fn field_problems(job: &Job, e: &accord_domain::ValidationErrors) -> Vec<Problem> {
+    e.0.iter().map(|f| Problem { column: column_of(job, &f.field), field: Some(f.field.clone()), code: f.code.clone(), message: f.message.clone() }).collect()
+}
+
+/// Lists from the file join those the record has; other fields replace.
+fn merged_patch(current: &Map<String, Value>, input: &Map<String, Value>) -> Map<String, Value> {
+    let mut patch = input.clone();
+    for list in ["emails", "phones", "tags", "company_ids"] {
+        let (Some(Value::Array(old)), Some(Value::Array(new))) = (current.get(list), input.get(list)) else { continue };
+        let key = |v: &Value| -> String { accord_domain::text::fold(v.get("value").or_else(|| v.get("original")).or(Some(v)).and_then(Value::as_str).map_or_else(|| v.to_string(), str::to_owned).as_str()) };
+        let old_clean: Vec<Value> = old.iter().map(|v| if list == "phones" { json!({ "type": v["type"], "value": v["original"] }) } else { v.clone() }).collect();
+        let mut all = old_clean.clone();
+        for n in new {
+            if !old.iter().any(|o| key(o) == key(n) || o.get("e164").is_some_and(|e| Some(e) == n.get("e164"))) {
+                all.push(n.clone());
+            }
+        }
+        patch.insert(list.to_owned(), Value::Array(all));
+    }
+    patch
+}
+
+async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, r: &source::Row) -> Result<Outcome> {
+    if source::is_footer(r, job.headers.len()) {
+        return Ok(Outcome::skip(Problem::new(None, "not_a_record", "a footer or note row (one cell, fewer columns than the header), not a record"), None));
+    }
+    let mut b = row::build(job.entity, &job.mapping, &r.cells);
+    let mut problems: Vec<Problem> = b.errors.iter().map(|e| Problem::new(job.headers.get(e.column).cloned(), &e.code, e.message.clone())).collect();
+    let dry = job.dry;
+    problems.extend(job.resolver.apply(db, if dry { None } else { Some(&mut *tx) }, &job.p, &mut b, &job.headers).await?);
+    if !problems.is_empty() {
+        return Ok(Outcome::fail(problems));
+    }
+    let owner = b.input.get("owner_id").and_then(Value::as_i64).unwrap_or(job.p.user.id);
+    let env = Env::load(db, &job.p, job.entity, &job.custom, owner).await?;
+    let prep = match entities::prepare(job.entity, &b.input, &env.ctx(None)) {
+        Ok(prep) => prep,
+        Err(e) => return Ok(Outcome::fail(field_problems(job, &e))),
+    };
+    let match_on = job.options.match_keys(job.entity);
+    let mut keys: Vec<String> = prep.keys.iter().filter(|(k, _)| match_on.iter().any(|m| m == k.as_str())).map(|(k, v)| format!("{}:{v}", k.as_str())).collect();
+    if let Some(ext) = b.external_id.as_deref().filter(|_| match_on.iter().any(|m| m == "external_id")) {
+        keys.push(format!("external_id:{}", ext.trim()));
+    }
+    if let Some((k, line)) = keys.iter().find_map(|k| job.seen.get(k).map(|l| (k, *l))) {
+        return Ok(Outcome::skip(Problem::new(None, "duplicate_in_file", format!("line {line} has the same {}", k.split(':').next().unwrap_or(k))), None));
+    }
+    let mut existing: Vec<i64> = Vec::new();
+    for k in &keys {
+        let (kind, value) = k.split_once(':').unwrap_or((k, ""));
+        let found = if kind == "external_id" { resolve::by_external(db, &job.p, job.entity, value).await? } else { records::find_by_key(db, &job.p.viewer, job.entity, kind, value).await? };
+        if let Some(id) = found.filter(|id| !existing.contains(id)) {
+            existing.push(id);
+        }
+    }
+    if existing.len() > 1 {
+        return Ok(Outcome::fail(vec![Problem::new(None, "ambiguous_match", format!("the row matches several records: {}", existing.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(", ")))]));
+    }
+    let existing = existing.first().copied();
+    match (existing, job.options.mode) {
+        (Some(id), Mode::CreateOnly) => return Ok(Outcome::skip(Problem::new(None, "exists", format!("record #{id} has the same identifier")), Some(id))),
+        (None, Mode::UpdateOnly) => return Ok(Outcome::skip(Problem::new(None, "no_match", "no record matches the row"), None)),
+        _ => {}
+    }
+    for k in &keys {
+        job.seen.insert(k.clone(), r.line as i64);
+    }
+    let action = if existing.is_some() { "update" } else { "create" };
+    if dry {
+        return Ok(Outcome { action, record_id: existing, version: None, before: None, problems: Vec::new(), keys });
+    }
+    sqlx::query("SAVEPOINT import_row").execute(&mut **tx).await?;
+    let written = match existing {
+        Some(id) => match records::get_for_write(db, tx, &job.p.viewer, job.entity, id, false).await {
+            Ok(current) => {
+                let before = records::writable(&current, job.entity);
+                let mut before_with_owner = before.clone();
+                before_with_owner.insert("owner_id".into(), json!(current.owner_id));
+                records::update_in(db, tx, &job.p, job.entity, id, &merged_patch(&current.fields, &b.input), None, &job.custom, &WriteOptions { allow_duplicates: true }).await.map(|rec| (rec, Some(before_with_owner)))
+            }
+            Err(e) => Err(e),
+        },
+        None => records::create_in(db, tx, &job.p, job.entity, &b.input, &job.custom, &WriteOptions { allow_duplicates: job.options.allow_duplicates }).await.map(|rec| (rec, None)),
+    };
+    match written {
+        Ok((rec, before)) => {
+            if let Some(ext) = &b.external_id {
+                sqlx::query("DELETE FROM external_ids WHERE workspace_id = $1 AND entity = $2 AND value = $3").bind(job.p.workspace_id).bind(job.entity.as_str()).bind(ext.trim()).execute(&mut **tx).await?;
+                sqlx::query("INSERT INTO external_ids (workspace_id, entity, value, record_id) VALUES ($1, $2, $3, $4)").bind(job.p.workspace_id).bind(job.entity.as_str()).bind(ext.trim()).bind(rec.id).execute(&mut **tx).await?;
+            }
+            if let (Some(created), None) = (&b.created_at, &before)
+                && let Ok(ms) = entities::parse_moment(created, job.p.user.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow))
+            {
+                records::backdate_in(tx, job.entity, &[(rec.id, ms)]).await?;
+            }
+            sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
+            Ok(Outcome { action, record_id: Some(rec.id), version: Some(rec.version), before, problems: Vec::new(), keys })
+        }
+        Err(e) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT import_row").execute(&mut **tx).await?;
+            sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
+            let problems = match e {
+                Error::Invalid(v) => field_problems(job, &v),
+                Error::Duplicate(d) => d.iter().map(|m| Problem::new(None, "duplicate", format!("{} #{} «{}» has the same {} {}", m.entity, m.id, m.display_name, m.matched_on, m.value))).collect(),
+                Error::Forbidden(why) => vec![Problem::new(None, "forbidden", why)],
+                Error::NotFound => vec![Problem::new(None, "not_found", "the matching record is no longer there")],
+                Error::VersionConflict { .. } => vec![Problem::new(None, "conflict", "the matching record changed during the import")],
+                other => return Err(other),
+            };
+            Ok(Outcome::fail(problems))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_field_keys() {
+        assert_eq!(field_key("Любимый цвет"), "lyubimyy_tsvet");
+        assert_eq!(field_key("Favorite Color"), "favorite_color");
+        assert_eq!(field_key("2nd phone"), "f_2nd_phone");
+        assert_eq!(unique_key("a", &["a".into(), "a_2".into()]), "a_3");
+    }
+}
