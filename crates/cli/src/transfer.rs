@@ -54,7 +54,10 @@ async fn phase(db: &Db, p: &Principal, id: i64, run: bool, total: i64) -> anyhow
         bail!("another Accord instance is working on import {id}");
     }
     let pb = bar(total, if run { "importing" } else { "checking " });
-    let mut update = |pr: &imports::Progress| pb.set_position(u64::try_from(pr.processed).unwrap_or(0));
+    let mut update = |pr: &imports::Progress| {
+        pb.set_position(u64::try_from(pr.processed).unwrap_or(0));
+        std::ops::ControlFlow::Continue(())
+    };
     imports::process(db, id, &mut update).await.map_err(crate::describe)?;
     pb.finish();
     imports::get(db, p, id).await.map_err(crate::describe)

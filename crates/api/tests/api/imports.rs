@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::Path;
 
-both_engines!(import_check_run_undo, import_other_crms_files, export_round_trip);
+both_engines!(import_check_run_undo, import_other_crms_files, export_round_trip, import_resumes_after_a_stop);
 
 async fn upload(s: &Server, u: &User, entity: &str, name: &str, bytes: Vec<u8>) -> Value {
     let resp = s.http.post(format!("{}/api/v1/imports?entity={entity}&file_name={name}", s.base)).bearer_auth(&u.token).body(bytes).send().await.unwrap();
@@ -243,4 +243,37 @@ async fn export_round_trip(engine: Engine) {
     assert_eq!(f["tags"], json!(["vip"]));
     let audit = s.get(&admin, "/api/v1/audit?limit=50").await.body;
     assert!(audit["data"].as_array().unwrap().iter().any(|e| e["entity"] == "export" && e["changes"]["entity"] == "contact"), "exports are audited");
+}
+
+/// A run stopped after its first batch (as when Accord stops) is taken up again by a worker
+/// once its lease runs out, from the first uncommitted row: every row is imported once.
+async fn import_resumes_after_a_stop(engine: Engine) {
+    let s = start(engine).await;
+    let ws = s.workspace("Возобновление").await;
+    let admin = s.user(ws, Role::Admin, "admin").await;
+    let p = accord_storage::accounts::principal_for(&s.db, ws, admin.id).await.unwrap();
+    let mut text = String::from("Фамилия,Имя,Email\n");
+    for i in 0..600 {
+        text.push_str(&format!("Фамилия{i},Имя{i},person{i}@example.ru\n"));
+    }
+    let info = accord_storage::imports::create(&s.db, &p, accord_domain::entities::Entity::Contact, "big.csv", text.as_bytes()).await.unwrap();
+    accord_storage::imports::start(&s.db, &p, info.id, true).await.unwrap();
+    assert!(accord_storage::imports::claim(&s.db, info.id).await.unwrap());
+    let mut batches = 0;
+    accord_storage::imports::process(&s.db, info.id, &mut |_| {
+        batches += 1;
+        if batches == 2 { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
+    })
+    .await
+    .unwrap();
+    let stopped = s.get(&admin, &format!("/api/v1/imports/{}", info.id)).await.body;
+    assert_eq!((stopped["status"].as_str(), stopped["processed_rows"].as_i64()), (Some("running"), Some(250)), "{stopped}");
+    assert!(!accord_storage::imports::work(&s.db).await.unwrap(), "the lease of the stopped worker still holds");
+    sqlx::query("UPDATE imports SET lease_until = 0 WHERE id = $1").bind(info.id).execute(&s.db.pool).await.unwrap();
+    assert!(accord_storage::imports::work(&s.db).await.unwrap(), "another worker takes it up");
+    let done = s.get(&admin, &format!("/api/v1/imports/{}", info.id)).await.body;
+    assert_eq!(done["status"], "done");
+    assert_eq!(done["run"]["created"], 600);
+    let count = s.get(&admin, "/api/v1/contacts?count=true&limit=1").await.body;
+    assert_eq!(count["count"], 600, "no row twice, none lost");
 }

@@ -87,7 +87,7 @@ pub async fn work(db: &Db) -> Result<bool> {
     if !claim(db, id).await? {
         return Ok(false);
     }
-    process(db, id, &mut |_| {}).await?;
+    process(db, id, &mut |_| std::ops::ControlFlow::Continue(())).await?;
     Ok(true)
 }
 
@@ -98,8 +98,12 @@ pub async fn claim(db: &Db, id: i64) -> Result<bool> {
     Ok(n == 1)
 }
 
+/// What the caller of [`process`] hears after each batch: `Break` stops after that batch
+/// (the import stays where it is, to be resumed by any worker once the lease runs out).
+pub type OnProgress<'a> = dyn FnMut(&Progress) -> std::ops::ControlFlow<()> + Send + 'a;
+
 /// Checks or runs a claimed import from where it stands to its last row.
-pub async fn process(db: &Db, id: i64, on_progress: &mut (dyn FnMut(&Progress) + Send)) -> Result<()> {
+pub async fn process(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Result<()> {
     match process_inner(db, id, on_progress).await {
         Ok(()) => Ok(()),
         Err(e) => {
@@ -111,7 +115,7 @@ pub async fn process(db: &Db, id: i64, on_progress: &mut (dyn FnMut(&Progress) +
     }
 }
 
-async fn process_inner(db: &Db, id: i64, on_progress: &mut (dyn FnMut(&Progress) + Send)) -> Result<()> {
+async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Result<()> {
     let row = sqlx::query("SELECT workspace_id, entity, headers, mapping, options, status, total_rows, next_row, check_counts, run_counts, created_by FROM imports WHERE id = $1").bind(id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
     let status = get_str(&row, "status")?;
     let dry = match status.as_str() {
@@ -147,7 +151,9 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut (dyn FnMut(&Progress)
     let src = source::open(&bytes).map_err(|e| Error::Conflict(e.message))?;
     let mut rows = src.rows().skip(1).enumerate().skip(start as usize).peekable();
     let mut processed = start;
-    on_progress(&Progress { processed, total, counts: counts.clone() });
+    if on_progress(&Progress { processed, total, counts: counts.clone() }).is_break() {
+        return Ok(());
+    }
     while rows.peek().is_some() {
         let batch: Vec<(usize, std::result::Result<source::Row, accord_domain::error::Invalid>)> = rows.by_ref().take(BATCH).collect();
         let mut tx = db.begin().await?;
@@ -191,7 +197,9 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut (dyn FnMut(&Progress)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        on_progress(&Progress { processed, total, counts: counts.clone() });
+        if on_progress(&Progress { processed, total, counts: counts.clone() }).is_break() {
+            return Ok(());
+        }
     }
     let mut tx = db.begin().await?;
     let counts_col = if dry { "check_counts" } else { "run_counts" };
