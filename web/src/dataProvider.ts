@@ -1,5 +1,5 @@
 import type { DataProvider, GetListParams, Identifier, RaRecord } from 'react-admin';
-import { apiFetch, json } from './api';
+import { API, apiFetch, json } from './api';
 
 /** Collections with keyset pages, filters and trash: the records of the API. */
 export const RECORDS = ['contacts', 'companies', 'products', 'deals', 'leads', 'activities', 'tasks'] as const;
@@ -31,6 +31,17 @@ async function searchIds(resource: string, q: string): Promise<string | null> {
   if (!entity || !q.trim()) return null;
   const res = await apiFetch<{ data: { id: number }[] }>(`search?${new URLSearchParams({ q, entity, limit: '100' })}`);
   return res.data.map((h) => h.id).join(',') || '0';
+}
+
+/** The address of the current view (filters, search, sort) as a CSV or XLSX export. */
+export async function exportUrl(resource: string, filter: Record<string, unknown>, sort: GetListParams['sort'], format: 'csv' | 'xlsx') {
+  const { trash: _trash, q: text, ...rest } = filter;
+  const query = listQuery({ filter: rest, sort }, { format });
+  if (text) {
+    const ids = await searchIds(resource, String(text));
+    if (ids !== null) query.set('id[in]', ids);
+  }
+  return `${API}/exports/${resource}?${query}`;
 }
 
 /** Members are users: their id is the user's. */

@@ -6,9 +6,10 @@ import ViewKanbanIcon from '@mui/icons-material/ViewKanban';
 import SettingsIcon from '@mui/icons-material/Settings';
 import InsightsIcon from '@mui/icons-material/Insights';
 import PersonIcon from '@mui/icons-material/Person';
+import UploadFileIcon from '@mui/icons-material/UploadFile';
 import { GlobalSearch } from './GlobalSearch';
 import { NotificationsBell } from './NotificationsBell';
-import { currentUser, isAdmin } from '../authProvider';
+import { canWrite, currentUser, isAdmin } from '../authProvider';
 import { apiFetch, json } from '../api';
 
 const AccountMenuItem = () => {
@@ -40,6 +41,7 @@ const AccordMenu = () => {
       <Menu.ResourceItem name="tasks" />
       <Menu.ResourceItem name="activities" />
       <Menu.ResourceItem name="products" />
+      {canWrite(permissions) && <Menu.Item to="/import" primaryText={translate('accord.menu.import')} leftIcon={<UploadFileIcon />} />}
       {isAdmin(permissions) && <Menu.Item to="/settings" primaryText={translate('accord.menu.settings')} leftIcon={<SettingsIcon />} />}
     </Menu>
   );

@@ -5,14 +5,14 @@ import {
   useNotify, useRecordContext, useRefresh, useResourceContext, useTranslate, useUnselectAll, useUpdateMany, BooleanInput,
   usePermissions, SelectInput, type RaRecord, type EditProps, useRedirect, WithRecord,
 } from 'react-admin';
-import { Dialog, DialogActions, DialogContent, DialogTitle, TextField as MuiTextField, useMediaQuery, type Theme, Alert, Chip, Stack } from '@mui/material';
+import { Dialog, DialogActions, DialogContent, DialogTitle, TextField as MuiTextField, useMediaQuery, type Theme, Alert, Chip, Stack, Menu as MuiMenu, MenuItem } from '@mui/material';
 import DownloadIcon from '@mui/icons-material/Download';
 import PersonAddIcon from '@mui/icons-material/PersonAdd';
 import LocalOfferIcon from '@mui/icons-material/LocalOffer';
 import RestoreFromTrashIcon from '@mui/icons-material/RestoreFromTrash';
 import { apiFetch } from '../api';
 import { canWrite } from '../authProvider';
-import { exportCsv } from './exportCsv';
+import { exportUrl } from '../dataProvider';
 import { RecordAside } from './RecordAside';
 
 /**
@@ -122,11 +122,24 @@ const BulkActions = () => {
   return (<><BulkAssignOwner /><BulkAddTag /><BulkDeleteButton mutationMode="pessimistic" /></>);
 };
 
+/** Downloads the view as the server writes it: every matching row, streamed, audited. */
 const ExportButton = () => {
   const { filterValues, sort } = useListContext();
   const resource = useResourceContext() ?? '';
-  const translate = useTranslate();
-  return <Button label="accord.common.export" onClick={() => exportCsv(resource, filterValues, sort, translate)}><DownloadIcon /></Button>;
+  const [anchor, setAnchor] = useState<HTMLElement | null>(null);
+  const download = async (format: 'csv' | 'xlsx') => {
+    setAnchor(null);
+    window.location.assign(await exportUrl(resource, filterValues, sort, format));
+  };
+  return (
+    <>
+      <Button label="accord.common.export" onClick={(e) => setAnchor(e.currentTarget)}><DownloadIcon /></Button>
+      <MuiMenu anchorEl={anchor} open={anchor !== null} onClose={() => setAnchor(null)}>
+        <MenuItem onClick={() => download('csv')}>CSV</MenuItem>
+        <MenuItem onClick={() => download('xlsx')}>XLSX (Excel)</MenuItem>
+      </MuiMenu>
+    </>
+  );
 };
 
 const ListActions = () => {
