@@ -149,7 +149,7 @@ pub async fn add_member(db: &Db, workspace_id: i64, user_id: i64, role: Role) ->
         .bind(user_id)
         .bind(role.as_str())
         .bind(now_ms())
-        .execute(&db.pool)
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(())
 }
@@ -268,7 +268,7 @@ pub async fn token_principal(db: &Db, token: &str) -> Result<Option<Principal>> 
     p.token_id = Some(id);
     // Last use is kept to the minute: a write per request would cost more than it tells.
     if get_opt_i64(&row, "last_used_at")?.is_none_or(|t| now - t > 60_000) {
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(&db.pool).await?;
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *db.writer().await?).await?;
     }
     Ok(Some(p))
 }
@@ -329,7 +329,7 @@ pub async fn login(db: &Db, email: &str, password: &str, client_addr: &str, reme
         tx.commit().await?;
         return Err(Error::Unauthorized);
     };
-    sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1").bind(&keys[0].0).execute(&db.pool).await?;
+    sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1").bind(&keys[0].0).execute(&mut *db.writer().await?).await?;
     let token = random_token("s_");
     let csrf_token = random_token("");
     let expires_at = now + if remember { REMEMBER_TTL_MS } else { SESSION_TTL_MS };
@@ -340,15 +340,15 @@ pub async fn login(db: &Db, email: &str, password: &str, client_addr: &str, reme
         .bind(get_i64(&row, "workspace_id")?)
         .bind(now)
         .bind(expires_at)
-        .execute(&db.pool)
+        .execute(&mut *db.writer().await?)
         .await?;
-    sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&db.pool).await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&mut *db.writer().await?).await?;
     let principal = session_principal(db, &token).await?.ok_or(Error::Unauthorized)?;
     Ok(NewSession { token, csrf_token, expires_at, principal })
 }
 
 pub async fn logout(db: &Db, session_id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(&db.pool).await?;
+    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(&mut *db.writer().await?).await?;
     Ok(())
 }
 
@@ -429,7 +429,7 @@ pub async fn revoke_token(db: &Db, p: &Principal, id: i64) -> Result<()> {
         .bind(id)
         .bind(p.workspace_id)
         .bind(p.user.id)
-        .execute(&db.pool)
+        .execute(&mut *db.writer().await?)
         .await?
         .rows_affected();
     if n == 0 { Err(Error::NotFound) } else { Ok(()) }
@@ -621,7 +621,7 @@ pub async fn accept_invitation(db: &Db, token: &str, name: &str, password: &str)
         }
         None => create_user(db, &email, name, password).await?,
     };
-    let n = sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL").bind(now).bind(get_i64(&row, "id")?).execute(&db.pool).await?.rows_affected();
+    let n = sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL").bind(now).bind(get_i64(&row, "id")?).execute(&mut *db.writer().await?).await?.rows_affected();
     if n == 0 {
         return Err(Error::NotFound);
     }
@@ -723,7 +723,7 @@ pub async fn update_workspace(db: &Db, p: &Principal, change: WorkspaceChange) -
         .bind(ws.trash_retention_days)
         .bind(serde_json::to_string(&ws.vat_rates)?)
         .bind(ws.id)
-        .execute(&db.pool)
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(ws)
 }
@@ -752,7 +752,7 @@ pub async fn update_profile(db: &Db, p: &Principal, name: Option<&str>, locale: 
     if !errors.0.is_empty() {
         return Err(errors.into());
     }
-    sqlx::query("UPDATE users SET name = $1, locale = $2, time_zone = $3 WHERE id = $4").bind(&user.name).bind(&user.locale).bind(&user.time_zone).bind(user.id).execute(&db.pool).await?;
+    sqlx::query("UPDATE users SET name = $1, locale = $2, time_zone = $3 WHERE id = $4").bind(&user.name).bind(&user.locale).bind(&user.time_zone).bind(user.id).execute(&mut *db.writer().await?).await?;
     Ok(user)
 }
 

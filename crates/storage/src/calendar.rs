@@ -38,7 +38,7 @@ pub async fn feeds(db: &Db, p: &Principal) -> Result<Vec<Feed>> {
 }
 
 pub async fn revoke_feed(db: &Db, p: &Principal, id: i64) -> Result<()> {
-    let n = sqlx::query("UPDATE calendar_feeds SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND workspace_id = $4 AND revoked_at IS NULL").bind(now_ms()).bind(id).bind(p.user.id).bind(p.workspace_id).execute(&db.pool).await?.rows_affected();
+    let n = sqlx::query("UPDATE calendar_feeds SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND workspace_id = $4 AND revoked_at IS NULL").bind(now_ms()).bind(id).bind(p.user.id).bind(p.workspace_id).execute(&mut *db.writer().await?).await?.rows_affected();
     if n == 0 { Err(Error::NotFound) } else { Ok(()) }
 }
 

@@ -156,7 +156,7 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, label: Option<String>, 
         .bind(serde_json::to_string(&options)?)
         .bind(id)
         .bind(workspace_id)
-        .execute(&db.pool)
+        .execute(&mut *db.writer().await?)
         .await?;
     Ok(CustomFieldInfo { label, required: next.required, options, ..current })
 }

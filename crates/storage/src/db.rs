@@ -50,6 +50,25 @@ impl std::ops::DerefMut for Tx {
     }
 }
 
+/// See [`Db::writer`].
+pub struct Writer {
+    conn: sqlx::pool::PoolConnection<Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for Writer {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Writer {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.conn
+    }
+}
+
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
@@ -112,6 +131,17 @@ impl Db {
         })
     }
 
+    /// A connection for one write outside a transaction. On SQLite it holds the write turn
+    /// too, so the write queues behind a long transaction (an import batch) instead of
+    /// polling SQLite's lock until the busy timeout gives up.
+    pub async fn writer(&self) -> Result<Writer> {
+        let turn = match self.backend {
+            Backend::Sqlite => Some(self.write_turn.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        Ok(Writer { conn: self.pool.acquire().await?, _turn: turn })
+    }
+
     pub async fn fetch_all<S: QueryStatementBuilder>(&self, stmt: &S) -> Result<Vec<AnyRow>> {
         let (sql, values) = self.sql(stmt);
         Ok(bind(sqlx::query(AssertSqlSafe(sql)), values)?.fetch_all(&self.pool).await?)
@@ -124,7 +154,7 @@ impl Db {
 
     pub async fn execute<S: QueryStatementBuilder>(&self, stmt: &S) -> Result<u64> {
         let (sql, values) = self.sql(stmt);
-        Ok(bind(sqlx::query(AssertSqlSafe(sql)), values)?.execute(&self.pool).await?.rows_affected())
+        Ok(bind(sqlx::query(AssertSqlSafe(sql)), values)?.execute(&mut *self.writer().await?).await?.rows_affected())
     }
 
     pub async fn tx_fetch_all<S: QueryStatementBuilder>(&self, tx: &mut Tx, stmt: &S) -> Result<Vec<AnyRow>> {

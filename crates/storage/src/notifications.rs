@@ -56,13 +56,13 @@ pub async fn mark_read(db: &Db, p: &Principal, id: Option<i64>) -> Result<u64> {
     let now = now_ms();
     let n = match id {
         Some(id) => {
-            let n = sqlx::query("UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND workspace_id = $3 AND user_id = $4").bind(now).bind(id).bind(p.workspace_id).bind(p.user.id).execute(&db.pool).await?.rows_affected();
+            let n = sqlx::query("UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND workspace_id = $3 AND user_id = $4").bind(now).bind(id).bind(p.workspace_id).bind(p.user.id).execute(&mut *db.writer().await?).await?.rows_affected();
             if n == 0 {
                 return Err(Error::NotFound);
             }
             n
         }
-        None => sqlx::query("UPDATE notifications SET read_at = $1 WHERE workspace_id = $2 AND user_id = $3 AND read_at IS NULL").bind(now).bind(p.workspace_id).bind(p.user.id).execute(&db.pool).await?.rows_affected(),
+        None => sqlx::query("UPDATE notifications SET read_at = $1 WHERE workspace_id = $2 AND user_id = $3 AND read_at IS NULL").bind(now).bind(p.workspace_id).bind(p.user.id).execute(&mut *db.writer().await?).await?.rows_affected(),
     };
     Ok(n)
 }

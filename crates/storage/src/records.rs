@@ -616,7 +616,7 @@ pub async fn purge_expired(db: &Db) -> Result<u64> {
             "DELETE FROM {t} WHERE deleted_at IS NOT NULL AND deleted_at < $1 - (SELECT trash_retention_days FROM workspaces w WHERE w.id = {t}.workspace_id) * 86400000",
             t = entity.table()
         );
-        total += sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms()).execute(&db.pool).await?.rows_affected();
+        total += sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms()).execute(&mut *db.writer().await?).await?.rows_affected();
     }
     Ok(total)
 }

@@ -222,7 +222,7 @@ pub async fn note_record(db: &Db, note_id: i64) -> Result<(Entity, i64, i64)> {
 }
 
 pub async fn delete_note(db: &Db, note_id: i64) -> Result<()> {
-    sqlx::query("UPDATE notes SET deleted_at = $1 WHERE id = $2").bind(now_ms()).bind(note_id).execute(&db.pool).await?;
+    sqlx::query("UPDATE notes SET deleted_at = $1 WHERE id = $2").bind(now_ms()).bind(note_id).execute(&mut *db.writer().await?).await?;
     Ok(())
 }
 

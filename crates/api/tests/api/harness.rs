@@ -79,6 +79,8 @@ pub struct Server {
 }
 
 pub async fn start(engine: Engine) -> Server {
+    // The server's errors show with a failing test's output.
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn,sqlx=error").try_init();
     let db = fresh_db(engine).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");

@@ -9,7 +9,7 @@ use std::path::Path;
 
 both_engines!(import_check_run_undo, import_other_crms_files, export_round_trip, import_resumes_after_a_stop);
 
-async fn upload(s: &Server, u: &User, entity: &str, name: &str, bytes: Vec<u8>) -> Value {
+pub(crate) async fn upload(s: &Server, u: &User, entity: &str, name: &str, bytes: Vec<u8>) -> Value {
     let resp = s.http.post(format!("{}/api/v1/imports?entity={entity}&file_name={name}", s.base)).bearer_auth(&u.token).body(bytes).send().await.unwrap();
     let status = resp.status();
     let body: Value = resp.json().await.unwrap();
@@ -18,21 +18,21 @@ async fn upload(s: &Server, u: &User, entity: &str, name: &str, bytes: Vec<u8>) 
 }
 
 /// Starts the check or run and waits for it to finish.
-async fn finish(s: &Server, u: &User, id: i64, step: &str) -> Value {
+pub(crate) async fn finish(s: &Server, u: &User, id: i64, step: &str) -> Value {
     let r = s.post(u, &format!("/api/v1/imports/{id}/{step}"), json!({})).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
-    for _ in 0..300 {
+    for _ in 0..3000 {
         let r = s.get(u, &format!("/api/v1/imports/{id}")).await;
         if !matches!(r.body["status"].as_str(), Some("checking" | "running")) {
             assert_ne!(r.body["status"], "failed", "{}", r.body);
             return r.body;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("import {id} did not finish");
 }
 
-async fn rows(s: &Server, u: &User, id: i64, phase: &str) -> Vec<Value> {
+pub(crate) async fn rows(s: &Server, u: &User, id: i64, phase: &str) -> Vec<Value> {
     s.get(u, &format!("/api/v1/imports/{id}/rows?phase={phase}&limit=500")).await.body["data"].as_array().unwrap().clone()
 }
 

@@ -151,7 +151,21 @@ pub fn build(entity: Entity, mapping: &[Option<Mapped>], cells: &[String]) -> Bu
     if let Some(name) = full_name {
         split_name(&name, &mut b.input);
     }
+    if entity == Entity::Deal && !b.input.contains_key("title") {
+        default_title(&mut b);
+    }
     b
+}
+
+/// A deal without a title column is named as other CRMs list it: company and product, else
+/// its id in the system it comes from.
+fn default_title(b: &mut Built) {
+    let raw = |kind: RefKind| b.refs.iter().find(|(k, ..)| *k == kind).map(|(_, r, _)| r.clone());
+    let parts: Vec<String> = [raw(RefKind::Company), raw(RefKind::Contact), raw(RefKind::Product)].into_iter().flatten().collect();
+    let title = if parts.is_empty() { b.external_id.clone() } else { Some(parts.join(" — ")) };
+    if let Some(t) = title {
+        b.input.insert("title".into(), json!(t));
+    }
 }
 
 /// Fills the name parts a file gave only as one "name" column. Three Cyrillic words ending in
@@ -218,6 +232,10 @@ mod tests {
         assert_eq!(b.created_at.as_deref(), Some("2024-01-05T10:00:00"));
         assert_eq!(b.errors.len(), 1);
         assert_eq!((b.errors[0].column, b.errors[0].code.as_str()), (7, "not_a_date"));
+        let untitled = build(Entity::Deal, &m(Entity::Deal, &["external_id", "company", "product"]), &cells(&["1C1I7A6R", "Cancity", "GTX Basic"]));
+        assert_eq!(untitled.input["title"], "Cancity — GTX Basic");
+        let bare = build(Entity::Deal, &m(Entity::Deal, &["external_id", "amount"]), &cells(&["1C1I7A6R", "10"]));
+        assert_eq!(bare.input["title"], "1C1I7A6R");
     }
 
     #[test]

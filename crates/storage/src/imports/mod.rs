@@ -61,11 +61,15 @@ pub struct Options {
     /// which is then kept as the comment).
     #[serde(default)]
     pub default_lost_reason_id: Option<i64>,
+    /// The pipeline of deals whose row names none; its stages are the ones stage names are
+    /// looked up in (default: the first pipeline, then any).
+    #[serde(default)]
+    pub pipeline_id: Option<i64>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { mode: Mode::Upsert, match_on: None, create_missing: Vec::new(), unknown_owner_to_me: false, create_custom_fields: false, allow_duplicates: false, default_lost_reason_id: None }
+        Options { mode: Mode::Upsert, match_on: None, create_missing: Vec::new(), unknown_owner_to_me: false, create_custom_fields: false, allow_duplicates: false, default_lost_reason_id: None, pipeline_id: None }
     }
 }
 

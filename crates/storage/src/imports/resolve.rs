@@ -154,7 +154,7 @@ impl Resolver {
         let column = |col: usize| headers.get(col).cloned();
         let refs = b.refs.clone();
         let pipeline_raw = refs.iter().find(|(k, ..)| *k == RefKind::Pipeline).map(|(_, r, c)| (r.clone(), *c));
-        let mut pipeline_id = None;
+        let mut pipeline_id = options.pipeline_id.filter(|id| self.sales.pipeline(*id).is_some());
         if let Some((raw, col)) = &pipeline_raw {
             let f = fold(raw);
             match self.sales.pipelines.iter().find(|pl| names_match(&pl.names, &f)) {

@@ -94,7 +94,7 @@ pub async fn work(db: &Db) -> Result<bool> {
 /// Makes this worker the import's owner unless another holds a live lease.
 pub async fn claim(db: &Db, id: i64) -> Result<bool> {
     let now = now_ms();
-    let n = sqlx::query("UPDATE imports SET lease_until = $1 WHERE id = $2 AND status IN ('checking', 'running') AND (lease_until IS NULL OR lease_until < $3)").bind(now + LEASE_MS).bind(id).bind(now).execute(&db.pool).await?.rows_affected();
+    let n = sqlx::query("UPDATE imports SET lease_until = $1 WHERE id = $2 AND status IN ('checking', 'running') AND (lease_until IS NULL OR lease_until < $3)").bind(now + LEASE_MS).bind(id).bind(now).execute(&mut *db.writer().await?).await?.rows_affected();
     Ok(n == 1)
 }
 
@@ -109,7 +109,7 @@ pub async fn process(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Resu
         Err(e) => {
             // A failure of the database or the file: the position is kept, a new check or a
             // restart of the run continues; the user sees why it stopped.
-            sqlx::query("UPDATE imports SET status = 'failed', error = $1, lease_until = NULL, version = version + 1, updated_at = $2 WHERE id = $3").bind(e.to_string()).bind(now_ms()).bind(id).execute(&db.pool).await?;
+            sqlx::query("UPDATE imports SET status = 'failed', error = $1, lease_until = NULL, version = version + 1, updated_at = $2 WHERE id = $3").bind(e.to_string()).bind(now_ms()).bind(id).execute(&mut *db.writer().await?).await?;
             Err(e)
         }
     }
@@ -234,7 +234,7 @@ async fn create_custom_fields(db: &Db, p: &Principal, entity: Entity, headers: &
         changed = true;
     }
     if changed {
-        sqlx::query("UPDATE imports SET mapping = $1 WHERE id = $2").bind(serde_json::to_string(&mapping)?).bind(id).execute(&db.pool).await?;
+        sqlx::query("UPDATE imports SET mapping = $1 WHERE id = $2").bind(serde_json::to_string(&mapping)?).bind(id).execute(&mut *db.writer().await?).await?;
     }
     Ok(())
 }
@@ -345,6 +345,8 @@ async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, r: &source::Row) -> Result<
     if !problems.is_empty() {
         return Ok(Outcome::fail(problems));
     }
+    // What a write would fill in first (a deal line's name and price from its product).
+    crate::sales::hooks::before_prepare(db, &job.p, job.entity, &mut b.input, None).await?;
     let owner = b.input.get("owner_id").and_then(Value::as_i64).unwrap_or(job.p.user.id);
     let env = Env::load(db, &job.p, job.entity, &job.custom, owner).await?;
     let prep = match entities::prepare(job.entity, &b.input, &env.ctx(None)) {

@@ -256,7 +256,7 @@ pub async fn save_web_form(db: &Db, p: &Principal, id: Option<i64>, input: WebFo
                 .bind(&source)
                 .bind(i64::from(active))
                 .bind(c.id)
-                .execute(&db.pool)
+                .execute(&mut *db.writer().await?)
                 .await?;
             c.id
         }
@@ -279,7 +279,7 @@ pub async fn save_web_form(db: &Db, p: &Principal, id: Option<i64>, input: WebFo
 
 pub async fn delete_web_form(db: &Db, p: &Principal, id: i64) -> Result<()> {
     p.require_admin()?;
-    let n = sqlx::query("DELETE FROM web_forms WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&db.pool).await?.rows_affected();
+    let n = sqlx::query("DELETE FROM web_forms WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *db.writer().await?).await?.rows_affected();
     if n == 0 { Err(Error::NotFound) } else { Ok(()) }
 }
 
