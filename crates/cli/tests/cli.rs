@@ -37,7 +37,7 @@ fn text(o: &Output) -> String {
 fn help_explains_every_command() {
     let o = accord().arg("--help").output().expect("help");
     let t = text(&o);
-    for cmd in ["serve", "migrate", "user", "demo", "backup"] {
+    for cmd in ["serve", "migrate", "user", "demo", "import", "export", "backup"] {
         assert!(t.contains(cmd), "{cmd} missing in:\n{t}");
     }
     let t = text(&accord().args(["serve", "--help"]).output().expect("help"));
@@ -72,6 +72,45 @@ fn users_from_the_command_line() {
         run_with_stdin(c, "a long password\n")
     };
     assert!(!bad_role.status.success() && text(&bad_role).contains("unknown role"));
+}
+
+/// `accord import` checks and writes a file with a progress bar; `--dry-run` writes nothing;
+/// `accord export` writes the workspace's records back out, formulas neutralized.
+#[test]
+fn import_and_export_from_the_command_line() {
+    let dir = temp_dir("import");
+    assert!(create_user(&dir, "boss@example.com", "a long password").status.success());
+    let file = dir.join("people.csv");
+    std::fs::write(&file, "First Name;Last Name;E-mail;Note\nIvan;Petrov;ivan@example.ru;=SUM(A1)\nOlga;Smirnova;not-an-email;\n").unwrap();
+    let import = |extra: &[&str]| {
+        let mut c = accord();
+        c.args(["import", "--data-dir"]).arg(&dir).args(["--workspace", "Acme", "--entity", "contacts"]).args(extra).arg(&file);
+        c.output().expect("import")
+    };
+    let dry = import(&["--dry-run", "--map", "Note=description"]);
+    let t = text(&dry);
+    assert!(dry.status.success(), "{t}");
+    assert!(t.contains("check: 1 created, 0 updated, 0 skipped, 1 failed"), "{t}");
+    assert!(t.contains("line 3") && t.contains("[E-mail]"), "the failing row is named: {t}");
+    assert!(t.contains("dry run: nothing written"), "{t}");
+    let real = import(&["--map", "Note=description"]);
+    let t = text(&real);
+    assert!(real.status.success() && t.contains("import: 1 created, 0 updated, 0 skipped, 1 failed"), "{t}");
+    let again = import(&[]);
+    assert!(text(&again).contains("import: 0 created, 1 updated"), "the second time the e-mail matches: {}", text(&again));
+
+    let out = dir.join("contacts.csv");
+    let mut c = accord();
+    c.args(["export", "--data-dir"]).arg(&dir).args(["--workspace", "Acme", "--entity", "contacts", "--filter", "sort=last_name"]).arg(&out);
+    let o = c.output().expect("export");
+    assert!(o.status.success(), "{}", text(&o));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(csv.starts_with('\u{feff}'), "a BOM so that Excel reads UTF-8");
+    assert!(csv.contains("Petrov") && csv.contains("'=SUM(A1)"), "{csv}");
+    let mut bad = accord();
+    bad.args(["export", "--data-dir"]).arg(&dir).args(["--workspace", "Acme", "--entity", "contacts", "--filter", "nope=1"]).arg(dir.join("x.csv"));
+    let o = bad.output().expect("export");
+    assert!(!o.status.success() && text(&o).contains("nope"), "{}", text(&o));
 }
 
 #[test]

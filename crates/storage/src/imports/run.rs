@@ -75,6 +75,9 @@ struct Job {
     resolver: Resolver,
     /// Match keys seen in this file, with the line that had them first.
     seen: HashMap<String, i64>,
+    /// Validation settings per owner (their time zone differs), read once per import: the
+    /// check's validation needs no fresher ones, and the write reads its own.
+    envs: HashMap<i64, Env>,
 }
 
 /// Takes one pending import (a check or a run no live worker holds) and processes it to the
@@ -145,7 +148,7 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
         }
     }
     let resolver = Resolver::load(db, &p, entity, &options, dry).await?;
-    let mut job = Job { entity, p, headers, mapping, options, custom, dry, resolver, seen };
+    let mut job = Job { entity, p, headers, mapping, options, custom, dry, resolver, seen, envs: HashMap::new() };
 
     let bytes = file(db, id).await?;
     let src = source::open(&bytes).map_err(|e| Error::Conflict(e.message))?;
@@ -348,7 +351,11 @@ async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, r: &source::Row) -> Result<
     // What a write would fill in first (a deal line's name and price from its product).
     crate::sales::hooks::before_prepare(db, &job.p, job.entity, &mut b.input, None).await?;
     let owner = b.input.get("owner_id").and_then(Value::as_i64).unwrap_or(job.p.user.id);
-    let env = Env::load(db, &job.p, job.entity, &job.custom, owner).await?;
+    if !job.envs.contains_key(&owner) {
+        let env = Env::load(db, &job.p, job.entity, &job.custom, owner).await?;
+        job.envs.insert(owner, env);
+    }
+    let Some(env) = job.envs.get(&owner) else { return Err(Error::Corrupt("validation settings missing".into())) };
     let prep = match entities::prepare(job.entity, &b.input, &env.ctx(None)) {
         Ok(prep) => prep,
         Err(e) => return Ok(Outcome::fail(field_problems(job, &e))),
