@@ -22,7 +22,7 @@ const PAGE: &str = "500";
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ExportParams {
-    /// `csv` (default) or `xlsx`
+    /// `csv` (default), `xlsx`, or for contacts `vcf` (vCard 4.0)
     format: Option<String>,
     /// Comma-separated columns (default all): fields of the record, `owner` (e-mail),
     /// `company`, `pipeline`, `stage` (names), `cf.<key>`. Besides these, the list's filters
@@ -120,8 +120,11 @@ pub struct ExportFile {
 pub async fn start(db: &Db, p: Principal, entity: Entity, params: Vec<(String, String)>) -> ApiResult<ExportFile> {
     let param = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
     let format = param("format").unwrap_or_else(|| "csv".into());
-    if !matches!(format.as_str(), "csv" | "xlsx") {
-        return Err(ApiError::field("format", "invalid_choice", "must be csv or xlsx"));
+    match format.as_str() {
+        "csv" | "xlsx" => {}
+        "vcf" if entity == Entity::Contact => {}
+        "vcf" => return Err(ApiError::field("format", "invalid_choice", "vCard (vcf) is a format of contacts")),
+        _ => return Err(ApiError::field("format", "invalid_choice", "must be csv, xlsx or (contacts) vcf")),
     }
     let custom = custom_fields::for_entity(db, p.workspace_id, entity).await?;
     let all = default_columns(entity, &custom);
@@ -150,16 +153,23 @@ pub async fn start(db: &Db, p: Principal, entity: Entity, params: Vec<(String, S
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     let name = format!("accord-{}.{format}", entity.path());
     let db = db.clone();
-    let xlsx = format == "xlsx";
+    let content_type = match format.as_str() {
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "vcf" => "text/vcard; charset=utf-8",
+        _ => "text/csv; charset=utf-8",
+    };
     tokio::spawn(async move {
         let pages = Pages { entity, params: list_params, custom, done: false };
-        let result = if xlsx { write_xlsx(&db, &p, pages, columns, names, &tx).await } else { write_csv(&db, &p, pages, columns, names, &tx).await };
+        let result = match format.as_str() {
+            "xlsx" => write_xlsx(&db, &p, pages, columns, names, &tx).await,
+            "vcf" => write_vcards(&db, &p, pages, names, &tx).await,
+            _ => write_csv(&db, &p, pages, columns, names, &tx).await,
+        };
         if let Err(e) = result {
             tracing::warn!(error = %e, "export stopped");
             let _ = tx.send(Err(std::io::Error::other(e))).await;
         }
     });
-    let content_type = if xlsx { "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" } else { "text/csv; charset=utf-8" };
     Ok(ExportFile { chunks: rx, content_type, name })
 }
 
@@ -202,6 +212,22 @@ async fn write_csv(db: &Db, p: &Principal, mut pages: Pages, columns: Vec<String
         w = csv::Writer::from_writer(Vec::new());
         if names.companies.len() > 10_000 {
             names.companies.clear();
+        }
+    }
+    Ok(())
+}
+
+/// Contacts as vCard 4.0, a page of cards per chunk.
+async fn write_vcards(db: &Db, p: &Principal, mut pages: Pages, mut names: Names, tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>) -> Result<(), String> {
+    while let Some(page) = pages.next(db, p).await? {
+        load_companies(db, p, &mut names, &page).await;
+        let mut chunk = String::new();
+        for rec in &page {
+            let company = company_of(&rec.fields).and_then(|id| names.companies.get(&id)).map(String::as_str);
+            chunk.push_str(&accord_domain::imports::vcard::write(&rec.fields, company));
+        }
+        if tx.send(Ok(chunk.into_bytes())).await.is_err() {
+            return Ok(());
         }
     }
     Ok(())

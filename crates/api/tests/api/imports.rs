@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::Path;
 
-both_engines!(import_check_run_undo, import_other_crms_files, export_round_trip, import_resumes_after_a_stop);
+both_engines!(import_check_run_undo, import_other_crms_files, export_round_trip, import_resumes_after_a_stop, vcards_in_and_out);
 
 pub(crate) async fn upload(s: &Server, u: &User, entity: &str, name: &str, bytes: Vec<u8>) -> Value {
     let resp = s.http.post(format!("{}/api/v1/imports?entity={entity}&file_name={name}", s.base)).bearer_auth(&u.token).body(bytes).send().await.unwrap();
@@ -276,4 +276,71 @@ async fn import_resumes_after_a_stop(engine: Engine) {
     assert_eq!(done["run"]["created"], 600);
     let count = s.get(&admin, "/api/v1/contacts?count=true&limit=1").await.body;
     assert_eq!(count["count"], 600, "no row twice, none lost");
+}
+
+/// Every vCard file of other programs imports: each card becomes a contact with its names,
+/// e-mails, phones, address, organization and notes, or fails with the reason named; the
+/// contacts export as vCard 4.0 and import again unchanged.
+async fn vcards_in_and_out(engine: Engine) {
+    let Some(dir) = testdata("vcard") else { return };
+    let s = start(engine).await;
+    let ws = s.workspace("Визитки").await;
+    let admin = s.user(ws, Role::Admin, "admin").await;
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "vcf")).collect();
+    files.sort();
+    let mut imported = 0;
+    for path in &files {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let up = upload(&s, &admin, "contacts", name, std::fs::read(path).unwrap()).await;
+        assert_eq!(up["detected"]["format"], "vcard", "{name}");
+        let id = up["id"].as_i64().unwrap();
+        // Most cards are American: numbers without a country code are read as US numbers; the
+        // samples' made-up numbers (555-…) are kept in the description.
+        let r = s.patch(&admin, &format!("/api/v1/imports/{id}"), json!({ "version": up["version"], "options": { "create_missing": ["company"], "phone_region": "US", "allow_duplicates": true, "match_on": [], "keep_invalid_values": true } })).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let done = finish(&s, &admin, id, "run").await;
+        for row in rows(&s, &admin, id, "run").await {
+            match row["action"].as_str() {
+                Some("create") => imported += 1,
+                _ => {
+                    let p = &row["problems"][0];
+                    assert!(p["message"].as_str().is_some_and(|m| !m.is_empty()), "{name} line {}: a rejected card says why: {row}", row["line"]);
+                }
+            }
+        }
+        assert!(done["run"]["created"].as_u64().unwrap() > 0 || name.contains("outlook-2003"), "{name}: {:?}", rows(&s, &admin, id, "run").await);
+    }
+    // A card of the iPhone sample, field by field.
+    let found = s.get(&admin, "/api/v1/contacts?last_name=Doe&limit=100").await.body["data"].as_array().unwrap().clone();
+    let iphone = found.iter().find(|c| c["addresses"][0]["street"].as_str().is_some_and(|a| a.starts_with("Silicon Alley 5")) && c["emails"][0]["value"] == "john.doe@ibm.com").expect("the iPhone card");
+    assert_eq!((iphone["first_name"].as_str(), iphone["middle_name"].as_str()), (Some("John"), Some("Richter,James")));
+    assert_eq!(iphone["emails"][0]["value"], "john.doe@ibm.com");
+    let phones = iphone["phones"].as_array().unwrap().len();
+    let kept = iphone["description"].as_str().unwrap().matches("Phone: ").count();
+    assert_eq!(phones + kept, 7, "every number, valid or kept as text: {iphone}");
+    assert_eq!(iphone["addresses"][0]["city"], "New York");
+    assert!(iphone["description"].as_str().unwrap().contains("Nickname: Johny"));
+    let company = s.get(&admin, &format!("/api/v1/companies/{}", iphone["primary_company_id"])).await.body;
+    assert_eq!(company["name"], "IBM");
+
+    // Out as vCard 4.0 and into another workspace: the same people.
+    let vcf = s.http.get(format!("{}/api/v1/exports/contacts?format=vcf", s.base)).bearer_auth(&admin.token).send().await.unwrap();
+    assert_eq!(vcf.headers()["content-type"], "text/vcard; charset=utf-8");
+    let vcf = vcf.bytes().await.unwrap().to_vec();
+    assert_eq!(String::from_utf8_lossy(&vcf).matches("BEGIN:VCARD").count(), imported);
+    let other = s.workspace("Копия визиток").await;
+    let owner2 = s.user(other, Role::Owner, "owner2").await;
+    let up = upload(&s, &owner2, "contacts", "accord.vcf", vcf).await;
+    let id = up["id"].as_i64().unwrap();
+    s.patch(&owner2, &format!("/api/v1/imports/{id}"), json!({ "version": up["version"], "options": { "create_missing": ["company"], "allow_duplicates": true, "match_on": [] } })).await;
+    let done = finish(&s, &owner2, id, "run").await;
+    assert_eq!(done["run"]["created"], imported, "{:?}", rows(&s, &owner2, id, "run").await.iter().filter(|r| r["action"] != "create").collect::<Vec<_>>());
+    let copy = s.get(&owner2, "/api/v1/contacts?last_name=Doe&limit=100").await.body["data"].as_array().unwrap().clone();
+    let again = copy.iter().find(|c| c["description"] == iphone["description"] && c["middle_name"] == iphone["middle_name"]).unwrap();
+    for field in ["first_name", "middle_name", "last_name", "emails", "description", "birthday"] {
+        assert_eq!(again[field], iphone[field], "{field}");
+    }
+    let e164 = |c: &Value| c["phones"].as_array().unwrap().iter().map(|p| p["e164"].clone()).collect::<Vec<_>>();
+    assert_eq!(e164(again), e164(iphone));
+    assert_eq!(s.get(&admin, "/api/v1/exports/companies?format=vcf").await.status, StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -11,6 +11,7 @@ use std::io::Cursor;
 pub enum Format {
     Csv,
     Xlsx,
+    Vcard,
 }
 
 /// How a file was read, as the import shows it to the user.
@@ -31,7 +32,8 @@ pub struct Source {
 
 enum Body {
     Text(String),
-    Sheet(Vec<Vec<String>>),
+    /// Rows already read (a sheet, or cards), the header first.
+    Rows(Vec<Row>),
 }
 
 /// One row of the file: its 1-based line (or sheet row) number and its cells.
@@ -45,9 +47,15 @@ const XLSX_MAGIC: &[u8] = b"PK\x03\x04";
 
 pub fn open(bytes: &[u8]) -> Result<Source, Invalid> {
     if bytes.starts_with(XLSX_MAGIC) {
-        return Ok(Source { detected: Detected { format: Format::Xlsx, encoding: None, delimiter: None }, body: Body::Sheet(read_xlsx(bytes)?) });
+        let rows = read_xlsx(bytes)?.into_iter().enumerate().map(|(i, cells)| Row { line: i as u64 + 1, cells }).collect();
+        return Ok(Source { detected: Detected { format: Format::Xlsx, encoding: None, delimiter: None }, body: Body::Rows(rows) });
     }
     let (text, encoding) = decode(bytes)?;
+    if super::vcard::looks_like_vcard(&text) {
+        let header = Row { line: 0, cells: super::vcard::COLUMNS.iter().map(|c| (*c).to_owned()).collect() };
+        let rows = std::iter::once(header).chain(super::vcard::rows(&text)).collect();
+        return Ok(Source { detected: Detected { format: Format::Vcard, encoding: Some(encoding), delimiter: None }, body: Body::Rows(rows) });
+    }
     let delimiter = detect_delimiter(&text);
     Ok(Source { detected: Detected { format: Format::Csv, encoding: Some(encoding), delimiter: Some(delimiter as char) }, body: Body::Text(text.into_owned()) })
 }
@@ -185,7 +193,7 @@ impl Source {
     /// Every non-empty row, the header first.
     pub fn rows(&self) -> Box<dyn Iterator<Item = Result<Row, Invalid>> + Send + '_> {
         match &self.body {
-            Body::Sheet(rows) => Box::new(rows.iter().enumerate().map(|(i, r)| Ok(Row { line: i as u64 + 1, cells: r.clone() })).filter(|r| r.as_ref().map_or(true, |r| !is_blank(&r.cells)))),
+            Body::Rows(rows) => Box::new(rows.iter().filter(|r| !is_blank(&r.cells)).map(|r| Ok(r.clone()))),
             Body::Text(text) => {
                 let delimiter = self.detected.delimiter.map_or(b',', |c| c as u8);
                 let reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());

@@ -65,11 +65,19 @@ pub struct Options {
     /// looked up in (default: the first pipeline, then any).
     #[serde(default)]
     pub pipeline_id: Option<i64>,
+    /// The country of phone numbers written without a country code (ISO code such as `US`);
+    /// default the workspace's.
+    #[serde(default)]
+    pub phone_region: Option<String>,
+    /// E-mails and phones that are not valid go to the record's description (and the row's
+    /// report) instead of failing the row.
+    #[serde(default)]
+    pub keep_invalid_values: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { mode: Mode::Upsert, match_on: None, create_missing: Vec::new(), unknown_owner_to_me: false, create_custom_fields: false, allow_duplicates: false, default_lost_reason_id: None, pipeline_id: None }
+        Options { mode: Mode::Upsert, match_on: None, create_missing: Vec::new(), unknown_owner_to_me: false, create_custom_fields: false, allow_duplicates: false, default_lost_reason_id: None, pipeline_id: None, phone_region: None, keep_invalid_values: false }
     }
 }
 
@@ -92,6 +100,9 @@ impl Options {
     }
 
     fn check(&self, errors: &mut ValidationErrors) {
+        if let Some(r) = &self.phone_region {
+            errors.check("options.phone_region", accord_domain::phone::region(r));
+        }
         for (i, k) in self.match_on.iter().flatten().enumerate() {
             if !MATCH_KEYS.contains(&k.as_str()) {
                 errors.add(format!("options.match_on[{i}]"), "unknown_value", format!("must be one of: {}", MATCH_KEYS.join(", ")));
@@ -251,10 +262,18 @@ pub async fn create(db: &Db, p: &Principal, entity: Entity, file_name: &str, byt
     }
     let name = accord_domain::text::line(file_name, 300).ok().flatten().unwrap_or_else(|| "import".to_owned());
     let scan = scan(bytes, 5)?;
-    let preset = mapping::detect_preset(&scan.headers);
+    let preset = if scan.detected.format == source::Format::Vcard { None } else { mapping::detect_preset(&scan.headers) };
     let custom = crate::custom_fields::list(db, p.workspace_id, Some(entity)).await?;
     let custom: Vec<(String, String)> = custom.into_iter().map(|c| (c.key, c.label)).collect();
-    let auto: Vec<Option<String>> = mapping::auto_map(entity, &scan.headers, preset.as_ref(), &custom).into_iter().map(|m| m.map(|m| m.as_string())).collect();
+    // A vCard's columns are Accord's own fields.
+    let auto: Vec<Option<String>> = if scan.detected.format == source::Format::Vcard {
+        if entity != Entity::Contact {
+            return Err(ValidationErrors::single("entity", "vcard_holds_contacts", "a vCard file holds contacts; import it into contacts").into());
+        }
+        scan.headers.iter().map(|h| Some(h.clone())).collect()
+    } else {
+        mapping::auto_map(entity, &scan.headers, preset.as_ref(), &custom).into_iter().map(|m| m.map(|m| m.as_string())).collect()
+    };
     let detected = detected_json(&scan.detected, preset.as_ref());
     let now = now_ms();
     let mut tx = db.begin().await?;

@@ -128,10 +128,14 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
     };
     let phase = if dry { "check" } else { "run" };
     let entity = Entity::parse(&get_str(&row, "entity")?).ok_or_else(|| Error::Corrupt("import of an unknown entity".into()))?;
-    let p = crate::accounts::principal_for(db, get_i64(&row, "workspace_id")?, get_i64(&row, "created_by")?).await?;
+    let mut p = crate::accounts::principal_for(db, get_i64(&row, "workspace_id")?, get_i64(&row, "created_by")?).await?;
     let headers: Vec<String> = serde_json::from_str(&get_str(&row, "headers")?)?;
     let mut mapping_text: Vec<Option<String>> = serde_json::from_str(&get_str(&row, "mapping")?)?;
     let options: Options = serde_json::from_str(&get_str(&row, "options")?)?;
+    // Phones are read in the region the user chose for this file.
+    if let Some(region) = &options.phone_region {
+        p.region = region.clone();
+    }
     if !dry && options.create_custom_fields {
         create_custom_fields(db, &p, entity, &headers, &mut mapping_text, id).await?;
     }
@@ -319,6 +323,37 @@ fn field_problems(job: &Job, e: &accord_domain::ValidationErrors) -> Vec<Problem
     e.0.iter().map(|f| Problem { column: column_of(job, &f.field), field: Some(f.field.clone()), code: f.code.clone(), message: f.message.clone() }).collect()
 }
 
+/// Moves the e-mails and phones that failed validation out of their lists into the
+/// description, as text. `false` when other fields failed too (the row fails as it is).
+fn set_aside_invalid(input: &mut Map<String, Value>, e: &accord_domain::ValidationErrors) -> bool {
+    let mut bad: Vec<(&str, usize)> = Vec::new();
+    for f in &e.0 {
+        let Some((list, rest)) = f.field.split_once('[') else { return false };
+        let Some(i) = rest.split(']').next().and_then(|i| i.parse::<usize>().ok()) else { return false };
+        if !matches!(list, "emails" | "phones") {
+            return false;
+        }
+        bad.push((if list == "emails" { "emails" } else { "phones" }, i));
+    }
+    let mut lines = Vec::new();
+    for list in ["emails", "phones"] {
+        let Some(Value::Array(items)) = input.get_mut(list) else { continue };
+        let mut kept = Vec::new();
+        for (i, item) in items.drain(..).enumerate() {
+            if bad.contains(&(list, i)) {
+                let text = item.get("value").and_then(Value::as_str).or(item.as_str()).unwrap_or_default().to_owned();
+                lines.push(format!("{}: {text}", if list == "emails" { "E-mail" } else { "Phone" }));
+            } else {
+                kept.push(item);
+            }
+        }
+        *items = kept;
+    }
+    let description = input.get("description").and_then(Value::as_str).map(str::to_owned);
+    input.insert("description".into(), json!(description.into_iter().chain(lines).collect::<Vec<_>>().join("\n")));
+    true
+}
+
 /// Lists from the file join those the record has; other fields replace.
 fn merged_patch(current: &Map<String, Value>, input: &Map<String, Value>) -> Map<String, Value> {
     let mut patch = input.clone();
@@ -356,8 +391,16 @@ async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, r: &source::Row) -> Result<
         job.envs.insert(owner, env);
     }
     let Some(env) = job.envs.get(&owner) else { return Err(Error::Corrupt("validation settings missing".into())) };
+    let mut notes = Vec::new();
     let prep = match entities::prepare(job.entity, &b.input, &env.ctx(None)) {
         Ok(prep) => prep,
+        Err(e) if job.options.keep_invalid_values && set_aside_invalid(&mut b.input, &e) => {
+            notes = field_problems(job, &e).into_iter().map(|p| Problem { code: "kept_in_description".into(), ..p }).collect();
+            match entities::prepare(job.entity, &b.input, &env.ctx(None)) {
+                Ok(prep) => prep,
+                Err(e) => return Ok(Outcome::fail(field_problems(job, &e))),
+            }
+        }
         Err(e) => return Ok(Outcome::fail(field_problems(job, &e))),
     };
     let match_on = job.options.match_keys(job.entity);
@@ -390,7 +433,7 @@ async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, r: &source::Row) -> Result<
     }
     let action = if existing.is_some() { "update" } else { "create" };
     if dry {
-        return Ok(Outcome { action, record_id: existing, version: None, before: None, problems: Vec::new(), keys });
+        return Ok(Outcome { action, record_id: existing, version: None, before: None, problems: notes, keys });
     }
     sqlx::query("SAVEPOINT import_row").execute(&mut **tx).await?;
     let written = match existing {
@@ -417,7 +460,7 @@ async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, r: &source::Row) -> Result<
                 records::backdate_in(tx, job.entity, &[(rec.id, ms)]).await?;
             }
             sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
-            Ok(Outcome { action, record_id: Some(rec.id), version: Some(rec.version), before, problems: Vec::new(), keys })
+            Ok(Outcome { action, record_id: Some(rec.id), version: Some(rec.version), before, problems: notes, keys })
         }
         Err(e) => {
             sqlx::query("ROLLBACK TO SAVEPOINT import_row").execute(&mut **tx).await?;
