@@ -33,8 +33,8 @@ async function searchIds(resource: string, q: string): Promise<string | null> {
   return res.data.map((h) => h.id).join(',') || '0';
 }
 
-/** The address of the current view (filters, search, sort) as a CSV or XLSX export. */
-export async function exportUrl(resource: string, filter: Record<string, unknown>, sort: GetListParams['sort'], format: 'csv' | 'xlsx') {
+/** The address of the current view (filters, search, sort) as a CSV, XLSX or vCard export. */
+export async function exportUrl(resource: string, filter: Record<string, unknown>, sort: GetListParams['sort'], format: 'csv' | 'xlsx' | 'vcf') {
   const { trash: _trash, q: text, ...rest } = filter;
   const query = listQuery({ filter: rest, sort }, { format });
   if (text) {

@@ -11,6 +11,7 @@ type Counts = { created: number; updated: number; skipped: number; failed: numbe
 interface Options {
   mode: 'upsert' | 'create_only' | 'update_only'; match_on: string[] | null; create_missing: string[];
   unknown_owner_to_me: boolean; create_custom_fields: boolean; allow_duplicates: boolean; default_lost_reason_id: number | null;
+  pipeline_id: number | null; phone_region: string | null; keep_invalid_values: boolean;
 }
 export interface ImportDoc {
   id: number; entity: string; file_name: string; total_rows: number; processed_rows: number; status: string; version: number;
@@ -26,6 +27,8 @@ const PLURAL = Object.fromEntries(Object.entries(SINGULAR).map(([k, v]) => [v, k
 const MATCH_KEYS = ['email', 'phone', 'inn', 'sku', 'external_id'];
 const CREATABLE = ['company', 'contact', 'product'];
 const BUSY = ['checking', 'running'];
+/** Countries whose numbers CRM files most often hold without a country code. */
+const REGIONS = ['RU', 'BY', 'KZ', 'UA', 'UZ', 'AM', 'GE', 'US', 'CA', 'GB', 'DE', 'FR', 'TR', 'CN', 'AE'];
 
 /** The label of an import target: the record's field name where there is one. */
 const useTargetLabel = (resource: string) => {
@@ -81,6 +84,7 @@ const Mapping = ({ doc, onChange }: { doc: ImportDoc; onChange: (mapping: (strin
   const label = useTargetLabel(resource);
   const { data: fields } = useGetList('custom_fields', { pagination: { page: 1, perPage: 500 } });
   const { data: reasons } = useGetList('lost_reasons', { pagination: { page: 1, perPage: 100 } }, { enabled: doc.entity === 'deal' });
+  const { data: pipelines } = useGetList('pipelines', { pagination: { page: 1, perPage: 100 } }, { enabled: doc.entity === 'deal' });
   const custom = (fields ?? []).filter((f) => f.entity === doc.entity).map((f) => ({ id: `cf.${f.key}`, name: f.label as string }));
   const { mapping, options } = doc;
   const matchOn = options.match_on ?? [{ contact: 'email', company: 'inn', product: 'sku' }[doc.entity] ?? 'external_id'];
@@ -95,7 +99,7 @@ const Mapping = ({ doc, onChange }: { doc: ImportDoc; onChange: (mapping: (strin
         <TableBody>
           {doc.headers.map((h, i) => (
             <TableRow key={i}>
-              <TableCell>{h}</TableCell>
+              <TableCell>{doc.detected.format === 'vcard' ? label(h) : h}</TableCell>
               <TableCell sx={{ maxWidth: 220, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', color: 'text.secondary' }}>{doc.sample.map((r) => r[i]).filter(Boolean).slice(0, 2).join(' · ')}</TableCell>
               <TableCell>
                 <Select size="small" value={mapping[i] ?? ''} displayEmpty disabled={!editable} inputProps={{ 'aria-label': h }} sx={{ minWidth: 220 }}
@@ -133,6 +137,26 @@ const Mapping = ({ doc, onChange }: { doc: ImportDoc; onChange: (mapping: (strin
           control={<Checkbox size="small" checked={options.unknown_owner_to_me} onChange={() => onChange(mapping, { ...options, unknown_owner_to_me: !options.unknown_owner_to_me })} />} />
         <FormControlLabel label={translate('accord.imports.create_custom_fields')} disabled={!editable}
           control={<Checkbox size="small" checked={options.create_custom_fields} onChange={() => onChange(mapping, { ...options, create_custom_fields: !options.create_custom_fields })} />} />
+        <FormControlLabel label={translate('accord.imports.keep_invalid_values')} disabled={!editable}
+          control={<Checkbox size="small" checked={options.keep_invalid_values} onChange={() => onChange(mapping, { ...options, keep_invalid_values: !options.keep_invalid_values })} />} />
+        <FormControl size="small" sx={{ minWidth: 200 }}>
+          <InputLabel id="import-region">{translate('accord.imports.phone_region')}</InputLabel>
+          <Select labelId="import-region" label={translate('accord.imports.phone_region')} value={options.phone_region ?? ''} disabled={!editable}
+            onChange={(e) => onChange(mapping, { ...options, phone_region: e.target.value || null })}>
+            <MenuItem value=""><em>{translate('accord.imports.workspace_region')}</em></MenuItem>
+            {REGIONS.map((r) => <MenuItem key={r} value={r}>{r}</MenuItem>)}
+          </Select>
+        </FormControl>
+        {doc.entity === 'deal' && (
+          <FormControl size="small" sx={{ minWidth: 240 }}>
+            <InputLabel id="import-pipeline">{translate('accord.imports.pipeline')}</InputLabel>
+            <Select labelId="import-pipeline" label={translate('accord.imports.pipeline')} value={String(options.pipeline_id ?? '')} disabled={!editable}
+              onChange={(e) => onChange(mapping, { ...options, pipeline_id: e.target.value ? Number(e.target.value) : null })}>
+              <MenuItem value=""><em>—</em></MenuItem>
+              {(pipelines ?? []).map((p) => <MenuItem key={p.id} value={String(p.id)}>{p.name}</MenuItem>)}
+            </Select>
+          </FormControl>
+        )}
         {doc.entity === 'deal' && (
           <FormControl size="small" sx={{ minWidth: 240 }}>
             <InputLabel id="import-lost">{translate('accord.imports.default_lost_reason')}</InputLabel>
@@ -205,7 +229,7 @@ export const ImportPage = () => {
           </FormControl>
           <Button variant="contained" component="label" startIcon={<UploadFileIcon />}>
             {translate('accord.imports.choose_file')}
-            <input hidden type="file" accept=".csv,.txt,.tsv,.xlsx" data-testid="import-file" onChange={(e) => { const f = e.target.files?.[0]; if (f) void upload(f); e.target.value = ''; }} />
+            <input hidden type="file" accept=".csv,.txt,.tsv,.xlsx,.vcf" data-testid="import-file" onChange={(e) => { const f = e.target.files?.[0]; if (f) void upload(f); e.target.value = ''; }} />
           </Button>
           <Typography variant="body2" color="text.secondary">{translate('accord.imports.hint')}</Typography>
         </Box>

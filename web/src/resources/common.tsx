@@ -127,7 +127,7 @@ const ExportButton = () => {
   const { filterValues, sort } = useListContext();
   const resource = useResourceContext() ?? '';
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
-  const download = async (format: 'csv' | 'xlsx') => {
+  const download = async (format: 'csv' | 'xlsx' | 'vcf') => {
     setAnchor(null);
     window.location.assign(await exportUrl(resource, filterValues, sort, format));
   };
@@ -137,6 +137,7 @@ const ExportButton = () => {
       <MuiMenu anchorEl={anchor} open={anchor !== null} onClose={() => setAnchor(null)}>
         <MenuItem onClick={() => download('csv')}>CSV</MenuItem>
         <MenuItem onClick={() => download('xlsx')}>XLSX (Excel)</MenuItem>
+        {resource === 'contacts' && <MenuItem onClick={() => download('vcf')}>vCard</MenuItem>}
       </MuiMenu>
     </>
   );
