@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod duplicates;
 pub mod exports;
 pub mod goals;
 pub mod imports;
@@ -51,7 +52,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
         (name = "notifications", description = "In-app notifications (reminders)"),
         (name = "calendar", description = "Private iCalendar subscriptions"),
         (name = "reports", description = "Analytics: funnel, conversion, win rate, revenue, cycle, customers, forecast, activity, products"),
-        (name = "imports", description = "Imports from CSV and XLSX (upload, mapping, check, run, report, undo) and exports of list views"),
+        (name = "imports", description = "Data: imports from CSV, XLSX and vCard (upload, mapping, check, run, report, undo), exports of list views, the duplicate finder and bulk merge"),
         (name = "search", description = "Full-text search across records"),
         (name = "records", description = "Merges and notes of any record"),
         (name = "custom_fields", description = "Workspace-defined typed fields"),
@@ -115,6 +116,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(imports::undo))
         .routes(routes!(imports::rows))
         .routes(routes!(exports::export))
+        .routes(routes!(duplicates::find))
+        .routes(routes!(duplicates::merge))
         .routes(routes!(sales::move_deal))
         .routes(routes!(sales::stage_history))
         .routes(routes!(sales::list_lost_reasons, sales::create_lost_reason))

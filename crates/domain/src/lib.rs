@@ -2,6 +2,7 @@
 //! it was not handed, so every rule can be tested in isolation.
 
 pub mod custom_fields;
+pub mod dedupe;
 pub mod email;
 pub mod entities;
 pub mod error;

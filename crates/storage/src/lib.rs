@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod calendar;
 pub mod custom_fields;
+pub mod duplicates;
 pub mod goals;
 pub mod imports;
 mod db;

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::Path;
 
-both_engines!(import_check_run_undo, import_other_crms_files, export_round_trip, import_resumes_after_a_stop, vcards_in_and_out);
+both_engines!(import_check_run_undo, import_other_crms_files, export_round_trip, import_resumes_after_a_stop, vcards_in_and_out, duplicate_finder_and_bulk_merge);
 
 pub(crate) async fn upload(s: &Server, u: &User, entity: &str, name: &str, bytes: Vec<u8>) -> Value {
     let resp = s.http.post(format!("{}/api/v1/imports?entity={entity}&file_name={name}", s.base)).bearer_auth(&u.token).body(bytes).send().await.unwrap();
@@ -343,4 +343,52 @@ async fn vcards_in_and_out(engine: Engine) {
     let e164 = |c: &Value| c["phones"].as_array().unwrap().iter().map(|p| p["e164"].clone()).collect::<Vec<_>>();
     assert_eq!(e164(again), e164(iphone));
     assert_eq!(s.get(&admin, "/api/v1/exports/companies?format=vcf").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The duplicate finder groups records by shared identifiers and by names that match across
+/// alphabets and word order; reviewed groups merge in bulk, each merge undoable; another
+/// workspace's records are never offered.
+async fn duplicate_finder_and_bulk_merge(engine: Engine) {
+    let s = start(engine).await;
+    let ws = s.workspace("Дубли").await;
+    let admin = s.user(ws, Role::Admin, "admin").await;
+    let petr = s.contact(&admin, json!({ "last_name": "Иванов", "first_name": "Пётр", "emails": ["petr@example.ru"] })).await;
+    let petr_latin = s.contact(&admin, json!({ "last_name": "Ivanov", "first_name": "Petr", "phones": ["+7 916 111-22-33"] })).await;
+    let petr_phone = s.contact(&admin, json!({ "last_name": "Петя", "phones": ["8 (916) 111-22-33"] })).await;
+    let other = s.contact(&admin, json!({ "last_name": "Сидорова", "first_name": "Анна" })).await;
+    let romashka = s.company(&admin, json!({ "name": "ООО «Ромашка»" })).await;
+    let romashka_llc = s.company(&admin, json!({ "name": "Romashka LLC" })).await;
+
+    let groups = s.get(&admin, "/api/v1/duplicates/contacts").await;
+    assert_eq!(groups.status, StatusCode::OK, "{}", groups.body);
+    let groups = groups.body.as_array().unwrap().clone();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    let ids: Vec<i64> = groups[0]["records"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![petr, petr_latin, petr_phone], "the name joins the first two, the phone the third");
+    assert_eq!(groups[0]["reasons"], json!(["same_phone", "same_name"]));
+    assert_eq!(groups[0]["score"], 90);
+    assert!(!ids.contains(&other));
+    let companies = s.get(&admin, "/api/v1/duplicates/companies").await.body;
+    let company_ids: Vec<i64> = companies[0]["records"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(company_ids, vec![romashka, romashka_llc], "legal forms and alphabets set aside");
+    assert_eq!(companies[0]["reasons"], json!(["same_name"]));
+
+    // Another workspace is offered nothing of this one.
+    let outsider_ws = s.workspace("Чужое").await;
+    let outsider = s.user(outsider_ws, Role::Owner, "outsider").await;
+    assert_eq!(s.get(&outsider, "/api/v1/duplicates/contacts").await.body, json!([]));
+    assert_eq!(s.get(&admin, "/api/v1/duplicates/deals").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let merged = s.post(&admin, "/api/v1/duplicates/contacts/merge", json!({ "groups": [{ "survivor_id": petr, "merged_ids": [petr_latin, petr_phone] }] })).await;
+    assert_eq!(merged.status, StatusCode::OK, "{}", merged.body);
+    let results = merged.body.as_array().unwrap().clone();
+    assert!(results.iter().all(|r| r["merge_id"].is_i64()), "{results:?}");
+    let survivor = s.get(&admin, &format!("/api/v1/contacts/{petr}")).await.body;
+    assert_eq!(survivor["last_name"], "Иванов", "the survivor's values win");
+    assert_eq!(survivor["phones"][0]["e164"], "+79161112233", "lists are united");
+    assert_eq!(s.get(&admin, &format!("/api/v1/contacts/{petr_latin}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.get(&admin, "/api/v1/duplicates/contacts").await.body, json!([]));
+    let undo = s.post(&admin, &format!("/api/v1/merges/{}/undo", results[1]["merge_id"]), json!({})).await;
+    assert_eq!(undo.status, StatusCode::OK, "{}", undo.body);
+    assert_eq!(s.get(&admin, &format!("/api/v1/contacts/{petr_phone}")).await.status, StatusCode::OK, "the merge is undone");
 }
