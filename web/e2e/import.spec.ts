@@ -66,3 +66,21 @@ test('export: the list view downloads as CSV from the server, with its filter', 
   expect(lines[1]).toContain('Экспортов');
   expect(lines[1]).toContain("'=1+1");
 });
+
+test('duplicates: a group found across alphabets is merged into the record kept', async ({ page }) => {
+  await signIn(page);
+  const tag = unique();
+  // Surnames no demo contact has, in Cyrillic and in Latin letters.
+  const first = await api<{ id: number }>(page, 'POST', 'contacts?allow_duplicates=true', { last_name: `Дублев${tag}`, first_name: 'Пётр', emails: [`d${tag}@example.ru`] });
+  await api(page, 'POST', 'contacts?allow_duplicates=true', { last_name: `Dublev${tag}`, first_name: 'Petr' });
+  await page.getByRole('menuitem', { name: 'Дубликаты' }).click();
+  const group = page.getByTestId('duplicate-group').filter({ hasText: `Дублев${tag}` });
+  await expect(group).toContainText('похожее имя');
+  await expect(group).toContainText(`Dublev${tag}`);
+  await group.getByRole('checkbox', { name: 'Объединить эту группу' }).check();
+  await page.getByRole('button', { name: /Объединить выбранную группу/ }).click();
+  await expect(page.getByTestId('merge-result')).toContainText('Объединена 1 запись');
+  await expect(page.getByTestId('duplicate-group').filter({ hasText: `Дублев${tag}` })).toHaveCount(0);
+  const survivor = await api<{ last_name: string }>(page, 'GET', `contacts/${first.id}`);
+  expect(survivor.last_name).toBe(`Дублев${tag}`);
+});

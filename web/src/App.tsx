@@ -2,6 +2,7 @@ import { lazy, Suspense } from 'react';
 import { Admin, CustomRoutes, Loading, Resource, localStorageStore } from 'react-admin';
 import { BrowserRouter, Route } from 'react-router-dom';
 import { ImportPage } from './pages/Import';
+import { DuplicatesPage } from './pages/Duplicates';
 import { authProvider } from './authProvider';
 import { dataProvider } from './dataProvider';
 import { i18nProvider } from './i18n';
@@ -54,6 +55,7 @@ export const App = () => (
         <Route path="/analytics" element={<Suspense fallback={<Loading />}><Dashboard /></Suspense>} />
         <Route path="/account" element={<Account />} />
         <Route path="/import" element={<ImportPage />} />
+        <Route path="/duplicates" element={<DuplicatesPage />} />
         <Route path="/settings/*" element={<Settings />} />
       </CustomRoutes>
       <CustomRoutes noLayout>

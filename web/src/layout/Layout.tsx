@@ -7,6 +7,7 @@ import SettingsIcon from '@mui/icons-material/Settings';
 import InsightsIcon from '@mui/icons-material/Insights';
 import PersonIcon from '@mui/icons-material/Person';
 import UploadFileIcon from '@mui/icons-material/UploadFile';
+import ContentCopyIcon from '@mui/icons-material/ContentCopy';
 import { GlobalSearch } from './GlobalSearch';
 import { NotificationsBell } from './NotificationsBell';
 import { canWrite, currentUser, isAdmin } from '../authProvider';
@@ -42,6 +43,7 @@ const AccordMenu = () => {
       <Menu.ResourceItem name="activities" />
       <Menu.ResourceItem name="products" />
       {canWrite(permissions) && <Menu.Item to="/import" primaryText={translate('accord.menu.import')} leftIcon={<UploadFileIcon />} />}
+      {canWrite(permissions) && <Menu.Item to="/duplicates" primaryText={translate('accord.menu.duplicates')} leftIcon={<ContentCopyIcon />} />}
       {isAdmin(permissions) && <Menu.Item to="/settings" primaryText={translate('accord.menu.settings')} leftIcon={<SettingsIcon />} />}
     </Menu>
   );
