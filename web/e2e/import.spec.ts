@@ -74,6 +74,7 @@ test('duplicates: a group found across alphabets is merged into the record kept'
   const first = await api<{ id: number }>(page, 'POST', 'contacts?allow_duplicates=true', { last_name: `Дублев${tag}`, first_name: 'Пётр', emails: [`d${tag}@example.ru`] });
   await api(page, 'POST', 'contacts?allow_duplicates=true', { last_name: `Dublev${tag}`, first_name: 'Petr' });
   await page.getByRole('menuitem', { name: 'Дубликаты' }).click();
+  await expect(page.getByTestId('data-quality')).toContainText('нет компании');
   const group = page.getByTestId('duplicate-group').filter({ hasText: `Дублев${tag}` });
   await expect(group).toContainText('похожее имя');
   await expect(group).toContainText(`Dublev${tag}`);

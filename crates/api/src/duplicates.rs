@@ -1,9 +1,11 @@
-//! The duplicate finder and bulk merge over HTTP.
+//! Data quality over HTTP: the duplicate finder, bulk merge, and the report of incomplete
+//! records.
 use crate::auth::Auth;
 use crate::json::ApiJson;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use accord_storage::duplicates::{self, Group, MergeGroup, Merged};
+use accord_storage::quality::{self, Finding};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
@@ -43,4 +45,13 @@ pub struct MergeRequest {
 pub async fn merge(State(s): State<AppState>, Auth(p): Auth, Path(entity): Path<String>, ApiJson(body): ApiJson<MergeRequest>) -> ApiResult<Json<Vec<Merged>>> {
     let entity = crate::imports::entity_of(&entity)?;
     Ok(Json(duplicates::merge_groups(&s.db, &p, entity, &body.groups).await?))
+}
+
+/// Incomplete contacts or companies: no e-mail and no phone, no company, no INN, an owner who
+/// is no longer a member — counts (capped at 10,000) and the first records of each
+#[utoipa::path(get, path = "/api/v1/data_quality/{entity}", tag = "imports", params(("entity" = String, Path, description = "contacts or companies")),
+    responses((status = 200, body = Vec<Finding>), (status = 422, body = crate::problem::Problem)))]
+pub async fn data_quality(State(s): State<AppState>, Auth(p): Auth, Path(entity): Path<String>) -> ApiResult<Json<Vec<Finding>>> {
+    let entity = crate::imports::entity_of(&entity)?;
+    Ok(Json(quality::report(&s.db, &p, entity).await?))
 }

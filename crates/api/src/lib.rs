@@ -118,6 +118,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(exports::export))
         .routes(routes!(duplicates::find))
         .routes(routes!(duplicates::merge))
+        .routes(routes!(duplicates::data_quality))
         .routes(routes!(sales::move_deal))
         .routes(routes!(sales::stage_history))
         .routes(routes!(sales::list_lost_reasons, sales::create_lost_reason))

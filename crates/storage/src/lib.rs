@@ -13,6 +13,7 @@ mod db;
 pub mod error;
 pub mod migrate;
 pub mod notifications;
+pub mod quality;
 pub mod records;
 pub mod reports;
 pub mod sales;

@@ -6,6 +6,24 @@ import { apiFetch, json } from '../api';
 
 interface Group { score: number; reasons: string[]; records: { id: number; display_name: string }[] }
 interface Merged { survivor_id: number; merged_id: number; merge_id: number | null; error: string | null }
+interface Finding { check: string; count: number; capped: boolean; sample: number[] }
+
+/** Counts of incomplete records, each with a link to the first of them in the list. */
+const Incomplete = ({ entity }: { entity: 'contacts' | 'companies' }) => {
+  const translate = useTranslate();
+  const [findings, setFindings] = useState<Finding[]>([]);
+  useEffect(() => { apiFetch<Finding[]>(`data_quality/${entity}`).then(setFindings).catch(() => setFindings([])); }, [entity]);
+  return (
+    <Box sx={{ mt: 2, display: 'flex', gap: 1, flexWrap: 'wrap', alignItems: 'center' }} data-testid="data-quality">
+      <Typography variant="subtitle2">{translate('accord.duplicates.incomplete')}:</Typography>
+      {findings.map((f) => (
+        <Chip key={f.check} size="small" variant="outlined" clickable={f.count > 0} component={f.count > 0 ? Link : 'div'}
+          to={`/${entity}?filter=${encodeURIComponent(JSON.stringify({ 'id[in]': f.sample.join(',') }))}`}
+          label={`${translate(`accord.duplicates.checks.${f.check}`)}: ${f.count}${f.capped ? '+' : ''}`} />
+      ))}
+    </Box>
+  );
+};
 
 /** Candidate groups of duplicates, strongest first; the user keeps a survivor and ticks the groups to merge. */
 export const DuplicatesPage = () => {
@@ -48,6 +66,7 @@ export const DuplicatesPage = () => {
           <Button variant="contained" disabled={chosen.size === 0} onClick={merge}>{translate('accord.duplicates.merge', { smart_count: chosen.size })}</Button>
           <Typography variant="body2" color="text.secondary">{translate('accord.duplicates.hint')}</Typography>
         </Box>
+        <Incomplete entity={entity} />
         {result && (
           <Alert severity={result.some((r) => r.error) ? 'warning' : 'success'} sx={{ mt: 2 }} data-testid="merge-result">
             {translate('accord.duplicates.merged', { smart_count: result.filter((r) => r.merge_id).length })}

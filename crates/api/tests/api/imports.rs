@@ -388,6 +388,14 @@ async fn duplicate_finder_and_bulk_merge(engine: Engine) {
     assert_eq!(survivor["phones"][0]["e164"], "+79161112233", "lists are united");
     assert_eq!(s.get(&admin, &format!("/api/v1/contacts/{petr_latin}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(s.get(&admin, "/api/v1/duplicates/contacts").await.body, json!([]));
+    // The report of incomplete records: Анна has no e-mail or phone, nobody has a company.
+    let quality = s.get(&admin, "/api/v1/data_quality/contacts").await;
+    assert_eq!(quality.status, StatusCode::OK, "{}", quality.body);
+    let finding = |check: &str| quality.body.as_array().unwrap().iter().find(|f| f["check"] == check).unwrap().clone();
+    assert_eq!(finding("no_way_to_reach")["sample"], json!([other]));
+    assert_eq!(finding("no_company")["count"], 2);
+    assert_eq!(finding("inactive_owner")["count"], 0);
+    assert_eq!(s.get(&admin, "/api/v1/data_quality/companies").await.body[1]["count"], 2, "no INN");
     let undo = s.post(&admin, &format!("/api/v1/merges/{}/undo", results[1]["merge_id"]), json!({})).await;
     assert_eq!(undo.status, StatusCode::OK, "{}", undo.body);
     assert_eq!(s.get(&admin, &format!("/api/v1/contacts/{petr_phone}")).await.status, StatusCode::OK, "the merge is undone");
