@@ -60,12 +60,23 @@ fn company_of(rec: &serde_json::Map<String, Value>) -> Option<i64> {
 }
 
 async fn load_companies(db: &Db, p: &Principal, names: &mut Names, page: &[records::Record]) {
-    for id in page.iter().filter_map(|r| company_of(&r.fields)) {
-        if names.companies.contains_key(&id) {
-            continue;
+    let mut wanted: Vec<i64> = page.iter().filter_map(|r| company_of(&r.fields)).filter(|id| !names.companies.contains_key(id)).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    if wanted.is_empty() {
+        return;
+    }
+    // One query a page, through the caller's visibility: a company they may not see stays nameless.
+    let q = query::parse(Entity::Company, &[("id[in]".to_owned(), wanted.iter().map(i64::to_string).collect::<Vec<_>>().join(",")), ("limit".to_owned(), PAGE.to_owned()), ("fields".to_owned(), "name".to_owned())], &[], &p.region);
+    if let Ok(q) = q
+        && let Ok(found) = records::list(db, &p.viewer, Entity::Company, &q, false).await
+    {
+        for c in found.data {
+            names.companies.insert(c.id, c.fields.get("name").and_then(Value::as_str).unwrap_or_default().to_owned());
         }
-        let name = records::get(db, &p.viewer, Entity::Company, id, false).await.ok().and_then(|c| c.fields.get("name").and_then(Value::as_str).map(str::to_owned)).unwrap_or_default();
-        names.companies.insert(id, name);
+    }
+    for id in wanted {
+        names.companies.entry(id).or_default();
     }
 }
 

@@ -10,6 +10,7 @@ CREATE TABLE imports (
     file_size BIGINT NOT NULL,
     detected TEXT NOT NULL,
     headers TEXT NOT NULL,
+    sample TEXT NOT NULL,
     mapping TEXT NOT NULL,
     options TEXT NOT NULL,
     status TEXT NOT NULL,

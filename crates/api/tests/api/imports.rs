@@ -340,6 +340,8 @@ async fn vcards_in_and_out(engine: Engine) {
     for field in ["first_name", "middle_name", "last_name", "emails", "description", "birthday"] {
         assert_eq!(again[field], iphone[field], "{field}");
     }
+    let company2 = s.get(&owner2, &format!("/api/v1/companies/{}", again["primary_company_id"])).await.body;
+    assert_eq!(company2["name"], "IBM", "the organization goes out and comes back");
     let e164 = |c: &Value| c["phones"].as_array().unwrap().iter().map(|p| p["e164"].clone()).collect::<Vec<_>>();
     assert_eq!(e164(again), e164(iphone));
     assert_eq!(s.get(&admin, "/api/v1/exports/companies?format=vcf").await.status, StatusCode::UNPROCESSABLE_ENTITY);

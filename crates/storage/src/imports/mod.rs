@@ -168,13 +168,15 @@ pub fn targets(entity: Entity) -> Vec<TargetInfo> {
     mapping::targets(entity).iter().map(|t| TargetInfo { id: t.id.to_owned() }).collect()
 }
 
-const SELECT: &str = "SELECT id, entity, file_name, file_size, detected, headers, mapping, options, status, total_rows, next_row, check_counts, run_counts, error, version, created_by, created_at, finished_at FROM imports";
+const SELECT: &str = "SELECT id, entity, file_name, file_size, detected, headers, sample, mapping, options, status, total_rows, next_row, check_counts, run_counts, error, version, created_by, created_at, finished_at FROM imports";
 
 fn counts(s: Option<String>) -> Result<Option<Counts>> {
     s.map(|s| serde_json::from_str(&s).map_err(Error::from)).transpose()
 }
 
-fn info_from_row(r: &sqlx::any::AnyRow, sample: Vec<Vec<String>>) -> Result<ImportInfo> {
+/// An import as stored; its first rows only where `with_sample` (lists leave them out).
+fn info_from_row(r: &sqlx::any::AnyRow, with_sample: bool) -> Result<ImportInfo> {
+    let sample = if with_sample { serde_json::from_str(&get_str(r, "sample")?)? } else { Vec::new() };
     let entity = get_str(r, "entity")?;
     Ok(ImportInfo {
         id: get_i64(r, "id")?,
@@ -278,8 +280,8 @@ pub async fn create(db: &Db, p: &Principal, entity: Entity, file_name: &str, byt
     let now = now_ms();
     let mut tx = db.begin().await?;
     let row = sqlx::query(
-        "INSERT INTO imports (workspace_id, entity, file_name, file_size, detected, headers, mapping, options, status, total_rows, next_row, version, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'draft', $9, 0, 1, $10, $11, $11) RETURNING id",
+        "INSERT INTO imports (workspace_id, entity, file_name, file_size, detected, headers, sample, mapping, options, status, total_rows, next_row, version, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $12, $7, $8, 'draft', $9, 0, 1, $10, $11, $11) RETURNING id",
     )
     .bind(p.workspace_id)
     .bind(entity.as_str())
@@ -292,6 +294,7 @@ pub async fn create(db: &Db, p: &Principal, entity: Entity, file_name: &str, byt
     .bind(scan.total_rows)
     .bind(p.user.id)
     .bind(now)
+    .bind(serde_json::to_string(&scan.sample)?)
     .fetch_one(&mut *tx)
     .await?;
     let id = get_i64(&row, "id")?;
@@ -299,7 +302,7 @@ pub async fn create(db: &Db, p: &Principal, entity: Entity, file_name: &str, byt
     crate::sales::audit_settings(&mut tx, p, "import", id, "upload", json!({ "entity": entity.as_str(), "file_name": name, "rows": scan.total_rows })).await?;
     tx.commit().await?;
     let r = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1"))).bind(id).fetch_one(&db.pool).await?;
-    info_from_row(&r, scan.sample)
+    info_from_row(&r, true)
 }
 
 fn detected_json(d: &Detected, preset: Option<&Preset>) -> Value {
@@ -322,8 +325,7 @@ pub async fn file(db: &Db, import_id: i64) -> Result<Vec<u8>> {
 
 pub async fn get(db: &Db, p: &Principal, id: i64) -> Result<ImportInfo> {
     let row = row_of(db, p, id).await?;
-    let sample = scan(&file(db, id).await?, 5).map(|s| s.sample).unwrap_or_default();
-    info_from_row(&row, sample)
+    info_from_row(&row, true)
 }
 
 /// The caller's imports (an admin's: everyone's), newest first.
@@ -337,7 +339,7 @@ pub async fn list(db: &Db, p: &Principal, before_id: Option<i64>, limit: u32) ->
         .bind(i64::from(limit) + 1)
         .fetch_all(&db.pool)
         .await?;
-    rows.iter().map(|r| info_from_row(r, Vec::new())).collect()
+    rows.iter().map(|r| info_from_row(r, false)).collect()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -353,7 +355,7 @@ pub struct ImportChange {
 /// longer holds and is cleared.
 pub async fn update(db: &Db, p: &Principal, id: i64, change: ImportChange) -> Result<ImportInfo> {
     let row = row_of(db, p, id).await?;
-    let info = info_from_row(&row, Vec::new())?;
+    let info = info_from_row(&row, false)?;
     if info.version != change.version {
         return Err(Error::VersionConflict { expected: change.version, current: info.version });
     }
@@ -388,7 +390,7 @@ pub async fn update(db: &Db, p: &Principal, id: i64, change: ImportChange) -> Re
 /// Queues the check (`run` false) or the run of an import; a worker takes it up.
 pub async fn start(db: &Db, p: &Principal, id: i64, run: bool) -> Result<ImportInfo> {
     let row = row_of(db, p, id).await?;
-    let info = info_from_row(&row, Vec::new())?;
+    let info = info_from_row(&row, false)?;
     let allowed: &[&str] = if run { &["draft", "checked"] } else { &["draft", "checked", "failed"] };
     if !allowed.contains(&info.status.as_str()) || (run && info.run.is_some()) {
         return Err(Error::Conflict(format!("an import that is {} cannot be {}", info.status, if run { "run" } else { "checked" })));
@@ -455,7 +457,7 @@ pub struct UndoResult {
 /// earlier values back, unless their version moved on since.
 pub async fn undo(db: &Db, p: &Principal, id: i64) -> Result<UndoResult> {
     let row = row_of(db, p, id).await?;
-    let info = info_from_row(&row, Vec::new())?;
+    let info = info_from_row(&row, false)?;
     if !matches!(info.status.as_str(), "done" | "failed") || info.run.is_none() {
         return Err(Error::Conflict(format!("an import that is {} cannot be undone", info.status)));
     }
