@@ -93,20 +93,13 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Import a CSV or XLSX file (exports of other CRMs are recognised): checks every row,
-    /// then writes the valid ones, with a progress bar. Undo through the API.
+    /// Import a CSV, XLSX or vCard file (exports of other CRMs are recognised): checks every
+    /// row, then writes the valid ones, with a progress bar. Undo through the API.
     Import {
         #[command(flatten)]
         db: DbArgs,
-        /// The workspace to import into.
-        #[arg(long)]
-        workspace: String,
-        /// Act as this member (default: the workspace's owner).
-        #[arg(long = "as")]
-        as_email: Option<String>,
-        /// contacts, companies, deals, products, leads, activities or tasks
-        #[arg(long)]
-        entity: String,
+        #[command(flatten)]
+        target: TransferArgs,
         /// Only check: report what would be created, updated, skipped or fail.
         #[arg(long)]
         dry_run: bool,
@@ -130,17 +123,14 @@ enum Command {
         create_custom_fields: bool,
         file: PathBuf,
     },
-    /// Export records of a workspace to CSV or XLSX (with the list filters of the API).
+    /// Export records of a workspace to CSV, XLSX or (contacts) vCard, with the list filters of
+    /// the API.
     Export {
         #[command(flatten)]
         db: DbArgs,
-        #[arg(long)]
-        workspace: String,
-        #[arg(long = "as")]
-        as_email: Option<String>,
-        #[arg(long)]
-        entity: String,
-        /// csv or xlsx
+        #[command(flatten)]
+        target: TransferArgs,
+        /// csv, xlsx or vcf
         #[arg(long, default_value = "csv")]
         format: String,
         /// A list filter FIELD=VALUE or FIELD[op]=VALUE, as in the API (repeatable); also sort=FIELD.
@@ -155,6 +145,20 @@ enum Command {
         /// Where to write the copy; must not exist.
         file: PathBuf,
     },
+}
+
+/// Whose records an import or export touches.
+#[derive(Args, Clone)]
+struct TransferArgs {
+    /// The workspace.
+    #[arg(long)]
+    workspace: String,
+    /// Act as this member (default: the workspace's owner); their visibility applies.
+    #[arg(long = "as")]
+    as_email: Option<String>,
+    /// contacts, companies, deals, products, leads, activities or tasks
+    #[arg(long)]
+    entity: String,
 }
 
 #[derive(Subcommand)]
@@ -259,13 +263,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
             accounts::set_password(&db, user, &password, None).await.map_err(describe)?;
             println!("password of {email} changed; their sessions have ended");
         }
-        Command::Import { db, workspace, as_email, entity, dry_run, map, match_on, mode, create_missing, unknown_owner_to_me, create_custom_fields, file } => {
+        Command::Import { db, target, dry_run, map, match_on, mode, create_missing, unknown_owner_to_me, create_custom_fields, file } => {
             let db = db.open().await?;
-            transfer::import(&db, transfer::ImportArgs { workspace: &workspace, as_email: as_email.as_deref(), entity: &entity, file: &file, dry_run, map: &map, match_on: match_on.as_deref(), mode: &mode, create_missing: &create_missing, unknown_owner_to_me, create_custom_fields }).await?;
+            transfer::import(&db, transfer::ImportArgs { workspace: &target.workspace, as_email: target.as_email.as_deref(), entity: &target.entity, file: &file, dry_run, map: &map, match_on: match_on.as_deref(), mode: &mode, create_missing: &create_missing, unknown_owner_to_me, create_custom_fields }).await?;
         }
-        Command::Export { db, workspace, as_email, entity, format, filters, file } => {
+        Command::Export { db, target, format, filters, file } => {
             let db = db.open().await?;
-            transfer::export(&db, &workspace, as_email.as_deref(), &entity, &format, &filters, &file).await?;
+            transfer::export(&db, &target.workspace, target.as_email.as_deref(), &target.entity, &format, &filters, &file).await?;
         }
         Command::Demo { db } => {
             let db = db.open().await?;
