@@ -25,7 +25,7 @@ pub struct ExportParams {
     /// `csv` (default), `xlsx`, or for contacts `vcf` (vCard 4.0)
     format: Option<String>,
     /// Comma-separated columns (default all): fields of the record, `owner` (e-mail),
-    /// `company`, `pipeline`, `stage` (names), `cf.<key>`. Besides these, the list's filters
+    /// `company`, `company_inn`, `pipeline`, `stage` (names), `cf.<key>`. Besides these, the list's filters
     /// and `sort`.
     columns: Option<String>,
 }
@@ -37,7 +37,7 @@ fn default_columns(entity: Entity, custom: &[query::CustomField]) -> Vec<String>
     cols.push("owner".into());
     let has = |n: &str| entity.columns().iter().any(|c| c.name == n);
     if has("company_id") || has("primary_company_id") {
-        cols.push("company".into());
+        cols.extend(["company".into(), "company_inn".into()]);
     }
     if entity == Entity::Deal {
         cols.extend(["pipeline".into(), "stage".into()]);
@@ -52,7 +52,8 @@ struct Names {
     owners: HashMap<i64, String>,
     pipelines: HashMap<i64, String>,
     stages: HashMap<i64, String>,
-    companies: HashMap<i64, String>,
+    /// Name and INN of the companies met so far.
+    companies: HashMap<i64, (String, String)>,
 }
 
 fn company_of(rec: &serde_json::Map<String, Value>) -> Option<i64> {
@@ -67,12 +68,13 @@ async fn load_companies(db: &Db, p: &Principal, names: &mut Names, page: &[recor
         return;
     }
     // One query a page, through the caller's visibility: a company they may not see stays nameless.
-    let q = query::parse(Entity::Company, &[("id[in]".to_owned(), wanted.iter().map(i64::to_string).collect::<Vec<_>>().join(",")), ("limit".to_owned(), PAGE.to_owned()), ("fields".to_owned(), "name".to_owned())], &[], &p.region);
+    let q = query::parse(Entity::Company, &[("id[in]".to_owned(), wanted.iter().map(i64::to_string).collect::<Vec<_>>().join(",")), ("limit".to_owned(), PAGE.to_owned()), ("fields".to_owned(), "name,inn".to_owned())], &[], &p.region);
     if let Ok(q) = q
         && let Ok(found) = records::list(db, &p.viewer, Entity::Company, &q, false).await
     {
+        let text = |c: &records::Record, k: &str| c.fields.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
         for c in found.data {
-            names.companies.insert(c.id, c.fields.get("name").and_then(Value::as_str).unwrap_or_default().to_owned());
+            names.companies.insert(c.id, (text(&c, "name"), text(&c, "inn")));
         }
     }
     for id in wanted {
@@ -84,7 +86,8 @@ async fn load_companies(db: &Db, p: &Principal, names: &mut Names, page: &[recor
 fn cell(col: &str, rec: &serde_json::Map<String, Value>, names: &Names) -> String {
     let v = match col {
         "owner" => return rec.get("owner_id").and_then(Value::as_i64).and_then(|id| names.owners.get(&id)).cloned().unwrap_or_default(),
-        "company" => return company_of(rec).and_then(|id| names.companies.get(&id)).cloned().unwrap_or_default(),
+        "company" => return company_of(rec).and_then(|id| names.companies.get(&id)).map(|c| c.0.clone()).unwrap_or_default(),
+        "company_inn" => return company_of(rec).and_then(|id| names.companies.get(&id)).map(|c| c.1.clone()).unwrap_or_default(),
         "pipeline" => return rec.get("pipeline_id").and_then(Value::as_i64).and_then(|id| names.pipelines.get(&id)).cloned().unwrap_or_default(),
         "stage" => return rec.get("stage_id").and_then(Value::as_i64).and_then(|id| names.stages.get(&id)).cloned().unwrap_or_default(),
         c if c.starts_with("cf.") => rec.get("custom_fields").and_then(|cf| cf.get(&c[3..])).cloned().unwrap_or(Value::Null),
@@ -234,7 +237,7 @@ async fn write_vcards(db: &Db, p: &Principal, mut pages: Pages, mut names: Names
         load_companies(db, p, &mut names, &page).await;
         let mut chunk = String::new();
         for rec in &page {
-            let company = company_of(&rec.fields).and_then(|id| names.companies.get(&id)).map(String::as_str);
+            let company = company_of(&rec.fields).and_then(|id| names.companies.get(&id)).map(|c| c.0.as_str());
             chunk.push_str(&accord_domain::imports::vcard::write(&rec.fields, company));
         }
         if tx.send(Ok(chunk.into_bytes())).await.is_err() {

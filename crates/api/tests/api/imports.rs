@@ -243,6 +243,17 @@ async fn export_round_trip(engine: Engine) {
     assert_eq!(f["tags"], json!(["vip"]));
     let audit = s.get(&admin, "/api/v1/audit?limit=50").await.body;
     assert!(audit["data"].as_array().unwrap().iter().any(|e| e["entity"] == "export" && e["changes"]["entity"] == "contact"), "exports are audited");
+
+    // Two companies of one name: the export's INN column tells them apart when it comes back.
+    let first = s.company(&admin, json!({ "name": "ИП Козлов", "kind": "sole_proprietor", "inn": "500100732259" })).await;
+    let second = s.company(&admin, json!({ "name": "ИП Козлов", "kind": "sole_proprietor", "inn": "772575316286" })).await;
+    let linked = s.contact(&admin, json!({ "last_name": "Козлов", "emails": ["kozlov@example.ru"], "primary_company_id": second })).await;
+    let file = s.http.get(format!("{}/api/v1/exports/contacts?email=kozlov@example.ru", s.base)).bearer_auth(&admin.token).send().await.unwrap().bytes().await.unwrap().to_vec();
+    let up = upload(&s, &admin, "contacts", "kozlov.csv", file).await;
+    let done = finish(&s, &admin, up["id"].as_i64().unwrap(), "run").await;
+    assert_eq!(done["run"]["updated"], 1, "{:?}", rows(&s, &admin, up["id"].as_i64().unwrap(), "run").await);
+    let company = s.get(&admin, &format!("/api/v1/contacts/{linked}")).await.body["primary_company_id"].clone();
+    assert_eq!((company.clone(), company != first), (json!(second), true));
 }
 
 /// A run stopped after its first batch (as when Accord stops) is taken up again by a worker

@@ -162,7 +162,16 @@ impl Resolver {
                 None => problems.push(Problem::new(column(*col), "unknown_pipeline", format!("no pipeline is called {raw:?}; pipelines: {}", self.sales.pipelines.iter().map(|pl| pl.names.for_locale(&p.user.locale)).collect::<Vec<_>>().join(", ")))),
             }
         }
+        // The most precise reference to a company or contact decides (the old system's id,
+        // then the INN or e-mail, then the name); the less precise ones are not looked up.
+        let mut refs = refs;
+        refs.sort_by_key(|(kind, ..)| precision(*kind));
+        let mut settled: Vec<&'static str> = Vec::new();
         for (kind, raw, col) in refs {
+            let group = ref_noun(kind);
+            if matches!(group, "company" | "contact") && settled.contains(&group) {
+                continue;
+            }
             let value: Option<Value> = match kind {
                 RefKind::Pipeline => pipeline_id.map(|id| json!(id)),
                 RefKind::Owner => match self.owner(&raw) {
@@ -229,6 +238,7 @@ impl Resolver {
             };
             if let Some(v) = value {
                 put(entity, kind, v, &mut b.input);
+                settled.push(group);
             }
         }
         self.settle_stage(b, pipeline_id, &mut problems);
@@ -272,6 +282,15 @@ impl Resolver {
 
 fn names_match(n: &Names, folded: &str) -> bool {
     n.ru.as_deref().is_some_and(|x| fold(x) == folded) || n.en.as_deref().is_some_and(|x| fold(x) == folded)
+}
+
+/// Lower first: the order in which references to one record are tried.
+fn precision(kind: RefKind) -> u8 {
+    match kind {
+        RefKind::CompanyExternalId | RefKind::ContactExternalId => 0,
+        RefKind::CompanyInn => 1,
+        _ => 2,
+    }
 }
 
 fn ref_noun(kind: RefKind) -> &'static str {
