@@ -92,27 +92,29 @@ const Mapping = ({ doc, onChange }: { doc: ImportDoc; onChange: (mapping: (strin
   const editable = ['draft', 'checked', 'failed'].includes(doc.status) && !doc.run;
   return (
     <Box>
-      <Table size="small" data-testid="mapping">
-        <TableHead><TableRow>
-          <TableCell>{translate('accord.imports.column')}</TableCell><TableCell>{translate('accord.imports.example')}</TableCell><TableCell>{translate('accord.imports.field')}</TableCell>
-        </TableRow></TableHead>
-        <TableBody>
-          {doc.headers.map((h, i) => (
-            <TableRow key={i}>
-              <TableCell>{doc.detected.format === 'vcard' ? label(h) : h}</TableCell>
-              <TableCell sx={{ maxWidth: 220, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', color: 'text.secondary' }}>{doc.sample.map((r) => r[i]).filter(Boolean).slice(0, 2).join(' · ')}</TableCell>
-              <TableCell>
-                <Select size="small" value={mapping[i] ?? ''} displayEmpty disabled={!editable} inputProps={{ 'aria-label': h }} sx={{ minWidth: 220 }}
-                  onChange={(e) => onChange(mapping.map((m, j) => (j === i ? (e.target.value || null) : m)), options)}>
-                  <MenuItem value=""><em>{translate('accord.imports.skip_column')}</em></MenuItem>
-                  {doc.targets.map((t) => <MenuItem key={t} value={t}>{label(t)}</MenuItem>)}
-                  {custom.map((c) => <MenuItem key={c.id} value={c.id}>{c.name}</MenuItem>)}
-                </Select>
-              </TableCell>
-            </TableRow>
-          ))}
-        </TableBody>
-      </Table>
+      <Box sx={{ overflowX: 'auto' }}>
+        <Table size="small" data-testid="mapping">
+          <TableHead><TableRow>
+            <TableCell>{translate('accord.imports.column')}</TableCell><TableCell>{translate('accord.imports.example')}</TableCell><TableCell>{translate('accord.imports.field')}</TableCell>
+          </TableRow></TableHead>
+          <TableBody>
+            {doc.headers.map((h, i) => (
+              <TableRow key={i}>
+                <TableCell>{doc.detected.format === 'vcard' ? label(h) : h}</TableCell>
+                <TableCell sx={{ maxWidth: 220, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', color: 'text.secondary' }}>{doc.sample.map((r) => r[i]).filter(Boolean).slice(0, 2).join(' · ')}</TableCell>
+                <TableCell>
+                  <Select size="small" value={mapping[i] ?? ''} displayEmpty disabled={!editable} inputProps={{ 'aria-label': h }} sx={{ minWidth: 220 }}
+                    onChange={(e) => onChange(mapping.map((m, j) => (j === i ? (e.target.value || null) : m)), options)}>
+                    <MenuItem value=""><em>{translate('accord.imports.skip_column')}</em></MenuItem>
+                    {doc.targets.map((t) => <MenuItem key={t} value={t}>{label(t)}</MenuItem>)}
+                    {custom.map((c) => <MenuItem key={c.id} value={c.id}>{c.name}</MenuItem>)}
+                  </Select>
+                </TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      </Box>
       <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 2, mt: 2, alignItems: 'center' }}>
         <FormControl size="small" sx={{ minWidth: 240 }}>
           <InputLabel id="import-mode">{translate('accord.imports.mode')}</InputLabel>
@@ -244,7 +246,8 @@ export const ImportPage = () => {
             <Box sx={{ display: 'flex', gap: 2, mt: 2, alignItems: 'center', flexWrap: 'wrap' }}>
               <Button variant="outlined" onClick={() => step('check')} disabled={busy || !!doc.run}>{translate('accord.imports.check_button')}</Button>
               <Button variant="contained" onClick={() => step('run')} disabled={busy || !!doc.run || doc.status !== 'checked'}>{translate('accord.imports.run_button')}</Button>
-              {doc.status === 'done' && <Button color="warning" onClick={undo}>{translate('accord.imports.undo_button')}</Button>}
+              {doc.status === 'failed' && doc.run && <Button variant="contained" onClick={() => step('run')}>{translate('accord.imports.continue_button')}</Button>}
+              {(doc.status === 'done' || (doc.status === 'failed' && doc.run)) && <Button color="warning" onClick={undo}>{translate('accord.imports.undo_button')}</Button>}
               <Typography variant="body2" data-testid="import-status">{translate(`accord.imports.statuses.${doc.status}`)}</Typography>
             </Box>
             {busy && <LinearProgress variant="determinate" value={doc.total_rows ? (100 * doc.processed_rows) / doc.total_rows : 0} sx={{ mt: 1 }} aria-label={translate(`accord.imports.statuses.${doc.status}`)} />}

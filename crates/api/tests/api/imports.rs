@@ -21,6 +21,11 @@ pub(crate) async fn upload(s: &Server, u: &User, entity: &str, name: &str, bytes
 pub(crate) async fn finish(s: &Server, u: &User, id: i64, step: &str) -> Value {
     let r = s.post(u, &format!("/api/v1/imports/{id}/{step}"), json!({})).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    wait(s, u, id).await
+}
+
+/// Waits for the check or run under way to end.
+async fn wait(s: &Server, u: &User, id: i64) -> Value {
     for _ in 0..3000 {
         let r = s.get(u, &format!("/api/v1/imports/{id}")).await;
         if !matches!(r.body["status"].as_str(), Some("checking" | "running")) {
@@ -257,7 +262,8 @@ async fn export_round_trip(engine: Engine) {
 }
 
 /// A run stopped after its first batch (as when Accord stops) is taken up again by a worker
-/// once its lease runs out, from the first uncommitted row: every row is imported once.
+/// once its lease runs out, from the first uncommitted row; one stopped by an error goes on
+/// when the user asks: every row is imported once.
 async fn import_resumes_after_a_stop(engine: Engine) {
     let s = start(engine).await;
     let ws = s.workspace("Возобновление").await;
@@ -281,7 +287,21 @@ async fn import_resumes_after_a_stop(engine: Engine) {
     assert_eq!((stopped["status"].as_str(), stopped["processed_rows"].as_i64()), (Some("running"), Some(250)), "{stopped}");
     assert!(!accord_storage::imports::work(&s.db).await.unwrap(), "the lease of the stopped worker still holds");
     sqlx::query("UPDATE imports SET lease_until = 0 WHERE id = $1").bind(info.id).execute(&s.db.pool).await.unwrap();
-    assert!(accord_storage::imports::work(&s.db).await.unwrap(), "another worker takes it up");
+    let mut batches = 0;
+    assert!(accord_storage::imports::claim(&s.db, info.id).await.unwrap(), "another worker takes it up");
+    accord_storage::imports::process(&s.db, info.id, &mut |_| {
+        batches += 1;
+        if batches == 2 { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) }
+    })
+    .await
+    .unwrap();
+    // A run that stopped on an error (the database went away, say) continues when asked.
+    sqlx::query("UPDATE imports SET status = 'failed', error = 'database unreachable', lease_until = NULL WHERE id = $1").bind(info.id).execute(&s.db.pool).await.unwrap();
+    assert_eq!(s.get(&admin, &format!("/api/v1/imports/{}", info.id)).await.body["processed_rows"], 500);
+    let resumed = s.post(&admin, &format!("/api/v1/imports/{}/run", info.id), json!({})).await;
+    assert_eq!(resumed.status, StatusCode::ACCEPTED, "{}", resumed.body);
+    assert_eq!(resumed.body["processed_rows"], 500, "it goes on from where it stopped");
+    wait(&s, &admin, info.id).await;
     let done = s.get(&admin, &format!("/api/v1/imports/{}", info.id)).await.body;
     assert_eq!(done["status"], "done");
     assert_eq!(done["run"]["created"], 600);

@@ -387,20 +387,27 @@ pub async fn update(db: &Db, p: &Principal, id: i64, change: ImportChange) -> Re
     get(db, p, id).await
 }
 
-/// Queues the check (`run` false) or the run of an import; a worker takes it up.
+/// Queues the check (`run` false) or the run of an import; a worker takes it up. A run that
+/// stopped on an error continues from its last committed batch.
 pub async fn start(db: &Db, p: &Principal, id: i64, run: bool) -> Result<ImportInfo> {
     let row = row_of(db, p, id).await?;
     let info = info_from_row(&row, false)?;
+    let resuming = run && info.status == "failed" && info.run.is_some();
     let allowed: &[&str] = if run { &["draft", "checked"] } else { &["draft", "checked", "failed"] };
-    if !allowed.contains(&info.status.as_str()) || (run && info.run.is_some()) {
+    if !resuming && (!allowed.contains(&info.status.as_str()) || (run && info.run.is_some())) {
         return Err(Error::Conflict(format!("an import that is {} cannot be {}", info.status, if run { "run" } else { "checked" })));
     }
     let (status, phase) = if run { ("running", "run") } else { ("checking", "check") };
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM import_rows WHERE import_id = $1 AND phase = $2").bind(id).bind(phase).execute(&mut *tx).await?;
-    sqlx::query("UPDATE imports SET status = $1, next_row = 0, error = NULL, lease_until = NULL, version = version + 1, updated_at = $2 WHERE id = $3").bind(status).bind(now_ms()).bind(id).execute(&mut *tx).await?;
-    if run {
-        crate::sales::audit_settings(&mut tx, p, "import", id, "run", json!({ "entity": info.entity.as_str(), "mapping": info.mapping, "options": info.options })).await?;
+    if resuming {
+        sqlx::query("UPDATE imports SET status = 'running', error = NULL, lease_until = NULL, version = version + 1, updated_at = $1 WHERE id = $2").bind(now_ms()).bind(id).execute(&mut *tx).await?;
+        crate::sales::audit_settings(&mut tx, p, "import", id, "resume", json!({ "from_row": info.processed_rows })).await?;
+    } else {
+        sqlx::query("DELETE FROM import_rows WHERE import_id = $1 AND phase = $2").bind(id).bind(phase).execute(&mut *tx).await?;
+        sqlx::query("UPDATE imports SET status = $1, next_row = 0, error = NULL, lease_until = NULL, version = version + 1, updated_at = $2 WHERE id = $3").bind(status).bind(now_ms()).bind(id).execute(&mut *tx).await?;
+        if run {
+            crate::sales::audit_settings(&mut tx, p, "import", id, "run", json!({ "entity": info.entity.as_str(), "mapping": info.mapping, "options": info.options })).await?;
+        }
     }
     tx.commit().await?;
     get(db, p, id).await
