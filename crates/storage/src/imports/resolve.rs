@@ -35,6 +35,8 @@ pub(super) struct Resolver {
     dry: bool,
     placeholder: i64,
     pub(super) created: Vec<(Entity, i64)>,
+    /// Custom field definitions of the kinds created on the way, read once each.
+    custom: HashMap<Entity, Vec<accord_domain::query::CustomField>>,
 }
 
 /// A placeholder id for what a check would create; validation needs a positive id.
@@ -50,7 +52,7 @@ impl Resolver {
             .cond_where(visibility::readable(&p.viewer, records::T))
             .and_where(Expr::col((records::T, "deleted_at")).is_null());
         let products = db.fetch_all(&s).await?.iter().map(|r| Ok((get_i64(r, "id")?, get_opt_str(r, "sku")?, get_str(r, "name")?))).collect::<Result<_>>()?;
-        Ok(Resolver { entity, options: options.clone(), members, sales, products, cache: HashMap::new(), dry, placeholder: PLACEHOLDER_BASE, created: Vec::new() })
+        Ok(Resolver { entity, options: options.clone(), members, sales, products, cache: HashMap::new(), dry, placeholder: PLACEHOLDER_BASE, created: Vec::new(), custom: HashMap::new() })
     }
 
     fn owner(&self, raw: &str) -> Option<i64> {
@@ -122,9 +124,12 @@ impl Resolver {
         };
         let id = match tx {
             Some(tx) if !self.dry => {
-                let custom = crate::custom_fields::for_entity(db, p.workspace_id, entity).await?;
+                if let std::collections::hash_map::Entry::Vacant(slot) = self.custom.entry(entity) {
+                    slot.insert(crate::custom_fields::for_entity(db, p.workspace_id, entity).await?);
+                }
+                let custom = self.custom.get(&entity).map_or(&[][..], Vec::as_slice);
                 let input = input.as_object().cloned().unwrap_or_default();
-                match records::create_in(db, tx, p, entity, &input, &custom, &records::WriteOptions { allow_duplicates: true }).await {
+                match records::create_in(db, tx, p, entity, &input, custom, &records::WriteOptions { allow_duplicates: true }).await {
                     Ok(rec) => {
                         self.created.push((entity, rec.id));
                         rec.id
