@@ -2,6 +2,9 @@ import { expect, type Page } from '@playwright/test';
 
 export const PASSWORD = 'demo-password';
 
+/** The owner of a second workspace that starts empty (made by the test server's setup). */
+export const EMPTY_OWNER = 'empty.owner@example.com';
+
 /** Signs in through the sign-in page, as a person would. */
 export async function signIn(page: Page, email = 'owner@example.com') {
   await page.goto('/login');

@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
+import { EMPTY_OWNER, PASSWORD } from './helpers';
 
 /** A free port on loopback, so runs never collide with a server already on 8080. */
 const freePort = () => new Promise<number>((ok, fail) => {
@@ -22,6 +23,9 @@ export default async function globalSetup() {
   const dataDir = mkdtempSync(join(tmpdir(), 'accord-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  // A second workspace, empty, for restoring an archive of the demo into.
+  const created = spawnSync(binary, ['user', 'create', '--data-dir', dataDir, '--email', EMPTY_OWNER, '--password-stdin', '--workspace', 'Пустое', '--role', 'owner'], { input: `${PASSWORD}\n`, stdio: ['pipe', 'inherit', 'inherit'] });
+  if (created.status !== 0) throw new Error(`accord user create exited with ${created.status}`);
   const server = spawn(binary, ['serve', '--demo', '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`], { stdio: ['ignore', 'inherit', 'inherit'] });
   const deadline = Date.now() + 120_000;
   for (;;) {

@@ -2,6 +2,7 @@
 //! 3.1 document generated from the handlers themselves.
 
 pub mod admin;
+pub mod archive;
 pub mod auth;
 pub mod duplicates;
 pub mod exports;
@@ -116,6 +117,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(imports::undo))
         .routes(routes!(imports::rows))
         .routes(routes!(exports::export))
+        .routes(routes!(archive::download, archive::restore))
         .routes(routes!(duplicates::find))
         .routes(routes!(duplicates::merge))
         .routes(routes!(duplicates::data_quality))

@@ -138,6 +138,25 @@ enum Command {
         filters: Vec<String>,
         file: PathBuf,
     },
+    /// Write the whole workspace (members, settings, pipelines, custom fields, every record
+    /// with its history) to FILE, a ZIP of JSON Lines described in docs/workspace-archive.md.
+    BackupWorkspace {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        workspace: String,
+        /// Where to write the archive; must not exist.
+        file: PathBuf,
+    },
+    /// Restore an archive written by backup-workspace into WORKSPACE: a new workspace of that
+    /// name, or an existing one that holds no records yet. Every record gets a new id.
+    RestoreWorkspace {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        workspace: String,
+        file: PathBuf,
+    },
     /// Write a consistent copy of a live SQLite database to FILE (PostgreSQL: use pg_dump).
     Backup {
         #[command(flatten)]
@@ -270,6 +289,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Export { db, target, format, filters, file } => {
             let db = db.open().await?;
             transfer::export(&db, &target.workspace, target.as_email.as_deref(), &target.entity, &format, &filters, &file).await?;
+        }
+        Command::BackupWorkspace { db, workspace, file } => {
+            let db = db.open().await?;
+            transfer::backup_workspace(&db, &workspace, &file).await?;
+        }
+        Command::RestoreWorkspace { db, workspace, file } => {
+            let db = db.open().await?;
+            transfer::restore_workspace(&db, &workspace, &file).await?;
         }
         Command::Demo { db } => {
             let db = db.open().await?;

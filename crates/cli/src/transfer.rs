@@ -3,6 +3,7 @@
 use accord_domain::entities::Entity;
 use accord_domain::permissions::Role;
 use accord_storage::accounts::{self, Principal};
+use accord_storage::backup;
 use accord_storage::imports::{self, ImportChange, Mode, Options};
 use accord_storage::Db;
 use anyhow::{Context, bail};
@@ -141,5 +142,50 @@ pub async fn export(db: &Db, workspace: &str, as_email: Option<&str>, entity: &s
     }
     out.flush()?;
     println!("{} written ({bytes} bytes)", file.display());
+    Ok(())
+}
+
+/// `accord backup-workspace`: the whole workspace into one archive file.
+pub async fn backup_workspace(db: &Db, workspace: &str, file: &Path) -> anyhow::Result<()> {
+    if file.exists() {
+        bail!("{} exists; choose a new file", file.display());
+    }
+    let ws = accounts::find_workspace(db, workspace)
+        .await?
+        .with_context(|| format!("no workspace {workspace:?}"))?;
+    let manifest = backup::write(db, ws, file).await.map_err(crate::describe)?;
+    let rows: u64 = manifest.files.iter().map(|f| f.rows).sum();
+    println!(
+        "workspace {workspace} written to {}: {rows} rows in {} files",
+        file.display(),
+        manifest.files.len()
+    );
+    Ok(())
+}
+
+/// `accord restore-workspace`: an archive into a new workspace, or an existing empty one.
+pub async fn restore_workspace(db: &Db, workspace: &str, file: &Path) -> anyhow::Result<()> {
+    let target = match accounts::find_workspace(db, workspace).await? {
+        Some(id) => backup::Target::Empty(id),
+        None => backup::Target::New(workspace),
+    };
+    let (_, report) = backup::restore(db, target, file)
+        .await
+        .map_err(crate::describe)?;
+    let rows: u64 = report.restored.values().sum();
+    println!("restored {rows} rows into workspace {workspace}");
+    for (table, n) in &report.left_out {
+        println!("  left out {n} rows of {table}: what they belong to is not in the archive");
+    }
+    for email in &report.accounts_without_password {
+        println!(
+            "  {email} has no password yet: accord user reset-password --email {email} --password-stdin"
+        );
+    }
+    for form in &report.web_forms_with_new_key {
+        println!(
+            "  web form {form:?} got a new key (its old one is in use here): replace its snippet"
+        );
+    }
     Ok(())
 }

@@ -37,7 +37,7 @@ fn text(o: &Output) -> String {
 fn help_explains_every_command() {
     let o = accord().arg("--help").output().expect("help");
     let t = text(&o);
-    for cmd in ["serve", "migrate", "user", "demo", "import", "export", "backup"] {
+    for cmd in ["serve", "migrate", "user", "demo", "import", "export", "backup", "backup-workspace", "restore-workspace"] {
         assert!(t.contains(cmd), "{cmd} missing in:\n{t}");
     }
     let t = text(&accord().args(["serve", "--help"]).output().expect("help"));
@@ -111,6 +111,91 @@ fn import_and_export_from_the_command_line() {
     bad.args(["export", "--data-dir"]).arg(&dir).args(["--workspace", "Acme", "--entity", "contacts", "--filter", "nope=1"]).arg(dir.join("x.csv"));
     let o = bad.output().expect("export");
     assert!(!o.status.success() && text(&o).contains("nope"), "{}", text(&o));
+}
+
+/// Exported rows without their first column (the id, which a restore renews), sorted.
+fn export_without_ids(dir: &Path, workspace: &str, entity: &str) -> Vec<String> {
+    let out = dir.join(format!("{entity}.csv"));
+    let mut c = accord();
+    c.args(["export", "--data-dir"])
+        .arg(dir)
+        .args(["--workspace", workspace, "--entity", entity])
+        .arg(&out);
+    let o = c.output().expect("export");
+    assert!(o.status.success(), "{}", text(&o));
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let mut rows: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap().iter().skip(1).collect::<Vec<_>>().join("|"))
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn workspace_archive_into_another_install() {
+    let (from, to) = (temp_dir("archive-from"), temp_dir("archive-to"));
+    let o = accord()
+        .args(["demo", "--data-dir"])
+        .arg(&from)
+        .output()
+        .expect("demo");
+    assert!(o.status.success(), "{}", text(&o));
+    let archive = from.join("demo.zip");
+    let o = accord()
+        .args(["backup-workspace", "--data-dir"])
+        .arg(&from)
+        .args(["--workspace", "Демо"])
+        .arg(&archive)
+        .output()
+        .expect("backup");
+    assert!(
+        o.status.success() && text(&o).contains("rows in"),
+        "{}",
+        text(&o)
+    );
+    let o = accord()
+        .args(["backup-workspace", "--data-dir"])
+        .arg(&from)
+        .args(["--workspace", "Демо"])
+        .arg(&archive)
+        .output()
+        .expect("backup");
+    assert!(!o.status.success(), "an archive is never overwritten");
+
+    let o = accord()
+        .args(["restore-workspace", "--data-dir"])
+        .arg(&to)
+        .args(["--workspace", "Копия"])
+        .arg(&archive)
+        .output()
+        .expect("restore");
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("has no password yet: accord user reset-password"),
+        "members new to this install are named: {t}"
+    );
+    for entity in ["contacts", "companies", "deals", "tasks", "activities"] {
+        let (a, b) = (
+            export_without_ids(&from, "Демо", entity),
+            export_without_ids(&to, "Копия", entity),
+        );
+        assert!(a.len() > 10, "{entity}: the demo has some");
+        assert_eq!(a, b, "{entity} differ");
+    }
+    let o = accord()
+        .args(["restore-workspace", "--data-dir"])
+        .arg(&to)
+        .args(["--workspace", "Копия"])
+        .arg(&archive)
+        .output()
+        .expect("restore");
+    assert!(
+        !o.status.success() && text(&o).contains("empty workspace"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Accord's pure business rules. Nothing here touches a database, the network or a clock
 //! it was not handed, so every rule can be tested in isolation.
 
+pub mod backup;
 pub mod custom_fields;
 pub mod dedupe;
 pub mod email;

@@ -131,6 +131,16 @@ impl Db {
         })
     }
 
+    /// A read-only transaction that sees one moment of the data however long it reads (an
+    /// archive of a live workspace). SQLite's deferred transaction takes its snapshot at the
+    /// first read and does not hold the write turn.
+    pub async fn read_snapshot(&self) -> Result<sqlx::Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin().await?,
+            Backend::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
+        })
+    }
+
     /// A connection for one write outside a transaction. On SQLite it holds the write turn
     /// too, so the write queues behind a long transaction (an import batch) instead of
     /// polling SQLite's lock until the busy timeout gives up.

@@ -4,6 +4,7 @@
 //! search, transaction start, migration locking), each behind one function.
 
 pub mod accounts;
+pub mod backup;
 pub mod calendar;
 pub mod custom_fields;
 pub mod duplicates;

@@ -5,13 +5,13 @@ import {
 } from '@mui/material';
 import ArrowUpwardIcon from '@mui/icons-material/ArrowUpward';
 import DeleteIcon from '@mui/icons-material/Delete';
-import { apiFetch, fieldMessages, json } from '../api';
+import { API, apiFetch, fieldMessages, json } from '../api';
 import { isAdmin } from '../authProvider';
 import { useNamed, type Pipeline } from '../resources/deals';
 
 import type { Goal } from '../analytics/GoalsCard';
 
-const TABS = ['workspace', 'users', 'teams', 'roles', 'pipelines', 'lost_reasons', 'custom_fields', 'rates', 'goals', 'web_forms'] as const;
+const TABS = ['workspace', 'users', 'teams', 'roles', 'pipelines', 'lost_reasons', 'custom_fields', 'rates', 'goals', 'web_forms', 'archive'] as const;
 
 /** Loads one settings list and reloads it after a change; errors go to a notification. */
 function useList<T>(path: string) {
@@ -41,7 +41,9 @@ export const Settings = () => {
   return (
     <Box sx={{ mt: 1 }}>
       <Title title={translate('accord.settings.title')} />
-      <Tabs value={tab} onChange={(_, v) => setTab(v)} variant="scrollable" scrollButtons="auto">
+      {/* Zero width, full minimum: the row of tabs scrolls inside the page instead of widening it
+          (react-admin's layout is as wide as its content's natural width). */}
+      <Tabs value={tab} onChange={(_, v) => setTab(v)} variant="scrollable" scrollButtons="auto" sx={{ width: 0, minWidth: '100%' }}>
         {TABS.map((t) => <Tab key={t} label={translate(`accord.settings.${t === 'rates' ? 'rates' : t}`)} />)}
       </Tabs>
       <Card sx={{ mt: 1 }}><CardContent>
@@ -55,6 +57,7 @@ export const Settings = () => {
         {name === 'rates' && <RatesTab />}
         {name === 'goals' && <GoalsTab />}
         {name === 'web_forms' && <WebFormsTab />}
+        {name === 'archive' && <ArchiveTab owner={permissions === 'owner'} />}
       </CardContent></Card>
     </Box>
   );
@@ -407,6 +410,56 @@ const WebFormsTab = () => {
         <TextField size="small" label={translate('accord.settings.form_name')} value={name} onChange={(e) => setName(e.target.value)} />
         <Button label="accord.settings.add" variant="contained" disabled={!name.trim()} onClick={() => run(() => apiFetch('web_forms', { method: 'POST', body: json({ name }) })).then(() => setName(''))} />
       </Stack>
+    </Stack>
+  );
+};
+
+interface RestoreReport {
+  restored: Record<string, number>;
+  left_out: Record<string, number>;
+  accounts_without_password: string[];
+  web_forms_with_new_key: string[];
+}
+
+/** The whole workspace as one file (docs/workspace-archive.md), and its restore into an empty workspace. */
+const ArchiveTab = ({ owner }: { owner: boolean }) => {
+  const translate = useTranslate();
+  const notify = useNotify();
+  const [file, setFile] = useState<File | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [report, setReport] = useState<RestoreReport | null>(null);
+  const restore = async () => {
+    if (!file) return;
+    setBusy(true);
+    try {
+      setReport(await apiFetch<RestoreReport>('workspace/archive', { method: 'POST', body: file, headers: { 'Content-Type': 'application/zip' } }));
+      notify('accord.archive.restored');
+    } catch (e) {
+      const err = e as HttpError;
+      notify(err.status === 409 ? translate('accord.archive.not_empty') : [err.message, ...Object.values(fieldMessages(err, translate))].join(': '), { type: 'error' });
+    } finally { setBusy(false); }
+  };
+  const total = report ? Object.values(report.restored).reduce((a, b) => a + b, 0) : 0;
+  return (
+    <Stack gap={2} sx={{ maxWidth: 640 }}>
+      <Typography variant="body2">{translate('accord.archive.about')}</Typography>
+      <Box><Button label="accord.archive.download" variant="contained" href={`${API}/workspace/archive`} component="a" /></Box>
+      <Typography variant="subtitle1">{translate('accord.archive.restore_title')}</Typography>
+      <Typography variant="body2" color="text.secondary">{translate('accord.archive.restore_about')}</Typography>
+      {owner ? (
+        <Stack direction="row" gap={2} alignItems="center" flexWrap="wrap">
+          <input type="file" accept=".zip,application/zip" aria-label={translate('accord.archive.file')} onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+          <Button label="accord.archive.restore" variant="outlined" disabled={!file || busy} onClick={restore} />
+        </Stack>
+      ) : <Alert severity="info">{translate('accord.archive.owners_only')}</Alert>}
+      {report && (
+        <Alert severity="success">
+          {translate('accord.archive.restored_rows', { count: total, smart_count: total })}
+          {Object.entries(report.left_out).map(([t, n]) => <div key={t}>{translate('accord.archive.left_out', { table: t, count: n })}</div>)}
+          {report.accounts_without_password.length > 0 && <div>{translate('accord.archive.without_password', { emails: report.accounts_without_password.join(', ') })}</div>}
+          {report.web_forms_with_new_key.length > 0 && <div>{translate('accord.archive.new_form_keys', { forms: report.web_forms_with_new_key.join(', ') })}</div>}
+        </Alert>
+      )}
     </Stack>
   );
 };

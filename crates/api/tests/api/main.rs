@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod harness;
 
+mod archive;
 mod auth;
 mod imports;
 mod lists;
