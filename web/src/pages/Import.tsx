@@ -7,7 +7,7 @@ import {
 import UploadFileIcon from '@mui/icons-material/UploadFile';
 import { API, apiFetch, json } from '../api';
 
-type Counts = { created: number; updated: number; skipped: number; failed: number };
+type Counts = { created: number; updated: number; skipped: number; failed: number; lines?: number };
 interface Options {
   mode: 'upsert' | 'create_only' | 'update_only'; match_on: string[] | null; create_missing: string[];
   unknown_owner_to_me: boolean; create_custom_fields: boolean; allow_duplicates: boolean; default_lost_reason_id: number | null;
@@ -40,7 +40,8 @@ const CountsLine = ({ counts, prefix }: { counts: Counts; prefix: string }) => {
   const translate = useTranslate();
   return (
     <Typography data-testid={`${prefix}-counts`}>
-      {(['created', 'updated', 'skipped', 'failed'] as const).map((k) => `${translate(`accord.imports.${prefix}.${k}`)}: ${counts[k]}`).join(' · ')}
+      {(['created', 'updated', 'skipped', 'failed', 'lines'] as const).filter((k) => k !== 'lines' || (counts.lines ?? 0) > 0)
+        .map((k) => `${translate(`accord.imports.${prefix}.${k}`)}: ${counts[k] ?? 0}`).join(' · ')}
     </Typography>
   );
 };

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::Path;
 
-both_engines!(import_check_run_undo, import_other_crms_files, export_round_trip, import_resumes_after_a_stop, vcards_in_and_out, duplicate_finder_and_bulk_merge);
+both_engines!(import_check_run_undo, deal_lines_over_several_rows, import_other_crms_files, export_round_trip, import_resumes_after_a_stop, vcards_in_and_out, duplicate_finder_and_bulk_merge);
 
 pub(crate) async fn upload(s: &Server, u: &User, entity: &str, name: &str, bytes: Vec<u8>) -> Value {
     let resp = s.http.post(format!("{}/api/v1/imports?entity={entity}&file_name={name}", s.base)).bearer_auth(&u.token).body(bytes).send().await.unwrap();
@@ -43,6 +43,35 @@ pub(crate) async fn rows(s: &Server, u: &User, id: i64, phase: &str) -> Vec<Valu
 
 fn problem_codes(row: &Value) -> Vec<String> {
     row["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect()
+}
+
+/// A deal's products one per row, under the deal's old id (as Bitrix24 and amoCRM export
+/// them): the rows make one deal with every line, and undo removes it whole.
+async fn deal_lines_over_several_rows(engine: Engine) {
+    let s = start(engine).await;
+    let ws = s.workspace("Строки").await;
+    let admin = s.user(ws, Role::Admin, "admin").await;
+    for (name, sku, price) in [("Стол офисный", "ST-1", "12000"), ("Кресло", "KR-2", "5000"), ("Доставка", "DL-3", "1500")] {
+        assert_eq!(s.post(&admin, "/api/v1/products", json!({"name": name, "sku": sku, "price": price, "vat_rate": "none"})).await.status, StatusCode::CREATED);
+    }
+    let csv = "ID;Название;Товар;Количество;Цена\n101;Мебель для офиса;ST-1;2;\n101;Мебель для офиса;KR-2;4;4500\n102;Доставка в Тверь;DL-3;1;\n101;Мебель для офиса;DL-3;abc;\n";
+    let doc = upload(&s, &admin, "deals", "deals.csv", csv.as_bytes().to_vec()).await;
+    let id = doc["id"].as_i64().unwrap();
+    let checked = finish(&s, &admin, id, "check").await;
+    assert_eq!(checked["check"], json!({"created": 2, "updated": 0, "skipped": 0, "failed": 1, "lines": 1}), "{checked}");
+    let done = finish(&s, &admin, id, "run").await;
+    assert_eq!(done["run"], json!({"created": 2, "updated": 0, "skipped": 0, "failed": 1, "lines": 1}), "the bad quantity fails its row only: {done}");
+    let failed = rows(&s, &admin, id, "run").await.into_iter().find(|r| r["action"] == "fail").unwrap();
+    assert_eq!((failed["line"].as_i64(), failed["problems"][0]["column"].as_str()), (Some(5), Some("Количество")), "{failed}");
+    let deals = s.get(&admin, "/api/v1/deals?sort=title").await.body["data"].as_array().unwrap().clone();
+    assert_eq!(deals.len(), 2);
+    let office = deals.iter().find(|d| d["title"] == "Мебель для офиса").unwrap();
+    let lines: Vec<(&str, &str)> = office["items"].as_array().unwrap().iter().map(|l| (l["sku"].as_str().unwrap(), l["total"].as_str().unwrap())).collect();
+    assert_eq!(lines, [("ST-1", "24000.00"), ("KR-2", "18000.00")]);
+    assert_eq!(office["amount"], "42000.00");
+    let undo = s.post(&admin, &format!("/api/v1/imports/{id}/undo"), json!({})).await;
+    assert_eq!((undo.status, undo.body["removed"].as_i64(), undo.body["changed_since"].clone()), (StatusCode::OK, Some(2), json!([])), "{}", undo.body);
+    assert_eq!(s.get(&admin, "/api/v1/deals").await.body["data"], json!([]));
 }
 
 async fn import_check_run_undo(engine: Engine) {

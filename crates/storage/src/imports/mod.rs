@@ -123,6 +123,14 @@ pub struct Counts {
     pub updated: u64,
     pub skipped: u64,
     pub failed: u64,
+    /// Deal rows that add a line to the deal of an earlier row with the same old id (a
+    /// deal's products, one per row, as other CRMs export them); absent when none
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lines: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -4,7 +4,7 @@
 use super::resolve::{self, Resolver};
 use super::{Counts, Mode, Options, file};
 use crate::accounts::Principal;
-use crate::db::{Db, Tx, get_i64, get_opt_str, get_str};
+use crate::db::{Db, Tx, get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::records::{self, Env, WriteOptions};
@@ -78,7 +78,22 @@ struct Job {
     /// Validation settings per owner (their time zone differs), read once per import: the
     /// check's validation needs no fresher ones, and the write reads its own.
     envs: HashMap<i64, Env>,
+    /// Deals of this file by their old id, which later rows with the same id add lines to.
+    deals: HashMap<String, DealOfFile>,
+    /// Rows whose deal got more lines: undo must find the deal at its newest version.
+    newer_versions: Vec<(i64, i64)>,
 }
+
+/// The first row of a deal in the file.
+#[derive(Clone, Copy)]
+struct DealOfFile {
+    row_index: i64,
+    line: i64,
+    record_id: Option<i64>,
+}
+
+/// The match key that remembers a deal's first row across a resumed run.
+const DEAL_KEY: &str = "deal_of_file:";
 
 /// Takes one pending import (a check or a run no live worker holds) and processes it to the
 /// end. `false` when there was nothing to do.
@@ -145,14 +160,20 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
     let mut counts: Counts = get_opt_str(&row, if dry { "check_counts" } else { "run_counts" })?.filter(|_| start > 0).map(|s| serde_json::from_str(&s)).transpose()?.unwrap_or_default();
     let custom = crate::custom_fields::for_entity(db, p.workspace_id, entity).await?;
     let mut seen = HashMap::new();
-    for r in sqlx::query("SELECT line, match_keys FROM import_rows WHERE import_id = $1 AND phase = $2 AND match_keys IS NOT NULL").bind(id).bind(phase).fetch_all(&db.pool).await? {
+    let mut deals = HashMap::new();
+    for r in sqlx::query("SELECT row_index, line, record_id, match_keys FROM import_rows WHERE import_id = $1 AND phase = $2 AND match_keys IS NOT NULL").bind(id).bind(phase).fetch_all(&db.pool).await? {
         let keys: Vec<String> = serde_json::from_str(&get_str(&r, "match_keys")?)?;
+        let line = get_i64(&r, "line")?;
         for k in keys {
-            seen.entry(k).or_insert(get_i64(&r, "line")?);
+            if let Some(old_id) = k.strip_prefix(DEAL_KEY) {
+                deals.insert(old_id.to_owned(), DealOfFile { row_index: get_i64(&r, "row_index")?, line, record_id: get_opt_i64(&r, "record_id")? });
+            } else {
+                seen.entry(k).or_insert(line);
+            }
         }
     }
     let resolver = Resolver::load(db, &p, entity, &options, dry).await?;
-    let mut job = Job { entity, p, headers, mapping, options, custom, dry, resolver, seen, envs: HashMap::new() };
+    let mut job = Job { entity, p, headers, mapping, options, custom, dry, resolver, seen, envs: HashMap::new(), deals, newer_versions: Vec::new() };
 
     let bytes = file(db, id).await?;
     let src = source::open(&bytes).map_err(|e| Error::Conflict(e.message))?;
@@ -167,13 +188,14 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
         let mut outcomes = Vec::with_capacity(batch.len());
         for (index, r) in batch {
             let (line, outcome) = match r {
-                Ok(r) => (r.line as i64, handle(db, &mut tx, &mut job, &r).await?),
+                Ok(r) => (r.line as i64, handle(db, &mut tx, &mut job, index as i64, &r).await?),
                 Err(e) => (0, Outcome::fail(vec![Problem::new(None, e.code, e.message)])),
             };
             match outcome.action {
                 "create" => counts.created += 1,
                 "update" => counts.updated += 1,
                 "skip" => counts.skipped += 1,
+                "line" => counts.lines += 1,
                 _ => counts.failed += 1,
             }
             outcomes.push((index as i64, line, outcome));
@@ -192,6 +214,9 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
                 .bind(if o.keys.is_empty() { None } else { Some(serde_json::to_string(&o.keys)?) })
                 .execute(&mut *tx)
                 .await?;
+        }
+        for (row_index, version) in job.newer_versions.drain(..) {
+            sqlx::query("UPDATE import_rows SET record_version = $1 WHERE import_id = $2 AND phase = $3 AND row_index = $4").bind(version).bind(id).bind(phase).bind(row_index).execute(&mut *tx).await?;
         }
         processed += outcomes.len() as i64;
         let counts_col = if dry { "check_counts" } else { "run_counts" };
@@ -372,7 +397,7 @@ fn merged_patch(current: &Map<String, Value>, input: &Map<String, Value>) -> Map
     patch
 }
 
-async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, r: &source::Row) -> Result<Outcome> {
+async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, row_index: i64, r: &source::Row) -> Result<Outcome> {
     if source::is_footer(r, job.headers.len()) {
         return Ok(Outcome::skip(Problem::new(None, "not_a_record", "a footer or note row (one cell, fewer columns than the header), not a record"), None));
     }
@@ -385,6 +410,12 @@ async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, r: &source::Row) -> Result<
     }
     // What a write would fill in first (a deal line's name and price from its product).
     crate::sales::hooks::before_prepare(db, &job.p, job.entity, &mut b.input, None).await?;
+    let deal_of_file = b.external_id.as_deref().map(str::trim).filter(|e| job.entity == Entity::Deal && !e.is_empty()).map(str::to_owned);
+    if let Some(first) = deal_of_file.as_deref().and_then(|e| job.deals.get(e)).copied()
+        && b.input.contains_key("items")
+    {
+        return add_line(db, tx, job, first, &b.input).await;
+    }
     let owner = b.input.get("owner_id").and_then(Value::as_i64).unwrap_or(job.p.user.id);
     if !job.envs.contains_key(&owner) {
         let env = Env::load(db, &job.p, job.entity, &job.custom, owner).await?;
@@ -432,6 +463,10 @@ async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, r: &source::Row) -> Result<
         job.seen.insert(k.clone(), r.line as i64);
     }
     let action = if existing.is_some() { "update" } else { "create" };
+    if let Some(old_id) = &deal_of_file {
+        keys.push(format!("{DEAL_KEY}{old_id}"));
+        job.deals.insert(old_id.clone(), DealOfFile { row_index, line: r.line as i64, record_id: existing });
+    }
     if dry {
         return Ok(Outcome { action, record_id: existing, version: None, before: None, problems: notes, keys });
     }
@@ -460,21 +495,59 @@ async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, r: &source::Row) -> Result<
                 records::backdate_in(tx, job.entity, &[(rec.id, ms)]).await?;
             }
             sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
+            if let Some(d) = deal_of_file.as_deref().and_then(|e| job.deals.get_mut(e)) {
+                d.record_id = Some(rec.id);
+            }
             Ok(Outcome { action, record_id: Some(rec.id), version: Some(rec.version), before, problems: notes, keys })
         }
-        Err(e) => {
-            sqlx::query("ROLLBACK TO SAVEPOINT import_row").execute(&mut **tx).await?;
-            sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
-            let problems = match e {
-                Error::Invalid(v) => field_problems(job, &v),
-                Error::Duplicate(d) => d.iter().map(|m| Problem::new(None, "duplicate", format!("{} #{} «{}» has the same {} {}", m.entity, m.id, m.display_name, m.matched_on, m.value))).collect(),
-                Error::Forbidden(why) => vec![Problem::new(None, "forbidden", why)],
-                Error::NotFound => vec![Problem::new(None, "not_found", "the matching record is no longer there")],
-                Error::VersionConflict { .. } => vec![Problem::new(None, "conflict", "the matching record changed during the import")],
-                other => return Err(other),
-            };
-            Ok(Outcome::fail(problems))
+        Err(e) => failed_write(tx, job, e).await,
+    }
+}
+
+/// A write of a row that the database refused: its savepoint is rolled back and the row
+/// fails with the reason; errors that are not the row's fault stop the import.
+async fn failed_write(tx: &mut Tx, job: &Job, e: Error) -> Result<Outcome> {
+    sqlx::query("ROLLBACK TO SAVEPOINT import_row").execute(&mut **tx).await?;
+    sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
+    let problems = match e {
+        Error::Invalid(v) => field_problems(job, &v),
+        Error::Duplicate(d) => d.iter().map(|m| Problem::new(None, "duplicate", format!("{} #{} «{}» has the same {} {}", m.entity, m.id, m.display_name, m.matched_on, m.value))).collect(),
+        Error::Forbidden(why) => vec![Problem::new(None, "forbidden", why)],
+        Error::NotFound => vec![Problem::new(None, "not_found", "the matching record is no longer there")],
+        Error::VersionConflict { .. } => vec![Problem::new(None, "conflict", "the matching record changed during the import")],
+        other => return Err(other),
+    };
+    Ok(Outcome::fail(problems))
+}
+
+/// A row that repeats a deal's old id adds its line to that deal (a deal's products, one row
+/// each). Undo needs nothing of its own: the deal's first row undoes it, at its newest version.
+async fn add_line(db: &Db, tx: &mut Tx, job: &mut Job, first: DealOfFile, input: &Map<String, Value>) -> Result<Outcome> {
+    let line = Outcome { action: "line", record_id: first.record_id, version: None, before: None, problems: Vec::new(), keys: Vec::new() };
+    let new_lines = input.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+    if job.dry {
+        return Ok(line);
+    }
+    let Some(deal_id) = first.record_id else {
+        return Ok(Outcome::skip(Problem::new(None, "deal_not_written", format!("the deal of line {} was not written", first.line)), None));
+    };
+    sqlx::query("SAVEPOINT import_row").execute(&mut **tx).await?;
+    let written = match records::get_for_write(db, tx, &job.p.viewer, Entity::Deal, deal_id, false).await {
+        Ok(current) => {
+            let mut items = current.fields.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            items.extend(new_lines);
+            let patch: Map<String, Value> = [("items".to_owned(), Value::Array(items))].into_iter().collect();
+            records::update_in(db, tx, &job.p, Entity::Deal, deal_id, &patch, None, &job.custom, &WriteOptions { allow_duplicates: true }).await
         }
+        Err(e) => Err(e),
+    };
+    match written {
+        Ok(rec) => {
+            sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
+            job.newer_versions.push((first.row_index, rec.version));
+            Ok(Outcome { version: Some(rec.version), ..line })
+        }
+        Err(e) => failed_write(tx, job, e).await,
     }
 }
 
