@@ -50,6 +50,12 @@ test('drag a deal across the board; a lost stage asks for the reason', async ({ 
   const after = await api<{ status: string; lost_reason_id: number | null }>(page, 'GET', `deals/${deal.id}`);
   expect(after.status).toBe('lost');
   expect(after.lost_reason_id).not.toBeNull();
+
+  // The deal's timeline names the stages it went through, in the user's language.
+  await page.goto(`/deals/${deal.id}`);
+  const timeline = page.getByTestId('timeline');
+  await expect(timeline).toContainText(`${open[0].name} → ${open[1].name}`);
+  await expect(timeline).toContainText(`${open[1].name} → ${lost.name}`);
 });
 
 });

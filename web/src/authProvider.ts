@@ -12,6 +12,10 @@ export interface Me {
 
 let me: Me | null = null;
 export const currentUser = () => me;
+/** Keeps the cached profile in step with a saved change (dates follow a new time zone at once). */
+export const updateCurrentUser = (user: Partial<Me['user']>) => {
+  if (me) me = { ...me, user: { ...me.user, ...user } };
+};
 
 async function loadMe(): Promise<Me> {
   me = await apiFetch<Me>('me');

@@ -1,9 +1,10 @@
 import { useState } from 'react';
-import { useTranslate, useGetIdentity, useLocaleState } from 'react-admin';
+import { useTranslate, useGetIdentity } from 'react-admin';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Badge, IconButton, Popover, List, ListItem, ListItemText, Button, Typography } from '@mui/material';
 import NotificationsIcon from '@mui/icons-material/Notifications';
 import { apiFetch } from '../api';
+import { useMoment } from '../time';
 
 interface Notification { id: number; entity: string | null; record_id: number | null; payload: { title?: string; due_at?: string }; created_at: string; read_at: string | null }
 
@@ -12,7 +13,7 @@ export const NotificationsBell = () => {
   const translate = useTranslate();
   const { identity } = useGetIdentity();
   const client = useQueryClient();
-  const [locale] = useLocaleState();
+  const moment = useMoment();
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
   const unread = useQuery({
     queryKey: ['notifications', 'unread'],
@@ -39,7 +40,7 @@ export const NotificationsBell = () => {
         <List sx={{ width: 340, maxHeight: 420, overflow: 'auto' }} dense>
           {(list.data?.data ?? []).map((n) => (
             <ListItem key={n.id} sx={{ bgcolor: n.read_at ? undefined : 'action.hover' }}>
-              <ListItemText primary={n.payload.title} secondary={n.payload.due_at ? new Date(n.payload.due_at).toLocaleString(locale) : undefined} />
+              <ListItemText primary={n.payload.title} secondary={n.payload.due_at ? moment(n.payload.due_at) : undefined} />
             </ListItem>
           ))}
           {list.data?.data.length === 0 && <ListItem><Typography variant="body2">{translate('accord.my_day.nothing')}</Typography></ListItem>}

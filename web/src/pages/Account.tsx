@@ -3,7 +3,8 @@ import { Title, useNotify, useTranslate, useLocaleState, Button } from 'react-ad
 import { Alert, Card, CardContent, IconButton, List, ListItem, ListItemText, MenuItem, Stack, TextField, Typography } from '@mui/material';
 import DeleteIcon from '@mui/icons-material/Delete';
 import { apiFetch, fieldMessages, json } from '../api';
-import { currentUser } from '../authProvider';
+import { currentUser, updateCurrentUser } from '../authProvider';
+import { useMoment } from '../time';
 
 interface Token { id: number; name: string; scope: string; created_at: string; last_used_at: string | null; expires_at: string | null }
 
@@ -31,6 +32,7 @@ const Profile = () => {
   const save = async () => {
     try {
       await apiFetch('me', { method: 'PATCH', body: json({ name, time_zone: timeZone, locale }) });
+      updateCurrentUser({ name, time_zone: timeZone, locale });
       setErrors({});
       notify('accord.account.saved');
     } catch (e) { setErrors(fieldMessages(e, translate)); }
@@ -83,7 +85,7 @@ const Password = () => {
 const Tokens = () => {
   const translate = useTranslate();
   const notify = useNotify();
-  const [locale] = useLocaleState();
+  const moment = useMoment();
   const [tokens, setTokens] = useState<Token[]>([]);
   const [name, setName] = useState('');
   const [scope, setScope] = useState('read');
@@ -112,7 +114,7 @@ const Tokens = () => {
       <List dense>
         {tokens.map((t) => (
           <ListItem key={t.id} secondaryAction={<IconButton aria-label={`${translate('accord.account.revoke')} ${t.name}`} onClick={() => revoke(t.id)}><DeleteIcon /></IconButton>}>
-            <ListItemText primary={`${t.name} · ${translate(`choices.token_scope.${t.scope}`)}`} secondary={new Date(t.created_at).toLocaleString(locale)} />
+            <ListItemText primary={`${t.name} · ${translate(`choices.token_scope.${t.scope}`)}`} secondary={moment(t.created_at)} />
           </ListItem>
         ))}
       </List>

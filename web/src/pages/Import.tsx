@@ -6,6 +6,7 @@ import {
 } from '@mui/material';
 import UploadFileIcon from '@mui/icons-material/UploadFile';
 import { API, apiFetch, json } from '../api';
+import { useMoment } from '../time';
 
 type Counts = { created: number; updated: number; skipped: number; failed: number; lines?: number };
 interface Options {
@@ -179,6 +180,7 @@ const Mapping = ({ doc, onChange }: { doc: ImportDoc; onChange: (mapping: (strin
 export const ImportPage = () => {
   const translate = useTranslate();
   const notify = useNotify();
+  const moment = useMoment();
   const [entity, setEntity] = useState<string>('contacts');
   const [doc, setDoc] = useState<ImportDoc | null>(null);
   const [undone, setUndone] = useState<{ removed: number; restored: number; changed_since: number[] } | null>(null);
@@ -271,7 +273,7 @@ export const ImportPage = () => {
             <TableBody>
               {history.map((h) => (
                 <TableRow key={h.id} hover sx={{ cursor: 'pointer' }} onClick={() => { setUndone(null); apiFetch<ImportDoc>(`imports/${h.id}`).then(setDoc).catch(fail); }}>
-                  <TableCell>{new Date(h.created_at).toLocaleString()}</TableCell>
+                  <TableCell>{moment(h.created_at)}</TableCell>
                   <TableCell>{h.file_name}</TableCell>
                   <TableCell>{translate(`resources.${PLURAL[h.entity]}.name`, { smart_count: 2 })}</TableCell>
                   <TableCell>{translate(`accord.imports.statuses.${h.status}`)}</TableCell>

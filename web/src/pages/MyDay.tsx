@@ -1,7 +1,8 @@
-import { Title, useGetIdentity, useGetList, useLocaleState, useTranslate, useUpdate, usePermissions } from 'react-admin';
+import { Title, useGetIdentity, useGetList, useTranslate, useUpdate, usePermissions } from 'react-admin';
 import { Box, Card, CardContent, Checkbox, List, ListItem, ListItemButton, ListItemText, Typography, Grid } from '@mui/material';
 import { Link } from 'react-router-dom';
 import { canWrite } from '../authProvider';
+import { useMoment } from '../time';
 
 const startOfDay = (offsetDays: number) => {
   const d = new Date();
@@ -38,7 +39,7 @@ export const MyDay = () => {
 
 const TaskCard = ({ title, tasks, testId }: { title: string; tasks?: { id: number; title: string; due_at: string; version: number }[]; testId: string }) => {
   const translate = useTranslate();
-  const [locale] = useLocaleState();
+  const moment = useMoment();
   const [update] = useUpdate();
   const { permissions } = usePermissions();
   return (
@@ -51,7 +52,7 @@ const TaskCard = ({ title, tasks, testId }: { title: string; tasks?: { id: numbe
               <Checkbox edge="end" inputProps={{ 'aria-label': `${translate('accord.common.done')}: ${t.title}` }}
                 onChange={() => update('tasks', { id: t.id, data: { status: 'done' }, previousData: t })} />)}>
               <ListItemButton component={Link} to={`/tasks/${t.id}`}>
-                <ListItemText primary={t.title} secondary={t.due_at ? new Date(t.due_at).toLocaleString(locale) : ''} />
+                <ListItemText primary={t.title} secondary={t.due_at ? moment(t.due_at) : ''} />
               </ListItemButton>
             </ListItem>
           ))}
@@ -64,7 +65,7 @@ const TaskCard = ({ title, tasks, testId }: { title: string; tasks?: { id: numbe
 
 const MeetingCard = ({ meetings }: { meetings?: { id: number; subject: string; starts_at: string }[] }) => {
   const translate = useTranslate();
-  const [locale] = useLocaleState();
+  const moment = useMoment();
   return (
     <Card data-testid="meetings">
       <CardContent>
@@ -72,7 +73,7 @@ const MeetingCard = ({ meetings }: { meetings?: { id: number; subject: string; s
         <List dense>
           {(meetings ?? []).map((m) => (
             <ListItemButton key={m.id} component={Link} to={`/activities/${m.id}`}>
-              <ListItemText primary={m.subject} secondary={new Date(m.starts_at).toLocaleString(locale)} />
+              <ListItemText primary={m.subject} secondary={moment(m.starts_at)} />
             </ListItemButton>
           ))}
           {meetings?.length === 0 && <Typography variant="body2" color="text.secondary">{translate('accord.my_day.nothing')}</Typography>}

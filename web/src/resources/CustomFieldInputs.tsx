@@ -1,4 +1,5 @@
-import { BooleanInput, DateInput, DateTimeInput, NumberInput, SelectArrayInput, SelectInput, TextInput, useGetList, ReferenceInput, AutocompleteInput } from 'react-admin';
+import { BooleanInput, DateInput, NumberInput, SelectArrayInput, SelectInput, TextInput, useGetList, ReferenceInput, AutocompleteInput } from 'react-admin';
+import { ZonedDateTimeInput } from './zoned';
 
 interface CustomField { id: number; entity: string; key: string; label: string; field_type: string; required: boolean; options: string[] }
 
@@ -14,7 +15,7 @@ export const CustomFieldInputs = ({ entity }: { entity: string }) => {
           case 'long_text': return <TextInput {...props} multiline fullWidth />;
           case 'number': return <NumberInput {...props} />;
           case 'date': return <DateInput {...props} />;
-          case 'date_time': return <DateTimeInput {...props} />;
+          case 'date_time': return <ZonedDateTimeInput {...props} />;
           case 'boolean': return <BooleanInput {...props} />;
           case 'select': return <SelectInput {...props} choices={options} />;
           case 'multi_select': return <SelectArrayInput {...props} choices={options} />;

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { useRecordContext, useResourceContext, useTranslate, useNotify, useLocaleState, usePermissions, useGetList, Button } from 'react-admin';
+import { useRecordContext, useResourceContext, useTranslate, useNotify, usePermissions, useGetList, Button } from 'react-admin';
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Box, Card, CardContent, Tab, Tabs, TextField, Typography, List, ListItem, ListItemText, Chip, Stack, Divider } from '@mui/material';
 import { Link } from 'react-router-dom';
@@ -7,6 +7,8 @@ import { apiFetch, json } from '../api';
 import { LINK_KEY } from './links';
 import { canWrite } from '../authProvider';
 import { QuickActivity } from './QuickActivity';
+import { useMoment } from '../time';
+import { useNamed, type Pipeline } from './deals';
 
 interface Entry { id: number; at: string; kind: string; ref_id: number; summary: Record<string, unknown> }
 interface Change { id: number; action: string; actor_id: number | null; at: string; changes: Record<string, [unknown, unknown]> }
@@ -41,11 +43,13 @@ const Timeline = () => {
   const resource = useResourceContext() ?? '';
   const translate = useTranslate();
   const notify = useNotify();
-  const [locale] = useLocaleState();
+  const moment = useMoment();
   const { permissions } = usePermissions();
   const client = useQueryClient();
   const [note, setNote] = useState('');
   const key = ['timeline', resource, record?.id];
+  const named = useNamed();
+  const { data: pipelines } = useGetList<Pipeline>('pipelines', { pagination: { page: 1, perPage: 100 } }, { staleTime: 60_000, enabled: resource === 'deals' });
   const query = useInfiniteQuery({
     queryKey: key,
     enabled: !!record,
@@ -63,6 +67,11 @@ const Timeline = () => {
     } catch (e) { notify((e as Error).message, { type: 'error' }); }
   };
   const entries = query.data?.pages.flatMap((p) => p.data) ?? [];
+  const stageName = (id: unknown) => {
+    const stage = pipelines?.flatMap((p) => p.stages).find((st) => st.id === id);
+    return stage ? named(stage) : show(id);
+  };
+  const fieldName = (f: string) => translate(`resources.${resource}.fields.${f}`, { _: f });
   return (
     <Box>
       {canWrite(permissions) && (
@@ -81,8 +90,8 @@ const Timeline = () => {
           <ListItem key={e.id} alignItems="flex-start" disableGutters>
             <ListItemText
               primary={<Stack direction="row" gap={1} alignItems="center"><Chip size="small" label={translate(`accord.timeline.${e.kind}`, { _: e.kind })} />
-                <span>{describe(e, translate)}</span></Stack>}
-              secondary={new Date(e.at).toLocaleString(locale)} />
+                <span>{describe(e, translate, stageName, fieldName)}</span></Stack>}
+              secondary={moment(e.at)} />
           </ListItem>
         ))}
       </List>
@@ -91,13 +100,14 @@ const Timeline = () => {
   );
 };
 
-function describe(e: Entry, translate: (k: string, o?: object) => string): string {
+function describe(e: Entry, translate: (k: string, o?: object) => string, stageName: (id: unknown) => string, fieldName: (f: string) => string): string {
   const s = e.summary;
   switch (e.kind) {
     case 'note': return show(s.excerpt);
     case 'change':
       if (s.action === 'create') return translate('accord.common.created');
-      return `${translate(`ra.action.${s.action === 'create' ? 'create' : s.action === 'delete' ? 'delete' : 'edit'}`, { _: String(s.action) })}${Array.isArray(s.fields) && s.fields.length ? `: ${(s.fields as string[]).join(', ')}` : ''}`;
+      return `${translate(`ra.action.${s.action === 'create' ? 'create' : s.action === 'delete' ? 'delete' : 'edit'}`, { _: String(s.action) })}${Array.isArray(s.fields) && s.fields.length ? `: ${(s.fields as string[]).map(fieldName).join(', ')}` : ''}`;
+    case 'stage': return s.from_stage_id ? `${stageName(s.from_stage_id)} → ${stageName(s.to_stage_id)}` : stageName(s.to_stage_id ?? s.stage_id);
     case 'activity': return `${translate(`choices.activity_kind.${s.kind}`, { _: show(s.kind) })}: ${show(s.subject)}`;
     case 'task': return `${show(s.subject)} (${translate(`choices.task_status.${s.status}`, { _: show(s.status) })})`;
     case 'deal': return `${show(s.title)} ${s.amount ? `${show(s.amount)} ${show(s.currency)}` : ''}`;
@@ -109,13 +119,13 @@ const RecordTasks = () => {
   const record = useRecordContext();
   const resource = useResourceContext() ?? '';
   const translate = useTranslate();
-  const [locale] = useLocaleState();
+  const moment = useMoment();
   const { data } = useGetList('tasks', { filter: { [LINK_KEY[resource]]: record?.id }, sort: { field: 'due_at', order: 'ASC' }, pagination: { page: 1, perPage: 50 } }, { enabled: !!record });
   return (
     <List dense>
       {(data ?? []).map((t) => (
         <ListItem key={t.id} component={Link} to={`/tasks/${t.id}`} disableGutters>
-          <ListItemText primary={t.title} secondary={`${t.due_at ? new Date(t.due_at).toLocaleString(locale) : ''} · ${translate(`choices.task_status.${t.status}`)}`} />
+          <ListItemText primary={t.title} secondary={`${t.due_at ? moment(t.due_at) : ''} · ${translate(`choices.task_status.${t.status}`)}`} />
         </ListItem>
       ))}
       {data?.length === 0 && <Typography variant="body2">{translate('accord.my_day.nothing')}</Typography>}
@@ -127,7 +137,7 @@ const History = () => {
   const record = useRecordContext();
   const resource = useResourceContext() ?? '';
   const translate = useTranslate();
-  const [locale] = useLocaleState();
+  const moment = useMoment();
   const { data } = useQuery({
     queryKey: ['history', resource, record?.id, record?.version],
     enabled: !!record,
@@ -139,7 +149,7 @@ const History = () => {
       {entries.length === 0 && <Typography variant="body2">{translate('accord.common.no_history')}</Typography>}
       {entries.map((c) => (
         <ListItem key={c.id} alignItems="flex-start" disableGutters>
-          <ListItemText primary={`${new Date(c.at).toLocaleString(locale)} · ${c.action}`}
+          <ListItemText primary={`${moment(c.at)} · ${c.action}`}
             secondary={Object.entries(c.changes ?? {}).map(([f, [from, to]]) => `${translate(`resources.${resource}.fields.${f}`, { _: f })}: ${show(from)} → ${show(to)}`).join('; ')} />
         </ListItem>
       ))}

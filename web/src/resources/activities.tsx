@@ -1,4 +1,5 @@
-import { Create, DateField, DateTimeInput, FormDataConsumer, NumberInput, ReferenceField, SelectField, SelectInput, SimpleForm, TextField, TextInput } from 'react-admin';
+import { Create, FormDataConsumer, NumberInput, ReferenceField, SelectField, SelectInput, SimpleForm, TextField, TextInput } from 'react-admin';
+import { ZonedDateField, ZonedDateTimeInput } from './zoned';
 import EventNoteIcon from '@mui/icons-material/EventNote';
 import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsInput, choices } from './common';
 import { CustomFieldInputs } from './CustomFieldInputs';
@@ -13,7 +14,7 @@ const ActivityList = () => (
     primaryText={(r) => r.subject ?? r.display_name} secondaryText={(r) => r.kind}>
     <SelectField source="kind" choices={KINDS} />
     <TextField source="subject" />
-    <DateField source="at" showTime sortable={false} />
+    <ZonedDateField source="at" showTime sortable={false} />
     <ReferenceField source="contact_id" reference="contacts" />
     <ReferenceField source="company_id" reference="companies" />
     <ReferenceField source="deal_id" reference="deals" />
@@ -29,10 +30,10 @@ const ActivityFields = () => (
       <>
         {(formData.kind === 'call' || formData.kind === 'email') && <SelectInput source="direction" choices={DIRECTIONS} />}
         {formData.kind === 'call' && <><SelectInput source="outcome" choices={OUTCOMES} /><NumberInput source="duration_seconds" /></>}
-        {formData.kind === 'meeting' && <><DateTimeInput source="starts_at" /><DateTimeInput source="ends_at" /><TextInput source="place" /></>}
+        {formData.kind === 'meeting' && <><ZonedDateTimeInput source="starts_at" /><ZonedDateTimeInput source="ends_at" /><TextInput source="place" /></>}
       </>
     )}</FormDataConsumer>
-    <DateTimeInput source="done_at" />
+    <ZonedDateTimeInput source="done_at" />
     <TextInput source="body" multiline fullWidth />
     <LinkInputs />
     <TagsInput />

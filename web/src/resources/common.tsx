@@ -1,10 +1,11 @@
 import { useState, type ReactElement, type ReactNode } from 'react';
 import {
-  AutocompleteInput, BulkDeleteButton, Button, CreateButton, Datagrid, DatagridConfigurable, DateField, Edit, FilterButton,
+  AutocompleteInput, BulkDeleteButton, Button, CreateButton, Datagrid, DatagridConfigurable, Edit, FilterButton,
   InfiniteList, ReferenceField, ReferenceInput, SelectColumnsButton, SimpleList, TextInput, TopToolbar, useListContext,
   useNotify, useRecordContext, useRefresh, useResourceContext, useTranslate, useUnselectAll, useUpdateMany, BooleanInput,
   usePermissions, SelectInput, type RaRecord, type EditProps, useRedirect, WithRecord,
 } from 'react-admin';
+import { ZonedDateField } from './zoned';
 import { Dialog, DialogActions, DialogContent, DialogTitle, TextField as MuiTextField, useMediaQuery, type Theme, Alert, Chip, Stack, Menu as MuiMenu, MenuItem } from '@mui/material';
 import DownloadIcon from '@mui/icons-material/Download';
 import PersonAddIcon from '@mui/icons-material/PersonAdd';
@@ -198,7 +199,7 @@ const TrashAware = ({ children, small, primaryText, secondaryText }: {
     return (
       <Datagrid bulkActionButtons={false} rowClick={false}>
         <WithRecord label="resources.contacts.fields.display_name" render={(r) => <span>{primaryText(r)}</span>} />
-        <DateField source="updated_at" showTime />
+        <ZonedDateField source="updated_at" showTime />
         <RestoreButton />
       </Datagrid>
     );

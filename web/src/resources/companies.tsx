@@ -1,4 +1,5 @@
-import { ArrayInput, Create, DateField, NumberInput, SelectField, SelectInput, SimpleForm, SimpleFormIterator, TextField, TextInput, FunctionField, type RaRecord } from 'react-admin';
+import { ArrayInput, Create, NumberInput, SelectField, SelectInput, SimpleForm, SimpleFormIterator, TextField, TextInput, FunctionField, type RaRecord } from 'react-admin';
+import { ZonedDateField } from './zoned';
 import BusinessIcon from '@mui/icons-material/Business';
 import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices } from './common';
 import { MergeButton } from './MergeButton';
@@ -18,7 +19,7 @@ const CompanyList = () => (
     <FunctionField source="phones" sortable={false} render={(r: RaRecord) => firstValue(r.phones)} />
     <TagsField />
     <OwnerField />
-    <DateField source="updated_at" showTime />
+    <ZonedDateField source="updated_at" showTime />
   </RecordList>
 );
 

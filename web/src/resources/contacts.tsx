@@ -1,7 +1,8 @@
 import {
-  ArrayInput, AutocompleteInput, BooleanInput, Create, DateField, DateInput, ReferenceField, ReferenceInput, SelectInput, SimpleForm,
+  ArrayInput, AutocompleteInput, BooleanInput, Create, DateInput, ReferenceField, ReferenceInput, SelectInput, SimpleForm,
   SimpleFormIterator, TextField, TextInput, FunctionField, type RaRecord,
 } from 'react-admin';
+import { ZonedDateField } from './zoned';
 import PeopleIcon from '@mui/icons-material/People';
 import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices, looksLikeEmail } from './common';
 import { MergeButton } from './MergeButton';
@@ -26,7 +27,7 @@ const ContactList = () => (
     <FunctionField source="phones" sortable={false} render={(r: RaRecord) => firstValue(r.phones)} />
     <TagsField />
     <OwnerField />
-    <DateField source="updated_at" showTime />
+    <ZonedDateField source="updated_at" showTime />
   </RecordList>
 );
 

@@ -1,7 +1,8 @@
 import {
-  ArrayInput, AutocompleteInput, BooleanInput, Create, DateField, DateInput, FormDataConsumer, NumberField, NumberInput, ReferenceField,
+  ArrayInput, AutocompleteInput, BooleanInput, Create, DateInput, FormDataConsumer, NumberField, NumberInput, ReferenceField,
   ReferenceInput, SelectField, SelectInput, SimpleForm, SimpleFormIterator, TextField, TextInput, useGetList, useLocaleState, FunctionField, type RaRecord,
 } from 'react-admin';
+import { ZonedDateField } from './zoned';
 import HandshakeIcon from '@mui/icons-material/Handshake';
 import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices } from './common';
 import { VatInput } from './products';
@@ -43,11 +44,11 @@ const DealList = () => {
       <StageField />
       <SelectField source="status" choices={STATUSES} />
       <FunctionField source="amount" sortBy="amount" render={(r: RaRecord) => money(r.amount, r.currency, locale)} />
-      <DateField source="expected_close_date" />
+      <ZonedDateField source="expected_close_date" />
       <NumberField source="probability" />
       <TagsField />
       <OwnerField />
-      <DateField source="updated_at" showTime />
+      <ZonedDateField source="updated_at" showTime />
     </RecordList>
   );
 };

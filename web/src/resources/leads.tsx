@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import {
-  Create, DateField, ReferenceField, SelectField, SelectInput, SimpleForm, TextField, TextInput, TopToolbar, Button, useRecordContext,
+  Create, ReferenceField, SelectField, SelectInput, SimpleForm, TextField, TextInput, TopToolbar, Button, useRecordContext,
   useTranslate, useNotify, useRedirect, HttpError, usePermissions,
 } from 'react-admin';
+import { ZonedDateField } from './zoned';
 import { Dialog, DialogActions, DialogContent, DialogTitle, FormControlLabel, Checkbox, Stack, TextField as MuiTextField, Alert } from '@mui/material';
 import InboxIcon from '@mui/icons-material/MoveToInbox';
 import TransformIcon from '@mui/icons-material/Transform';
@@ -24,7 +25,7 @@ const LeadList = () => (
     <TextField source="source" />
     <TagsField />
     <OwnerField />
-    <DateField source="created_at" showTime />
+    <ZonedDateField source="created_at" showTime />
   </RecordList>
 );
 

@@ -1,7 +1,9 @@
-import { AutocompleteInput, Create, DateField, DateTimeInput, NumberInput, ReferenceField, ReferenceInput, SelectField, SelectInput, SimpleForm, TextField, TextInput, useLocaleState } from 'react-admin';
+import { AutocompleteInput, Create, NumberInput, ReferenceField, ReferenceInput, SelectField, SelectInput, SimpleForm, TextField, TextInput } from 'react-admin';
+import { ZonedDateField, ZonedDateTimeInput } from './zoned';
 import TaskIcon from '@mui/icons-material/TaskAlt';
 import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsInput, choices } from './common';
 import { CustomFieldInputs } from './CustomFieldInputs';
+import { useMoment } from '../time';
 
 const STATUSES = choices('task_status', ['open', 'done', 'cancelled']);
 const PRIORITIES = choices('priority', ['low', 'normal', 'high']);
@@ -18,13 +20,13 @@ export const LinkInputs = () => (
 );
 
 const TaskList = () => {
-  const [locale] = useLocaleState();
+  const moment = useMoment();
   return (
     <RecordList sort={{ field: 'due_at', order: 'ASC' }}
       filters={[<SelectInput key="status" source="status" choices={STATUSES} />, <SelectInput key="priority" source="priority" choices={PRIORITIES} />]}
-      primaryText={(r) => r.title} secondaryText={(r) => (r.due_at ? new Date(r.due_at).toLocaleString(locale) : '')}>
+      primaryText={(r) => r.title} secondaryText={(r) => (r.due_at ? moment(r.due_at) : '')}>
       <TextField source="title" />
-      <DateField source="due_at" showTime />
+      <ZonedDateField source="due_at" showTime />
       <SelectField source="status" choices={STATUSES} />
       <SelectField source="priority" choices={PRIORITIES} />
       <ReferenceField source="contact_id" reference="contacts" />
@@ -37,7 +39,7 @@ const TaskList = () => {
 const TaskFields = () => (
   <>
     <TextInput source="title" fullWidth />
-    <DateTimeInput source="due_at" />
+    <ZonedDateTimeInput source="due_at" />
     <SelectInput source="priority" choices={PRIORITIES} defaultValue="normal" />
     <SelectInput source="status" choices={STATUSES} defaultValue="open" />
     <NumberInput source="remind_before_minutes" />
