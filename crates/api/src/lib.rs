@@ -17,6 +17,7 @@ pub mod sales;
 pub mod schema;
 pub mod state;
 pub mod system;
+pub mod views;
 
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -55,6 +56,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
         (name = "reports", description = "Analytics: funnel, conversion, win rate, revenue, cycle, customers, forecast, activity, products"),
         (name = "imports", description = "Data: imports from CSV, XLSX and vCard (upload, mapping, check, run, report, undo), exports of list views, the duplicate finder and bulk merge"),
         (name = "search", description = "Full-text search across records"),
+        (name = "views", description = "Saved list views: filters, sort and columns, personal or shared"),
         (name = "records", description = "Merges and notes of any record"),
         (name = "custom_fields", description = "Workspace-defined typed fields"),
         (name = "tokens", description = "Personal API tokens"),
@@ -109,6 +111,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sales::get_board))
         .routes(routes!(reports::get_report))
         .routes(routes!(goals::list_goals, goals::create_goal))
+        .routes(routes!(views::list_views, views::create_view))
+        .routes(routes!(views::update_view, views::delete_view))
         .routes(routes!(goals::update_goal, goals::delete_goal))
         .routes(routes!(imports::upload, imports::list))
         .routes(routes!(imports::get, imports::update))

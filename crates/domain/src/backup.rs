@@ -32,6 +32,7 @@ pub fn record_table(entity: &str) -> Option<&'static str> {
         "lost_reason" => Some("lost_reasons"),
         "exchange_rate" => Some("exchange_rates"),
         "goal" => Some("goals"),
+        "view" => Some("saved_views"),
         other => Entity::ALL.into_iter().find(|e| e.as_str() == other).map(Entity::table),
     }
 }

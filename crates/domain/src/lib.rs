@@ -18,5 +18,6 @@ pub mod sales;
 pub mod ru_ids;
 pub mod sample;
 pub mod text;
+pub mod views;
 
 pub use error::{FieldError, ValidationErrors};

@@ -86,6 +86,7 @@ const TABLES: &[Table] = &[
     table("notifications", true, &["record_id", "user_id"]),
     table("goals", true, &["user_id", "team_id"]),
     table("web_forms", true, &[]),
+    table("saved_views", true, &["user_id"]),
     Table {
         select: Some("SELECT id, entity, record_id, owner_id, display_name, body FROM search_docs WHERE workspace_id = $1 ORDER BY id"),
         ..table(SEARCH, true, &["record_id"])

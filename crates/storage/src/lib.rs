@@ -20,6 +20,7 @@ pub mod reports;
 pub mod sales;
 pub mod search;
 pub mod timeline;
+pub mod views;
 pub mod visibility;
 
 pub use db::{Backend, Db, Tx, now_ms};

@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "sales", sql: include_str!("../migrations/0002_sales.sql") },
     Migration { version: 3, name: "analytics", sql: include_str!("../migrations/0003_analytics.sql") },
     Migration { version: 4, name: "imports", sql: include_str!("../migrations/0004_imports.sql") },
+    Migration { version: 5, name: "views", sql: include_str!("../migrations/0005_views.sql") },
 ];
 
 pub fn latest() -> i64 {

@@ -6,6 +6,7 @@ import {
   usePermissions, SelectInput, type RaRecord, type EditProps, useRedirect, WithRecord,
 } from 'react-admin';
 import { ZonedDateField } from './zoned';
+import { SavedViewsButton } from './SavedViews';
 import { Dialog, DialogActions, DialogContent, DialogTitle, TextField as MuiTextField, useMediaQuery, type Theme, Alert, Chip, Stack, Menu as MuiMenu, MenuItem } from '@mui/material';
 import DownloadIcon from '@mui/icons-material/Download';
 import PersonAddIcon from '@mui/icons-material/PersonAdd';
@@ -150,6 +151,7 @@ const ListActions = () => {
     <TopToolbar>
       <FilterButton />
       <SelectColumnsButton />
+      <SavedViewsButton />
       {canWrite(permissions) && <CreateButton />}
       <ExportButton />
     </TopToolbar>

@@ -67,7 +67,7 @@ async fn portrait(s: &Server, u: &User) -> BTreeMap<String, Vec<String>> {
         }
     }
     for path in
-        ["/api/v1/pipelines", "/api/v1/lost_reasons", "/api/v1/custom_fields", "/api/v1/exchange_rates", "/api/v1/teams", "/api/v1/roles", "/api/v1/goals", "/api/v1/web_forms"]
+        ["/api/v1/pipelines", "/api/v1/lost_reasons", "/api/v1/custom_fields", "/api/v1/exchange_rates", "/api/v1/teams", "/api/v1/roles", "/api/v1/goals", "/api/v1/web_forms", "/api/v1/views?entity=deals"]
     {
         let mut got = s.get(u, path).await.body;
         without_ids(&mut got);
@@ -119,6 +119,8 @@ async fn archive_restores_beside_its_original(engine: Engine) {
     assert_eq!(task.status, StatusCode::CREATED, "{}", task.body);
     let lead = s.post(&anna, "/api/v1/leads", json!({"name": "Пётр", "email": "petr@example.com", "source": "сайт"})).await;
     assert_eq!(lead.status, StatusCode::CREATED, "{}", lead.body);
+    let view = s.post(&owner, "/api/v1/views", json!({"entity": "deals", "name": "Крупные", "params": {"amount[gte]": "1000"}, "shared": true})).await;
+    assert_eq!(view.status, StatusCode::CREATED, "{}", view.body);
     let form = s.post(&owner, "/api/v1/web_forms", json!({"name": "Сайт"})).await;
     assert_eq!(form.status, StatusCode::CREATED, "{}", form.body);
 
@@ -139,6 +141,7 @@ async fn archive_restores_beside_its_original(engine: Engine) {
     let (before, after) = (portrait(&s, &owner).await, portrait(&s, &copy_owner).await);
     let sizes: Vec<usize> = ["contacts", "contacts trash", "companies", "products", "deals", "leads", "tasks"].iter().map(|k| before[*k].len()).collect();
     assert_eq!(sizes, [1, 1, 1, 1, 1, 1, 1]);
+    assert!(before["/api/v1/views?entity=deals"][0].contains("Крупные"), "shared views travel too");
     assert!(before["contacts"][0].contains("Звонил") && before["deals"][0].contains("\"stage\""), "notes and stage changes are compared: {}", before["contacts"][0]);
     for (key, list) in &before {
         assert_eq!(Some(list), after.get(key), "{key} differs after the restore");

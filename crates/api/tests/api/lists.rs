@@ -4,7 +4,7 @@ use accord_domain::permissions::Role;
 use reqwest::StatusCode;
 use serde_json::json;
 
-both_engines!(keyset_pages_cover_everything_once, filters_and_sorting, search_finds_names_emails_phones, search_is_not_crowded_out_by_other_workspaces);
+both_engines!(saved_views_personal_and_shared, keyset_pages_cover_everything_once, filters_and_sorting, search_finds_names_emails_phones, search_is_not_crowded_out_by_other_workspaces);
 
 async fn keyset_pages_cover_everything_once(e: Engine) {
     let s = start(e).await;
@@ -138,4 +138,47 @@ async fn search_is_not_crowded_out_by_other_workspaces(e: Engine) {
     assert_eq!(hits.as_array().expect("hits").len(), 1, "{hits}");
     assert_eq!(hits[0]["id"], id);
     assert_eq!(s.get(&them, "/api/v1/search?q=общин&limit=100").await.body["data"].as_array().expect("hits").len(), 100);
+}
+
+async fn saved_views_personal_and_shared(e: Engine) {
+    let s = start(e).await;
+    let ws = s.workspace("Виды").await;
+    let admin = s.user(ws, Role::Admin, "admin").await;
+    let ann = s.user(ws, Role::Member, "ann").await;
+    let bob = s.user(ws, Role::Member, "bob").await;
+    for (title, amount, who) in [("Крупная", "500000", &ann), ("Мелкая", "1000", &ann), ("Чужая", "900000", &bob)] {
+        assert_eq!(s.post(who, "/api/v1/deals", json!({"title": title, "amount": amount})).await.status, StatusCode::CREATED);
+    }
+    let mine = s.post(&ann, "/api/v1/views", json!({"entity": "deals", "name": " Мои крупные ", "params": {"owner_id": ann.id, "amount[gte]": "100000", "sort": "-amount"}, "columns": ["title", "amount", "stage_id"]})).await;
+    assert_eq!(mine.status, StatusCode::CREATED, "{}", mine.body);
+    assert_eq!((mine.body["name"].as_str(), mine.body["editable"].as_bool(), mine.body["shared"].as_bool()), (Some("Мои крупные"), Some(true), Some(false)));
+    // The view's parameters are the list's own: applied, they give the view's records.
+    let query: Vec<(String, String)> = mine.body["params"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
+    let url = format!("/api/v1/deals?{}", serde_urlencoded::to_string(&query).unwrap());
+    let found = s.get(&ann, &url).await.body["data"].as_array().unwrap().iter().map(|d| d["title"].clone()).collect::<Vec<_>>();
+    assert_eq!(found, [json!("Крупная")]);
+
+    let bad = s.post(&ann, "/api/v1/views", json!({"entity": "deals", "name": "", "params": {"nope": "1", "limit": "5"}, "columns": ["salary"]})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.field_errors(), ["name", "params.limit", "params.nope", "columns[0]"]);
+    assert_eq!(s.post(&ann, "/api/v1/views", json!({"entity": "deals", "name": "Для всех", "shared": true})).await.status, StatusCode::FORBIDDEN, "members do not share");
+    let shared = s.post(&admin, "/api/v1/views", json!({"entity": "deals", "name": "Открытые", "params": {"status": "open"}, "shared": true})).await;
+    assert_eq!(shared.status, StatusCode::CREATED, "{}", shared.body);
+
+    let names = |v: serde_json::Value| v.as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(names(s.get(&ann, "/api/v1/views?entity=deals").await.body), ["Открытые", "Мои крупные"], "shared first, then one's own");
+    assert_eq!(names(s.get(&bob, "/api/v1/views?entity=deals").await.body), ["Открытые"], "another's personal view is not shown");
+    assert_eq!(s.get(&ann, "/api/v1/views?entity=contacts").await.body, json!([]));
+    assert_eq!(s.patch(&ann, &format!("/api/v1/views/{}", shared.id()), json!({"version": 1, "name": "x"})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.patch(&bob, &format!("/api/v1/views/{}", mine.id()), json!({"version": 1, "name": "x"})).await.status, StatusCode::NOT_FOUND);
+
+    let renamed = s.patch(&ann, &format!("/api/v1/views/{}", mine.id()), json!({"version": 1, "name": "Крупные"})).await;
+    assert_eq!((renamed.status, renamed.body["version"].as_i64(), renamed.body["columns"].clone()), (StatusCode::OK, Some(2), json!(["title", "amount", "stage_id"])));
+    assert_eq!(s.patch(&ann, &format!("/api/v1/views/{}", mine.id()), json!({"version": 1, "name": "Снова"})).await.status, StatusCode::CONFLICT);
+
+    let other_ws = s.workspace("Другое").await;
+    let stranger = s.user(other_ws, Role::Owner, "stranger").await;
+    assert_eq!(s.delete(&stranger, &format!("/api/v1/views/{}", shared.id())).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.delete(&ann, &format!("/api/v1/views/{}", mine.id())).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(names(s.get(&ann, "/api/v1/views?entity=deals").await.body), ["Открытые"]);
 }
