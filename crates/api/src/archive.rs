@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio_stream::StreamExt;
 
 /// The largest archive a restore takes over HTTP; larger ones go through
@@ -34,26 +34,10 @@ pub async fn download(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Res
     let manifest = backup::write(&s.db, p.workspace_id, &path).await?;
     let files: serde_json::Map<String, serde_json::Value> = manifest.files.iter().map(|f| (f.name.clone(), json!(f.rows))).collect();
     timeline::audit_action(&s.db, &p, "archive", 0, "download", json!({ "files": files })).await?;
-    let mut file = tokio::fs::File::open(&path).await.map_err(io_failure)?;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     tokio::spawn(async move {
-        let _keep_until_sent = dir;
-        loop {
-            let mut chunk = vec![0u8; 256 * 1024];
-            match file.read(&mut chunk).await {
-                Ok(0) => break,
-                Ok(n) => {
-                    chunk.truncate(n);
-                    if tx.send(Ok(chunk)).await.is_err() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    break;
-                }
-            }
-        }
+        crate::exports::send_file(&path, &tx).await;
+        drop(dir);
     });
     let day = chrono::Utc::now().format("%Y-%m-%d");
     Ok(crate::imports::streamed(rx, "application/zip", &format!("accord-workspace-{day}.zip")))

@@ -248,7 +248,8 @@ async fn write_vcards(db: &Db, p: &Principal, mut pages: Pages, mut names: Names
 }
 
 /// XLSX rows go to a constant-memory worksheet (rust_xlsxwriter spills them to a temporary
-/// file); the finished workbook is sent at the end.
+/// file); the finished workbook is written to a temporary file too and sent from there, so
+/// memory stays flat however many rows there are.
 async fn write_xlsx(db: &Db, p: &Principal, mut pages: Pages, columns: Vec<String>, mut names: Names, tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>) -> Result<(), String> {
     use rust_xlsxwriter::{Format, Workbook};
     let err = |e: rust_xlsxwriter::XlsxError| e.to_string();
@@ -276,7 +277,38 @@ async fn write_xlsx(db: &Db, p: &Principal, mut pages: Pages, columns: Vec<Strin
             row += 1;
         }
     }
-    let bytes = book.save_to_buffer().map_err(err)?;
-    let _ = tx.send(Ok(bytes)).await;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join("export.xlsx");
+    let target = path.clone();
+    tokio::task::spawn_blocking(move || book.save(&target)).await.map_err(|e| e.to_string())?.map_err(err)?;
+    send_file(&path, tx).await;
     Ok(())
+}
+
+/// Sends a file in chunks down a response channel; a failed read ends the body with the error.
+pub(crate) async fn send_file(path: &std::path::Path, tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>) {
+    use tokio::io::AsyncReadExt;
+    let mut file = match tokio::fs::File::open(path).await {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = tx.send(Err(e)).await;
+            return;
+        }
+    };
+    loop {
+        let mut chunk = vec![0u8; 256 * 1024];
+        match file.read(&mut chunk).await {
+            Ok(0) => return,
+            Ok(n) => {
+                chunk.truncate(n);
+                if tx.send(Ok(chunk)).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        }
+    }
 }

@@ -257,6 +257,12 @@ async fn export_round_trip(engine: Engine) {
     assert_eq!(&records[0][col("first_name")], "'=HYPERLINK(\"http://x\")", "formula neutralized");
     assert_eq!(&records[0][col("phones")], "'+7 916 000-00-01");
     assert_eq!(&records[0][col("owner")], admin.email.as_str());
+    // The same view as a workbook, read back by the importer's own XLSX reader.
+    let xlsx = s.http.get(format!("{}/api/v1/exports/contacts?tag=vip&format=xlsx&columns=last_name,first_name,owner", s.base)).bearer_auth(&admin.token).send().await.unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let book = accord_domain::imports::source::open(&xlsx.bytes().await.unwrap()).unwrap();
+    let sheet: Vec<Vec<String>> = book.rows().map(|r| r.unwrap().cells).collect();
+    assert_eq!(sheet, [vec!["last_name".to_owned(), "first_name".into(), "owner".into()], vec!["Формулов".into(), "'=HYPERLINK(\"http://x\")".into(), admin.email.clone()]]);
     assert_eq!(s.get(&admin, "/api/v1/exports/contacts?format=pdf").await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(s.get(&admin, "/api/v1/exports/contacts?columns=nope").await.status, StatusCode::UNPROCESSABLE_ENTITY);
 
