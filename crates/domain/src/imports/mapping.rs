@@ -22,7 +22,8 @@ pub enum Kind {
     Currency,
     Email(Option<&'static str>),
     Phone(Option<&'static str>),
-    Address(&'static str),
+    /// An address part, of an address of this type (else the record's usual one).
+    Address(Option<&'static str>, &'static str),
     FullName,
     Tags,
     Ref(RefKind),
@@ -59,14 +60,23 @@ const fn t(id: &'static str, kind: Kind) -> Target {
     Target { id, kind }
 }
 
-const ADDRESS: [Target; 6] = [
-    t("address.street", Kind::Address("street")),
-    t("address.city", Kind::Address("city")),
-    t("address.region", Kind::Address("region")),
-    t("address.postal_code", Kind::Address("postal_code")),
-    t("address.country", Kind::Address("country")),
-    t("address.text", Kind::Address("text")),
-];
+/// The targets of one address: `address.PART`, or `address.TYPE.PART` for a second one.
+const fn address(kind: Option<&'static str>, ids: [&'static str; 6]) -> [Target; 6] {
+    [
+        t(ids[0], Kind::Address(kind, "street")),
+        t(ids[1], Kind::Address(kind, "city")),
+        t(ids[2], Kind::Address(kind, "region")),
+        t(ids[3], Kind::Address(kind, "postal_code")),
+        t(ids[4], Kind::Address(kind, "country")),
+        t(ids[5], Kind::Address(kind, "text")),
+    ]
+}
+
+const ADDRESS: [Target; 6] = address(None, ["address.street", "address.city", "address.region", "address.postal_code", "address.country", "address.text"]);
+const WORK_ADDRESS: [Target; 6] = address(Some("work"), ["address.work.street", "address.work.city", "address.work.region", "address.work.postal_code", "address.work.country", "address.work.text"]);
+const LEGAL_ADDRESS: [Target; 6] = address(Some("legal"), ["address.legal.street", "address.legal.city", "address.legal.region", "address.legal.postal_code", "address.legal.country", "address.legal.text"]);
+const POSTAL_ADDRESS: [Target; 6] =
+    address(Some("postal"), ["address.postal.street", "address.postal.city", "address.postal.region", "address.postal.postal_code", "address.postal.country", "address.postal.text"]);
 
 const CONTACT: &[Target] = &[
     t("first_name", Kind::Text("first_name")),
@@ -85,6 +95,7 @@ const CONTACT: &[Target] = &[
     t("phone.fax", Kind::Phone(Some("fax"))),
     t("phone.other", Kind::Phone(Some("other"))),
     ADDRESS[0], ADDRESS[1], ADDRESS[2], ADDRESS[3], ADDRESS[4], ADDRESS[5],
+    WORK_ADDRESS[0], WORK_ADDRESS[1], WORK_ADDRESS[2], WORK_ADDRESS[3], WORK_ADDRESS[4], WORK_ADDRESS[5],
     t("birthday", Kind::Date("birthday")),
     t("source", Kind::Text("source")),
     t("description", Kind::Text("description")),
@@ -113,6 +124,8 @@ const COMPANY: &[Target] = &[
     t("phone.work", Kind::Phone(Some("work"))),
     t("phone.fax", Kind::Phone(Some("fax"))),
     ADDRESS[0], ADDRESS[1], ADDRESS[2], ADDRESS[3], ADDRESS[4], ADDRESS[5],
+    LEGAL_ADDRESS[0], LEGAL_ADDRESS[1], LEGAL_ADDRESS[2], LEGAL_ADDRESS[3], LEGAL_ADDRESS[4], LEGAL_ADDRESS[5],
+    POSTAL_ADDRESS[0], POSTAL_ADDRESS[1], POSTAL_ADDRESS[2], POSTAL_ADDRESS[3], POSTAL_ADDRESS[4], POSTAL_ADDRESS[5],
     t("description", Kind::Text("description")),
     t("tags", Kind::Tags),
     t("owner", Kind::Ref(RefKind::Owner)),
@@ -415,6 +428,8 @@ mod tests {
         let (p, m) = map(Entity::Contact, &["Имя", "Фамилия", "Отчество", "Должность", "Организация", "Адрес эл. почты", "Телефон переносной", "Уровень VIP", "Любимый цвет"]);
         assert_eq!(p.as_deref(), Some("outlook"));
         assert_eq!(m, vec![Some("first_name".into()), Some("last_name".into()), Some("middle_name".into()), Some("position".into()), Some("company".into()), Some("email".into()), Some("phone.mobile".into()), Some("cf.vip_level".into()), None]);
+        let (_, m) = map(Entity::Contact, &["Имя", "Организация", "Улица (раб. адрес)", "Город (раб. адрес)", "Улица (дом. адрес)", "Город (дом. адрес)", "Телефон переносной"]);
+        assert_eq!(m[2..6], [Some("address.work.street".into()), Some("address.work.city".into()), Some("address.street".into()), Some("address.city".into())], "Outlook's business and home addresses stay apart");
         let (p, m) = map(Entity::Deal, &["Название сделки", "Бюджет", "Ответственный", "Статус сделки", "Основной контакт", "Компания контакта", "Дата закрытия"]);
         assert_eq!(p.as_deref(), Some("amocrm"));
         assert_eq!(m, vec![Some("title".into()), Some("amount".into()), Some("owner".into()), Some("stage".into()), Some("contact".into()), Some("company".into()), Some("closed_at".into())]);

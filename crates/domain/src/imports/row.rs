@@ -38,7 +38,8 @@ fn put_once(input: &mut Map<String, Value>, field: &str, v: Value) {
 /// Builds the input of one record from its cells; `mapping` has one entry per column.
 pub fn build(entity: Entity, mapping: &[Option<Mapped>], cells: &[String]) -> Built {
     let mut b = Built::default();
-    let mut address = Map::new();
+    // The usual address first, then one per other type, in the order the columns come.
+    let mut addresses: Vec<(Option<&str>, Map<String, Value>)> = Vec::new();
     let mut line = Map::new();
     let mut full_name: Option<String> = None;
     for (col, m) in mapping.iter().enumerate() {
@@ -114,8 +115,15 @@ pub fn build(entity: Entity, mapping: &[Option<Mapped>], cells: &[String]) -> Bu
                     }
                 }
             }
-            Kind::Address(part) => {
-                address.entry(part).or_insert_with(|| json!(raw));
+            Kind::Address(kind, part) => {
+                let at = match addresses.iter().position(|(k, _)| *k == kind) {
+                    Some(i) => i,
+                    None => {
+                        addresses.push((kind, Map::new()));
+                        addresses.len() - 1
+                    }
+                };
+                addresses[at].1.entry(part).or_insert_with(|| json!(raw));
             }
             Kind::FullName => full_name = full_name.or_else(|| Some(raw.to_owned())),
             Kind::Tags => {
@@ -141,9 +149,17 @@ pub fn build(entity: Entity, mapping: &[Option<Mapped>], cells: &[String]) -> Bu
             Kind::DealStatus => b.deal_status = Some(mapping::code("deal.status", raw)),
         }
     }
-    if !address.is_empty() {
-        address.insert("type".into(), json!(if entity == Entity::Contact { "home" } else { "actual" }));
-        b.input.insert("addresses".into(), json!([address]));
+    if !addresses.is_empty() {
+        addresses.sort_by_key(|(kind, _)| kind.is_some());
+        let usual = if entity == Entity::Contact { "home" } else { "actual" };
+        let list: Vec<Value> = addresses
+            .into_iter()
+            .map(|(kind, mut a)| {
+                a.insert("type".into(), json!(kind.unwrap_or(usual)));
+                Value::Object(a)
+            })
+            .collect();
+        b.input.insert("addresses".into(), Value::Array(list));
     }
     if !line.is_empty() && entity == Entity::Deal {
         b.input.insert("items".into(), json!([line]));
@@ -203,6 +219,17 @@ mod tests {
 
     fn cells(c: &[&str]) -> Vec<String> {
         c.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn addresses_of_several_kinds() {
+        let map = m(Entity::Company, &["address.legal.city", "address.city", "address.street", "address.legal.street"]);
+        let b = build(Entity::Company, &map, &cells(&["Москва", "Тверь", "ул. Советская, 1", "ул. Ленина, 5"]));
+        assert_eq!(
+            b.input["addresses"],
+            json!([{ "city": "Тверь", "street": "ул. Советская, 1", "type": "actual" }, { "city": "Москва", "street": "ул. Ленина, 5", "type": "legal" }]),
+            "the usual address first"
+        );
     }
 
     #[test]

@@ -6,9 +6,10 @@
 use super::source::Row;
 
 /// The import targets of the columns of a card's row.
-pub const COLUMNS: [&str; 22] = [
+pub const COLUMNS: [&str; 27] = [
     "full_name", "last_name", "first_name", "middle_name", "position", "company", "email", "email.work", "email.personal", "phone", "phone.mobile", "phone.work", "phone.home", "phone.fax",
-    "address.street", "address.city", "address.region", "address.postal_code", "address.country", "birthday", "description", "tags",
+    "address.street", "address.city", "address.region", "address.postal_code", "address.country", "address.work.street", "address.work.city", "address.work.region",
+    "address.work.postal_code", "address.work.country", "birthday", "description", "tags",
 ];
 
 fn col(name: &str) -> usize {
@@ -166,7 +167,11 @@ pub fn rows(file: &str) -> Vec<Row> {
             continue;
         }
         let Some((_, cells, notes)) = card.as_mut().filter(|_| depth == 1) else { continue };
-        let has_address = !cells[col("address.city")].is_empty() || !cells[col("address.street")].is_empty();
+        let taken = |prefix: &str| [".street", ".city", ".region", ".postal_code", ".country"].iter().any(|part| !cells[col(&format!("{prefix}{part}"))].is_empty());
+        // A work address goes to the work columns, any other to the usual ones; a second of
+        // a kind is kept in the description.
+        let address_slot = if p.types.iter().any(|x| x == "work") { "address.work" } else { "address" };
+        let address_free = !taken(address_slot);
         let has_birthday = !cells[col("birthday")].is_empty();
         // Lists (e-mails, phones, tags, notes) take every value; a second name, title or
         // company is kept in the description.
@@ -204,14 +209,14 @@ pub fn rows(file: &str) -> Vec<Row> {
             "TEL" if has("work") => put("phone.work", phone(&p.value)),
             "TEL" if has("home") => put("phone.home", phone(&p.value)),
             "TEL" => put("phone", phone(&p.value)),
-            "ADR" if !has_address => {
+            "ADR" if address_free => {
                 let a = components(&p.value);
                 let street = [a.first(), a.get(1), a.get(2)].into_iter().flatten().filter(|s| !s.is_empty()).map(|s| s.replace('\n', ", ")).collect::<Vec<_>>().join(", ");
-                put("address.street", street);
-                put("address.city", a.get(3).cloned().unwrap_or_default());
-                put("address.region", a.get(4).cloned().unwrap_or_default());
-                put("address.postal_code", a.get(5).cloned().unwrap_or_default());
-                put("address.country", a.get(6).cloned().unwrap_or_default());
+                put(&format!("{address_slot}.street"), street);
+                put(&format!("{address_slot}.city"), a.get(3).cloned().unwrap_or_default());
+                put(&format!("{address_slot}.region"), a.get(4).cloned().unwrap_or_default());
+                put(&format!("{address_slot}.postal_code"), a.get(5).cloned().unwrap_or_default());
+                put(&format!("{address_slot}.country"), a.get(6).cloned().unwrap_or_default());
             }
             "ADR" => notes.push(format!("Address: {}", components(&p.value).into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", "))),
             "BDAY" => match birthday(&p.value) {
@@ -327,8 +332,12 @@ mod tests {
         assert_eq!(cell(&r[0], "description"), "first\r\nsecond");
         let v4 = "BEGIN:VCARD\nVERSION:4.0\nFN:Simon Perreault\nN:Perreault;Simon;;;ing. jr,M.Sc.\nBDAY:--0203\nORG;TYPE=work:Viagenie\nADR;TYPE=work:;Suite D2-630;2875 Laurier;\n Quebec;QC;G1V 2M2;Canada\nTEL;VALUE=uri;TYPE=\"work,voice\";PREF=1:tel:+1-418-656-9254;ext=102\nEMAIL;TYPE=work:simon.perreault@viagenie.ca\nEND:VCARD\n";
         let r = rows(v4);
-        assert_eq!(cell(&r[0], "address.street"), "Suite D2-630, 2875 Laurier");
-        assert_eq!(cell(&r[0], "address.city"), "Quebec");
+        assert_eq!(cell(&r[0], "address.work.street"), "Suite D2-630, 2875 Laurier", "a work address goes to the work columns");
+        assert_eq!(cell(&r[0], "address.work.city"), "Quebec");
+        assert_eq!(cell(&r[0], "address.street"), "");
+        let two = rows("BEGIN:VCARD\nVERSION:3.0\nFN:Two Homes\nADR;TYPE=HOME:;;1 Main St;Springfield;;11111;USA\nADR;TYPE=WORK:;;2 Work Ave;Shelbyville;;22222;USA\nADR;TYPE=HOME:;;3 Lake Rd;Ogdenville;;33333;USA\nEND:VCARD\n");
+        assert_eq!((cell(&two[0], "address.street"), cell(&two[0], "address.work.street")), ("1 Main St", "2 Work Ave"));
+        assert!(cell(&two[0], "description").contains("3 Lake Rd"), "a second home address is kept in the description");
         assert_eq!(cell(&r[0], "phone.work"), "+1-418-656-9254 ext. 102");
         assert_eq!(cell(&r[0], "email.work"), "simon.perreault@viagenie.ca");
         assert_eq!(cell(&r[0], "description"), "Birthday: --0203", "a birthday without a year is kept");

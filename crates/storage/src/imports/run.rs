@@ -317,7 +317,7 @@ fn column_of(job: &Job, field: &str) -> Option<String> {
             Kind::Currency => head == "currency",
             Kind::Email(_) => head == "emails",
             Kind::Phone(_) => head == "phones",
-            Kind::Address(_) => head == "addresses",
+            Kind::Address(..) => head == "addresses",
             Kind::FullName => head.ends_with("_name"),
             Kind::Tags => head == "tags",
             Kind::Line(_) => head == "items",
