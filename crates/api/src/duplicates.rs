@@ -19,7 +19,8 @@ pub struct FindParams {
 }
 
 /// Groups of likely duplicate contacts or companies (shared e-mail, phone, INN or domain, or
-/// a name that matches across spelling, word order, legal form and alphabet), strongest first
+/// a name that matches across spelling, word order, legal form and alphabet, or one typo apart
+/// in bases of up to 300,000), strongest first
 #[utoipa::path(get, path = "/api/v1/duplicates/{entity}", tag = "imports", params(("entity" = String, Path, description = "contacts or companies"), FindParams),
     responses((status = 200, body = Vec<Group>), (status = 422, body = crate::problem::Problem)))]
 pub async fn find(State(s): State<AppState>, Auth(p): Auth, Path(entity): Path<String>, Query(q): Query<FindParams>) -> ApiResult<Json<Vec<Group>>> {

@@ -66,6 +66,8 @@ pub fn company_key(name: &str) -> Option<String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
+    /// Names one typo apart once normalized (a letter missing, extra, wrong, or two swapped).
+    SimilarName,
     SameName,
     SameDomain,
     SamePhone,
@@ -81,6 +83,7 @@ impl Reason {
             Reason::SamePhone => 90,
             Reason::SameDomain => 75,
             Reason::SameName => 60,
+            Reason::SimilarName => 45,
         }
     }
 
@@ -91,6 +94,61 @@ impl Reason {
             "phone" => Some(Reason::SamePhone),
             _ => None,
         }
+    }
+}
+
+/// Shortest name key compared for typos: in shorter ones one letter is too much of the name.
+const TYPO_MIN_CHARS: usize = 6;
+/// A variant shared by more keys than this says nothing about any two of them.
+const TYPO_BUCKET_MAX: usize = 50;
+
+/// Pairs of different keys one typo apart, by the symmetric-delete method: two strings within
+/// one edit of each other share a variant with at most one character removed, so only keys
+/// in a shared bucket are compared, never every pair.
+pub fn one_typo_apart(keys: &[(usize, String)]) -> Vec<(usize, usize)> {
+    let mut buckets: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+    for (slot, (_, key)) in keys.iter().enumerate() {
+        let chars: Vec<char> = key.chars().collect();
+        if chars.len() < TYPO_MIN_CHARS {
+            continue;
+        }
+        let mut variants: Vec<String> = (0..chars.len()).map(|skip| chars.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, c)| *c).collect()).collect();
+        variants.push(key.clone());
+        variants.sort();
+        variants.dedup();
+        for v in variants {
+            buckets.entry(v).or_default().push(slot);
+        }
+    }
+    let mut pairs = std::collections::BTreeSet::new();
+    for members in buckets.values().filter(|m| m.len() > 1 && m.len() <= TYPO_BUCKET_MAX) {
+        for (n, &a) in members.iter().enumerate() {
+            for &b in &members[n + 1..] {
+                let (ka, kb) = (&keys[a].1, &keys[b].1);
+                if ka != kb && within_one_edit(ka, kb) {
+                    pairs.insert((keys[a].0.min(keys[b].0), keys[a].0.max(keys[b].0)));
+                }
+            }
+        }
+    }
+    pairs.into_iter().collect()
+}
+
+/// At most one insertion, deletion, substitution or swap of neighbours apart.
+fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let prefix = short.iter().zip(long.iter()).take_while(|(x, y)| x == y).count();
+    if short.len() == long.len() {
+        let rest = |from: usize| short[from..] == long[from..];
+        prefix == short.len()
+            || rest(prefix + 1)
+            || (prefix + 1 < short.len() && short[prefix] == long[prefix + 1] && short[prefix + 1] == long[prefix] && rest(prefix + 2))
+    } else {
+        short[prefix..] == long[prefix + 1..]
     }
 }
 
@@ -133,6 +191,23 @@ pub fn groups(n: usize, links: &[(usize, usize, Reason)]) -> Vec<(Vec<usize>, Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_one_typo_apart() {
+        let keys: Vec<(usize, String)> = ["Иванов Пётр", "Иваноф Пётр", "Ivanov Petr", "Петров Иван", "Пертов Иван", "Ли Ан", "Ли Ан", "Смирнова Анна"]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| person_key(n).map(|k| (i, k)))
+            .collect();
+        // "ivanov petr" and "ivanof petr" (a letter), "petrov ivan" and "pertov ivan" (two
+        // swapped); identical keys are the exact finder's, short ones are left alone.
+        assert_eq!(one_typo_apart(&keys), [(0, 1), (1, 2), (3, 4)]);
+        assert!(within_one_edit("abcdef", "abcdef"));
+        assert!(within_one_edit("abcdef", "abcdf"));
+        assert!(within_one_edit("abcdef", "abcxef"));
+        assert!(!within_one_edit("abcdef", "abxxef"));
+        assert!(!within_one_edit("abcdef", "badcef"));
+    }
 
     #[test]
     fn names_meet_across_alphabets_and_order() {

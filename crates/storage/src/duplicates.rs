@@ -34,6 +34,10 @@ fn check_entity(entity: Entity) -> Result<()> {
     if matches!(entity, Entity::Contact | Entity::Company) { Ok(()) } else { Err(ValidationErrors::single("entity", "unknown_value", "duplicates are looked for among contacts and companies").into()) }
 }
 
+/// Up to how many records names are also compared for typos (the variants of every name are
+/// held in memory); larger bases get the exact matches.
+const TYPO_SEARCH_MAX: usize = 300_000;
+
 /// Groups of likely duplicates the caller can see, strongest first.
 pub async fn find(db: &Db, p: &Principal, entity: Entity, limit: usize) -> Result<Vec<Group>> {
     check_entity(entity)?;
@@ -48,6 +52,7 @@ pub async fn find(db: &Db, p: &Principal, entity: Entity, limit: usize) -> Resul
     let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
     let mut links: Vec<(usize, usize, Reason)> = Vec::new();
     let mut first_of: HashMap<(Reason, String), usize> = HashMap::new();
+    let mut name_keys: Vec<(usize, String)> = Vec::new();
     let mut link = |key: Option<String>, reason: Reason, i: usize, links: &mut Vec<(usize, usize, Reason)>| {
         if let Some(k) = key {
             match first_of.get(&(reason, k.clone())) {
@@ -63,6 +68,11 @@ pub async fn find(db: &Db, p: &Principal, entity: Entity, limit: usize) -> Resul
         let id = get_i64(r, "id")?;
         let name = get_opt_str(r, "display_name")?.unwrap_or_default();
         let key = if entity == Entity::Company { dedupe::company_key(&name) } else { dedupe::person_key(&name) };
+        if let Some(k) = &key
+            && rows.len() <= TYPO_SEARCH_MAX
+        {
+            name_keys.push((i, k.clone()));
+        }
         link(key, Reason::SameName, i, &mut links);
         if entity == Entity::Company {
             link(get_opt_str(r, "domain")?.filter(|d| !d.is_empty()), Reason::SameDomain, i, &mut links);
@@ -70,6 +80,7 @@ pub async fn find(db: &Db, p: &Principal, entity: Entity, limit: usize) -> Resul
         index.insert(id, i);
         records.push(Candidate { id, display_name: name });
     }
+    links.extend(dedupe::one_typo_apart(&name_keys).into_iter().map(|(a, b)| (a, b, Reason::SimilarName)));
     // Identifiers two records share, from the keys every write keeps.
     let shared = sqlx::query(
         "SELECT k.kind, k.value, k.record_id FROM record_keys k WHERE k.workspace_id = $1 AND k.entity = $2 AND k.kind IN ('email', 'phone', 'inn') \

@@ -440,6 +440,15 @@ async fn duplicate_finder_and_bulk_merge(engine: Engine) {
     let company_ids: Vec<i64> = companies[0]["records"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
     assert_eq!(company_ids, vec![romashka, romashka_llc], "legal forms and alphabets set aside");
     assert_eq!(companies[0]["reasons"], json!(["same_name"]));
+    let typo_a = s.contact(&admin, json!({ "last_name": "Константинова", "first_name": "Мария" })).await;
+    let typo_b = s.contact(&admin, json!({ "last_name": "Констатинова", "first_name": "Мария" })).await;
+    let groups = s.get(&admin, "/api/v1/duplicates/contacts").await.body;
+    let typo = groups.as_array().unwrap().iter().find(|g| g["reasons"] == json!(["similar_name"])).unwrap_or_else(|| panic!("no typo group in {groups}"));
+    let typo_ids: Vec<i64> = typo["records"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!((typo_ids, typo["score"].as_i64()), (vec![typo_a, typo_b], Some(45)), "one letter apart, the weakest reason");
+    for id in [typo_a, typo_b] {
+        assert_eq!(s.delete(&admin, &format!("/api/v1/contacts/{id}")).await.status, StatusCode::NO_CONTENT);
+    }
 
     // Another workspace is offered nothing of this one.
     let outsider_ws = s.workspace("Чужое").await;
