@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { api, signIn, unique } from './helpers';
 
-interface Pipeline { id: number; stages: { id: number; kind: string; name: string }[] }
+interface Pipeline { id: number; name: string; stages: { id: number; kind: string; name: string }[] }
 
 async function dragCard(page: Page, dealId: number, stageId: number) {
   const card = page.getByTestId(`deal-${dealId}`);
@@ -90,4 +90,38 @@ test('settings: an admin adds a lost reason and an exchange rate', async ({ page
   await page.getByLabel('Курс').fill('101.25');
   await page.getByRole('button', { name: 'Добавить' }).click();
   await expect(page.getByRole('cell', { name: '101.25' })).toBeVisible();
+});
+
+test('settings: a new pipeline, a stage removed with its deals moved, a custom field relabelled', async ({ page }) => {
+  await signIn(page);
+  await page.getByRole('menuitem', { name: 'Настройки' }).click();
+  await page.getByRole('tab', { name: 'Воронки и этапы' }).click();
+  const name = `Тендеры ${unique()}`;
+  await page.getByLabel('Название воронки (рус.)').fill(name);
+  await page.getByRole('button', { name: 'Добавить воронку' }).click();
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+  const pipeline = (await api<Pipeline[]>(page, 'GET', 'pipelines')).find((p) => p.name === name);
+  if (!pipeline) throw new Error('the pipeline was not created');
+  const [first, talks] = pipeline.stages;
+  const deal = await api<{ id: number }>(page, 'POST', 'deals', { title: `Тендер ${unique()}`, pipeline_id: pipeline.id, stage_id: talks.id, amount: '5000' });
+
+  const box = page.locator('div.MuiBox-root').filter({ has: page.getByRole('heading', { name }) }).last();
+  await box.getByRole('button', { name: 'Редактировать' }).click();
+  await box.getByRole('button', { name: `Удалить: ${talks.name}` }).click();
+  await expect(box.getByLabel(`Сделки этапа «${talks.name}» перейдут в`)).toContainText(first.name);
+  await box.getByRole('button', { name: 'Сохранить' }).click();
+  await expect(page.getByText('Сохранено')).toBeVisible();
+  expect((await api<{ stage_id: number }>(page, 'GET', `deals/${deal.id}`)).stage_id).toBe(first.id);
+
+  const key = `f${unique()}`;
+  await api(page, 'POST', 'custom_fields', { entity: 'contact', key, label: 'Старое имя', field_type: 'select', options: ['А', 'Б'] });
+  await page.getByRole('tab', { name: 'Дополнительные поля' }).click();
+  await page.getByRole('button', { name: `Редактировать ${key}` }).click();
+  const row = page.getByRole('row').filter({ hasText: key });
+  await row.getByLabel('Название').fill('Новое имя');
+  await row.getByLabel('Варианты через запятую').fill('А, Б, В');
+  await row.getByRole('button', { name: 'Сохранить' }).click();
+  await expect(page.getByRole('cell', { name: 'Новое имя' })).toBeVisible();
+  const fields = await api<{ key: string; label: string; options: string[] }[]>(page, 'GET', 'custom_fields');
+  expect(fields.find((f) => f.key === key)).toMatchObject({ label: 'Новое имя', options: ['А', 'Б', 'В'] });
 });

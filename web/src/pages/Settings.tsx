@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { Title, useNotify, useTranslate, usePermissions, Button, HttpError } from 'react-admin';
 import {
-  Alert, Box, Card, CardContent, Checkbox, IconButton, MenuItem, Stack, Tab, Table, TableBody, TableCell, TableHead, TableRow, Tabs, TextField, Typography, Switch,
+  Alert, Box, Card, CardContent, Checkbox, FormControlLabel, IconButton, MenuItem, Stack, Tab, Table, TableBody, TableCell, TableHead, TableRow, Tabs, TextField, Typography, Switch,
 } from '@mui/material';
 import ArrowUpwardIcon from '@mui/icons-material/ArrowUpward';
 import DeleteIcon from '@mui/icons-material/Delete';
+import EditIcon from '@mui/icons-material/Edit';
 import { API, apiFetch, fieldMessages, json } from '../api';
 import { isAdmin } from '../authProvider';
 import { useNamed, type Pipeline } from '../resources/deals';
@@ -199,26 +200,51 @@ const RolesTab = () => {
 
 interface StageRow { id?: number; names: { ru?: string; en?: string }; kind: 'open' | 'won' | 'lost'; probability: number }
 
+/** What a new pipeline starts with; its stages are then edited like any other's. */
+const NEW_PIPELINE_STAGES: StageRow[] = [
+  { names: { ru: 'Новая заявка', en: 'New request' }, kind: 'open', probability: 10 },
+  { names: { ru: 'Переговоры', en: 'Negotiation' }, kind: 'open', probability: 50 },
+  { names: { ru: 'Успешно', en: 'Won' }, kind: 'won', probability: 100 },
+  { names: { ru: 'Проиграна', en: 'Lost' }, kind: 'lost', probability: 0 },
+];
+
+interface Editing { pipeline: Pipeline; names: { ru?: string; en?: string }; stages: StageRow[]; moves: Record<number, number> }
+
 const PipelinesTab = () => {
   const translate = useTranslate();
   const named = useNamed();
   const { items, run } = useList<Pipeline>('pipelines');
-  const [editing, setEditing] = useState<{ pipeline: Pipeline; stages: StageRow[] } | null>(null);
+  const [editing, setEditing] = useState<Editing | null>(null);
+  const [draft, setDraft] = useState({ ru: '', en: '' });
+  // Stages taken out that exist, each with the remaining stage of its kind that takes its deals.
+  const removed = editing ? editing.pipeline.stages.filter((old) => !editing.stages.some((s) => s.id === old.id)) : [];
+  const targets = (kind: string) => (editing?.stages ?? []).filter((s) => s.id !== undefined && s.kind === kind);
   const save = () => editing && run(() => apiFetch(`pipelines/${editing.pipeline.id}`, {
-    method: 'PATCH', body: json({ version: editing.pipeline.version, stages: editing.stages }),
+    method: 'PATCH',
+    body: json({
+      version: editing.pipeline.version, names: editing.names, stages: editing.stages,
+      stage_moves: removed.map((r) => ({ from: r.id, to: editing.moves[r.id] ?? targets(r.kind)[0]?.id })).filter((m) => m.to !== undefined),
+    }),
   }), 'accord.settings.saved').then((ok) => ok && setEditing(null));
   const update = (i: number, change: Partial<StageRow>) => editing && setEditing({ ...editing, stages: editing.stages.map((s, j) => (j === i ? { ...s, ...change } : s)) });
   const up = (i: number) => { if (!editing || i === 0) return; const s = [...editing.stages]; [s[i - 1], s[i]] = [s[i], s[i - 1]]; setEditing({ ...editing, stages: s }); };
+  const create = () => run(() => apiFetch('pipelines', { method: 'POST', body: json({ names: { ru: draft.ru || undefined, en: draft.en || undefined }, stages: NEW_PIPELINE_STAGES }) }), 'accord.settings.saved')
+    .then((ok) => ok && setDraft({ ru: '', en: '' }));
   return (
     <Stack gap={2}>
       {items.map((p) => (
         <Box key={p.id}>
           <Stack direction="row" alignItems="center" gap={2}>
             <Typography variant="subtitle1" component="h3">{named(p)}</Typography>
-            <Button label="ra.action.edit" onClick={() => setEditing({ pipeline: p, stages: p.stages.map(({ id, names, kind, probability }) => ({ id, names, kind, probability })) })} />
+            <Button label="ra.action.edit" onClick={() => setEditing({ pipeline: p, names: p.names, moves: {}, stages: p.stages.map(({ id, names, kind, probability }) => ({ id, names, kind, probability })) })} />
+            {items.length > 1 && <Button label="ra.action.delete" onClick={() => run(() => apiFetch(`pipelines/${p.id}`, { method: 'DELETE' }), 'accord.settings.saved')} />}
           </Stack>
           {editing?.pipeline.id === p.id ? (
             <Stack gap={1}>
+              <Stack direction={{ xs: 'column', sm: 'row' }} gap={1}>
+                <TextField size="small" label={translate('accord.settings.pipeline_name_ru')} value={editing.names.ru ?? ''} onChange={(e) => setEditing({ ...editing, names: { ...editing.names, ru: e.target.value } })} />
+                <TextField size="small" label={translate('accord.settings.pipeline_name_en')} value={editing.names.en ?? ''} onChange={(e) => setEditing({ ...editing, names: { ...editing.names, en: e.target.value } })} />
+              </Stack>
               {editing.stages.map((s, i) => (
                 <Stack key={s.id ?? `new-${i}`} direction={{ xs: 'column', sm: 'row' }} gap={1} alignItems={{ sm: 'center' }}>
                   <IconButton aria-label="up" onClick={() => up(i)} disabled={i === 0}><ArrowUpwardIcon /></IconButton>
@@ -228,8 +254,14 @@ const PipelinesTab = () => {
                     {['open', 'won', 'lost'].map((k) => <MenuItem key={k} value={k}>{translate(`choices.stage_kind.${k}`)}</MenuItem>)}
                   </TextField>
                   <TextField size="small" type="number" label={translate('accord.settings.probability')} value={s.probability} onChange={(e) => update(i, { probability: Number(e.target.value) })} sx={{ width: 130 }} />
-                  <IconButton aria-label={translate('ra.action.delete')} onClick={() => setEditing({ ...editing, stages: editing.stages.filter((_, j) => j !== i) })}><DeleteIcon /></IconButton>
+                  <IconButton aria-label={`${translate('ra.action.delete')}: ${s.names.ru || s.names.en || ''}`} onClick={() => setEditing({ ...editing, stages: editing.stages.filter((_, j) => j !== i) })}><DeleteIcon /></IconButton>
                 </Stack>
+              ))}
+              {removed.map((r) => (
+                <TextField key={r.id} size="small" select sx={{ maxWidth: 420 }} label={translate('accord.settings.deals_of_stage_go_to', { stage: named(r) })}
+                  value={editing.moves[r.id] ?? targets(r.kind)[0]?.id ?? ''} onChange={(e) => setEditing({ ...editing, moves: { ...editing.moves, [r.id]: Number(e.target.value) } })}>
+                  {targets(r.kind).map((t) => <MenuItem key={t.id} value={t.id}>{t.names.ru || t.names.en}</MenuItem>)}
+                </TextField>
               ))}
               <Stack direction="row" gap={1}>
                 <Button label="accord.settings.add_stage" onClick={() => setEditing({ ...editing, stages: [...editing.stages.slice(0, -2), { names: { ru: '', en: '' }, kind: 'open', probability: 50 }, ...editing.stages.slice(-2)] })} />
@@ -242,6 +274,11 @@ const PipelinesTab = () => {
           )}
         </Box>
       ))}
+      <Stack direction={{ xs: 'column', sm: 'row' }} gap={2}>
+        <TextField size="small" label={translate('accord.settings.pipeline_name_ru')} value={draft.ru} onChange={(e) => setDraft({ ...draft, ru: e.target.value })} />
+        <TextField size="small" label={translate('accord.settings.pipeline_name_en')} value={draft.en} onChange={(e) => setDraft({ ...draft, en: e.target.value })} />
+        <Button label="accord.settings.add_pipeline" variant="contained" disabled={!draft.ru.trim() && !draft.en.trim()} onClick={create} />
+      </Stack>
     </Stack>
   );
 };
@@ -273,22 +310,42 @@ const LostReasonsTab = () => {
   );
 };
 
+const splitList = (text: string) => text.split(',').map((o) => o.trim()).filter(Boolean);
+
 const FIELD_TYPES = ['text', 'long_text', 'number', 'money', 'date', 'date_time', 'boolean', 'select', 'multi_select', 'email', 'phone', 'url'];
 const ENTITIES = ['contact', 'company', 'product', 'deal', 'lead', 'activity', 'task'];
 
 const CustomFieldsTab = () => {
   const translate = useTranslate();
-  const { items, run } = useList<{ id: number; entity: string; key: string; label: string; field_type: string; options: string[] }>('custom_fields');
+  const { items, run } = useList<{ id: number; entity: string; key: string; label: string; field_type: string; options: string[]; required: boolean }>('custom_fields');
   const [draft, setDraft] = useState({ entity: 'contact', key: '', label: '', field_type: 'text', options: '' });
-  const add = () => run(() => apiFetch('custom_fields', { method: 'POST', body: json({ ...draft, options: draft.options.split(',').map((o) => o.trim()).filter(Boolean) }) }), 'accord.settings.saved')
+  const [edit, setEdit] = useState<{ id: number; label: string; options: string; required: boolean } | null>(null);
+  const add = () => run(() => apiFetch('custom_fields', { method: 'POST', body: json({ ...draft, options: splitList(draft.options) }) }), 'accord.settings.saved')
     .then((ok) => ok && setDraft({ ...draft, key: '', label: '', options: '' }));
   return (
     <Stack gap={2}>
       <Grid head={['accord.settings.entity', 'accord.settings.field_key', 'accord.settings.field_label', 'accord.settings.field_type', '']}>
         {items.map((f) => (
           <TableRow key={f.id}>
-            <TableCell>{translate(`accord.entity.${f.entity}`)}</TableCell><TableCell>{f.key}</TableCell><TableCell>{f.label}</TableCell><TableCell>{f.field_type}</TableCell>
-            <TableCell><IconButton aria-label={`${translate('ra.action.delete')} ${f.key}`} onClick={() => run(() => apiFetch(`custom_fields/${f.id}`, { method: 'DELETE' }))}><DeleteIcon /></IconButton></TableCell>
+            <TableCell>{translate(`accord.entity.${f.entity}`)}</TableCell><TableCell>{f.key}</TableCell>
+            <TableCell>
+              {edit?.id === f.id ? (
+                <Stack gap={1}>
+                  <TextField size="small" label={translate('accord.settings.field_label')} value={edit.label} onChange={(e) => setEdit({ ...edit, label: e.target.value })} />
+                  {f.field_type.endsWith('select') && <TextField size="small" label={translate('accord.settings.field_options')} value={edit.options} onChange={(e) => setEdit({ ...edit, options: e.target.value })} />}
+                  <FormControlLabel control={<Checkbox checked={edit.required} onChange={(e) => setEdit({ ...edit, required: e.target.checked })} />} label={translate('accord.settings.field_required')} />
+                  <Stack direction="row" gap={1}>
+                    <Button label="ra.action.save" variant="contained" onClick={() => run(() => apiFetch(`custom_fields/${f.id}`, { method: 'PATCH', body: json({ label: edit.label, required: edit.required, ...(f.field_type.endsWith('select') ? { options: splitList(edit.options) } : {}) }) }), 'accord.settings.saved').then((ok) => ok && setEdit(null))} />
+                    <Button label="ra.action.cancel" onClick={() => setEdit(null)} />
+                  </Stack>
+                </Stack>
+              ) : f.label}
+            </TableCell>
+            <TableCell>{f.field_type}{f.options.length > 0 && `: ${f.options.join(', ')}`}</TableCell>
+            <TableCell sx={{ whiteSpace: 'nowrap' }}>
+              <IconButton aria-label={`${translate('ra.action.edit')} ${f.key}`} onClick={() => setEdit({ id: f.id, label: f.label, options: f.options.join(', '), required: f.required })}><EditIcon /></IconButton>
+              <IconButton aria-label={`${translate('ra.action.delete')} ${f.key}`} onClick={() => run(() => apiFetch(`custom_fields/${f.id}`, { method: 'DELETE' }))}><DeleteIcon /></IconButton>
+            </TableCell>
           </TableRow>
         ))}
       </Grid>
@@ -301,7 +358,7 @@ const CustomFieldsTab = () => {
         <TextField size="small" select label={translate('accord.settings.field_type')} value={draft.field_type} onChange={(e) => setDraft({ ...draft, field_type: e.target.value })}>
           {FIELD_TYPES.map((t) => <MenuItem key={t} value={t}>{t}</MenuItem>)}
         </TextField>
-        {draft.field_type.endsWith('select') && <TextField size="small" label="options" value={draft.options} onChange={(e) => setDraft({ ...draft, options: e.target.value })} />}
+        {draft.field_type.endsWith('select') && <TextField size="small" label={translate('accord.settings.field_options')} value={draft.options} onChange={(e) => setDraft({ ...draft, options: e.target.value })} />}
         <Button label="accord.settings.add" variant="contained" disabled={!draft.key || !draft.label} onClick={add} />
       </Stack>
     </Stack>
