@@ -10,6 +10,10 @@ test('on a phone, lists become cards and the board scrolls sideways', async ({ p
   await expect(page.locator('table')).toHaveCount(0);
   await expect(page.getByRole('link').filter({ hasText: /@/ }).first()).toBeVisible();
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  // The app bar keeps the search, the bell and the user menu on screen.
+  for (const control of [page.getByRole('combobox', { name: 'Поиск по всем записям' }), page.getByRole('button', { name: 'Непрочитанные уведомления' }), page.getByRole('button', { name: 'Профиль' })]) {
+    await expect(control).toBeInViewport({ ratio: 1 });
+  }
 
   await page.goto('/board');
   const board = page.getByTestId('board');

@@ -55,7 +55,7 @@ export const GlobalSearch = () => {
     <Autocomplete<Hit, false, false, true>
       freeSolo
       size="small"
-      sx={{ width: { xs: 160, sm: 320 }, bgcolor: 'background.paper', borderRadius: 1 }}
+      sx={{ width: { xs: 150, sm: 320 }, bgcolor: 'background.paper', borderRadius: 1 }}
       options={hits}
       loading={loading}
       filterOptions={(o) => o}

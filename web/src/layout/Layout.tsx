@@ -20,7 +20,14 @@ const AccountMenuItem = () => {
 
 const AccordAppBar = () => (
   <AppBar
-    toolbar={<Box sx={{ display: 'flex', alignItems: 'center', gap: 1 }}><GlobalSearch /><NotificationsBell /><LocalesMenuButton /></Box>}
+    toolbar={
+      <Box sx={{ display: 'flex', alignItems: 'center', gap: { xs: 0, sm: 1 } }}>
+        <GlobalSearch />
+        <NotificationsBell />
+        {/* On a phone the language is chosen on the account page: the bar keeps room for the user menu. */}
+        <Box sx={{ display: { xs: 'none', sm: 'block' } }}><LocalesMenuButton /></Box>
+      </Box>
+    }
     userMenu={<UserMenu><AccountMenuItem /><Logout /></UserMenu>}
   >
     <TitlePortal />
