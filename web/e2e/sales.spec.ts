@@ -125,3 +125,25 @@ test('settings: a new pipeline, a stage removed with its deals moved, a custom f
   const fields = await api<{ key: string; label: string; options: string[] }[]>(page, 'GET', 'custom_fields');
   expect(fields.find((f) => f.key === key)).toMatchObject({ label: 'Новое имя', options: ['А', 'Б', 'В'] });
 });
+
+test('settings: a price list with a product\'s price; a deal that follows it takes that price', async ({ page }) => {
+  await signIn(page);
+  await page.getByRole('menuitem', { name: 'Настройки' }).click();
+  await page.getByRole('tab', { name: 'Прайс-листы' }).click();
+  const name = `Опт ${unique()}`;
+  await page.getByLabel('Название (рус.)').fill(name);
+  await page.getByRole('button', { name: 'Добавить' }).click();
+  await page.getByRole('button', { name, exact: true }).click();
+  await page.getByLabel('Товар или услуга').fill('Стеллаж');
+  await page.getByRole('option', { name: /Стеллаж/ }).first().click();
+  await page.getByLabel('Цена по прайс-листу', { exact: true }).fill('7000');
+  await page.getByRole('button', { name: 'Добавить' }).first().click();
+  await expect(page.getByLabel(/Цена по прайс-листу: Стеллаж/)).toHaveValue('7000');
+
+  const list = (await api<{ id: number; name: string }[]>(page, 'GET', 'price_lists')).find((l) => l.name === name);
+  const prices = await api<{ data: { product_id: number }[] }>(page, 'GET', `price_lists/${list?.id}/prices`);
+  const deal = await api<{ id: number; items: { price: string }[] }>(page, 'POST', 'deals', { title: `Опт ${unique()}`, price_list_id: list?.id, items: [{ product_id: prices.data[0].product_id, quantity: 2 }] });
+  expect(deal.items[0].price).toBe('7000');
+  await page.goto(`/deals/${deal.id}`);
+  await expect(page.getByLabel('Прайс-лист')).toContainText(name);
+});

@@ -10,6 +10,7 @@ pub mod goals;
 pub mod imports;
 mod ical;
 pub mod json;
+pub mod price_lists;
 pub mod problem;
 pub mod records;
 pub mod reports;
@@ -130,6 +131,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sales::list_lost_reasons, sales::create_lost_reason))
         .routes(routes!(sales::update_lost_reason))
         .routes(routes!(sales::list_rates, sales::create_rate))
+        .routes(routes!(price_lists::list_price_lists, price_lists::create_price_list))
+        .routes(routes!(price_lists::update_price_list, price_lists::delete_price_list))
+        .routes(routes!(price_lists::list_prices))
+        .routes(routes!(price_lists::set_price, price_lists::remove_price))
         .routes(routes!(sales::delete_rate))
         .routes(routes!(sales::convert_lead))
         .routes(routes!(sales::list_web_forms, sales::create_web_form))

@@ -20,6 +20,7 @@ pub fn link_of(key: &str) -> Option<&'static str> {
         "lost_reason_id" => "lost_reasons",
         "team_id" => "teams",
         "field_id" => "custom_field_defs",
+        "price_list_id" => "price_lists",
         _ => return None,
     })
 }
@@ -33,6 +34,7 @@ pub fn record_table(entity: &str) -> Option<&'static str> {
         "exchange_rate" => Some("exchange_rates"),
         "goal" => Some("goals"),
         "view" => Some("saved_views"),
+        "price_list" => Some("price_lists"),
         other => Entity::ALL.into_iter().find(|e| e.as_str() == other).map(Entity::table),
     }
 }

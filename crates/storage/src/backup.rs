@@ -70,6 +70,11 @@ const TABLES: &[Table] = &[
     table("companies", true, &[]),
     table("contacts", true, &[]),
     table("products", true, &[]),
+    table("price_lists", true, &[]),
+    Table {
+        select: Some("SELECT pp.price_list_id, pp.product_id, pp.price, pp.updated_at FROM price_list_prices pp JOIN price_lists l ON l.id = pp.price_list_id WHERE l.workspace_id = $1"),
+        ..table("price_list_prices", false, &["price_list_id", "product_id"])
+    },
     Table { later: &["deal_id"], ..table("leads", true, &[]) },
     table("deals", true, &["pipeline_id", "stage_id"]),
     table("deal_stage_history", true, &["deal_id", "pipeline_id", "stage_id"]),
@@ -395,7 +400,8 @@ async fn empty_out(tx: &mut crate::Tx, workspace_id: i64) -> Result<()> {
         return Err(Error::Conflict(format!("a workspace archive is restored into an empty workspace; this one holds {}", held.join(", "))));
     }
     sqlx::query("DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE workspace_id = $1)").bind(workspace_id).execute(&mut **tx).await?;
-    for t in ["deal_totals", "stages", "pipelines", "lost_reasons", "role_policies", "custom_field_defs", "exchange_rates", "goals", "web_forms", "teams"] {
+    sqlx::query("DELETE FROM price_list_prices WHERE price_list_id IN (SELECT id FROM price_lists WHERE workspace_id = $1)").bind(workspace_id).execute(&mut **tx).await?;
+    for t in ["deal_totals", "stages", "pipelines", "lost_reasons", "role_policies", "custom_field_defs", "exchange_rates", "goals", "web_forms", "price_lists", "teams"] {
         sqlx::query(AssertSqlSafe(format!("DELETE FROM {t} WHERE workspace_id = $1"))).bind(workspace_id).execute(&mut **tx).await?;
     }
     Ok(())

@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 3, name: "analytics", sql: include_str!("../migrations/0003_analytics.sql") },
     Migration { version: 4, name: "imports", sql: include_str!("../migrations/0004_imports.sql") },
     Migration { version: 5, name: "views", sql: include_str!("../migrations/0005_views.sql") },
+    Migration { version: 6, name: "price_lists", sql: include_str!("../migrations/0006_price_lists.sql") },
 ];
 
 pub fn latest() -> i64 {

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { Title, useNotify, useTranslate, usePermissions, Button, HttpError } from 'react-admin';
 import {
-  Alert, Box, Card, CardContent, Checkbox, FormControlLabel, IconButton, MenuItem, Stack, Tab, Table, TableBody, TableCell, TableHead, TableRow, Tabs, TextField, Typography, Switch,
+  Alert, Autocomplete, Box, Card, CardContent, Checkbox, FormControlLabel, IconButton, MenuItem, Stack, Tab, Table, TableBody, TableCell, TableHead, TableRow, Tabs, TextField, Typography, Switch,
 } from '@mui/material';
 import ArrowUpwardIcon from '@mui/icons-material/ArrowUpward';
 import DeleteIcon from '@mui/icons-material/Delete';
@@ -12,14 +12,19 @@ import { useNamed, type Pipeline } from '../resources/deals';
 
 import type { Goal } from '../analytics/GoalsCard';
 
-const TABS = ['workspace', 'users', 'teams', 'roles', 'pipelines', 'lost_reasons', 'custom_fields', 'rates', 'goals', 'web_forms', 'archive'] as const;
+const TABS = ['workspace', 'users', 'teams', 'roles', 'pipelines', 'lost_reasons', 'custom_fields', 'rates', 'price_lists', 'goals', 'web_forms', 'archive'] as const;
 
-/** Loads one settings list and reloads it after a change; errors go to a notification. */
+/**
+ * Loads one settings list and reloads it after a change; errors go to a notification. A paged
+ * answer (`{ data, next_cursor }`) gives its first page.
+ */
 function useList<T>(path: string) {
   const notify = useNotify();
   const translate = useTranslate();
   const [items, setItems] = useState<T[]>([]);
-  const load = useCallback(() => { apiFetch<T[]>(path).then(setItems).catch((e) => notify((e as Error).message, { type: 'error' })); }, [path, notify]);
+  const load = useCallback(() => {
+    apiFetch<T[] | { data: T[] }>(path).then((body) => setItems(Array.isArray(body) ? body : body.data)).catch((e) => notify((e as Error).message, { type: 'error' }));
+  }, [path, notify]);
   useEffect(load, [load]);
   const run = async (fn: () => Promise<unknown>, done?: string) => {
     try { await fn(); if (done) notify(done); load(); return true; } catch (e) {
@@ -56,6 +61,7 @@ export const Settings = () => {
         {name === 'lost_reasons' && <LostReasonsTab />}
         {name === 'custom_fields' && <CustomFieldsTab />}
         {name === 'rates' && <RatesTab />}
+        {name === 'price_lists' && <PriceListsTab />}
         {name === 'goals' && <GoalsTab />}
         {name === 'web_forms' && <WebFormsTab />}
         {name === 'archive' && <ArchiveTab owner={permissions === 'owner'} />}
@@ -518,5 +524,79 @@ const ArchiveTab = ({ owner }: { owner: boolean }) => {
         </Alert>
       )}
     </Stack>
+  );
+};
+
+interface PriceListRow { id: number; name: string; names: { ru?: string; en?: string }; currency: string; active: boolean; version: number }
+interface ListPrice { product_id: number; product_name: string; price: string }
+
+/** Price lists in one currency each; a deal that follows one takes its lines' prices from it. */
+const PriceListsTab = () => {
+  const translate = useTranslate();
+  const named = useNamed();
+  const { items, run } = useList<PriceListRow>('price_lists');
+  const [draft, setDraft] = useState({ ru: '', en: '', currency: 'RUB' });
+  const [open, setOpen] = useState<number | null>(null);
+  return (
+    <Stack gap={2}>
+      <Grid head={['accord.settings.price_list', 'accord.settings.currency', 'accord.settings.active', '']}>
+        {items.map((l) => (
+          <TableRow key={l.id} selected={open === l.id}>
+            <TableCell><Button label={named(l)} onClick={() => setOpen(open === l.id ? null : l.id)} /></TableCell>
+            <TableCell>{l.currency}</TableCell>
+            <TableCell><Switch checked={l.active} onChange={(e) => run(() => apiFetch(`price_lists/${l.id}`, { method: 'PATCH', body: json({ version: l.version, active: e.target.checked }) }))} /></TableCell>
+            <TableCell><IconButton aria-label={`${translate('ra.action.delete')} ${named(l)}`} onClick={() => run(() => apiFetch(`price_lists/${l.id}`, { method: 'DELETE' }))}><DeleteIcon /></IconButton></TableCell>
+          </TableRow>
+        ))}
+      </Grid>
+      {open !== null && <ListPrices listId={open} />}
+      <Stack direction={{ xs: 'column', sm: 'row' }} gap={2}>
+        <TextField size="small" label={translate('accord.settings.stage_name_ru')} value={draft.ru} onChange={(e) => setDraft({ ...draft, ru: e.target.value })} />
+        <TextField size="small" label={translate('accord.settings.stage_name_en')} value={draft.en} onChange={(e) => setDraft({ ...draft, en: e.target.value })} />
+        <TextField size="small" label={translate('accord.settings.currency')} value={draft.currency} onChange={(e) => setDraft({ ...draft, currency: e.target.value.toUpperCase() })} sx={{ width: 110 }} />
+        <Button label="accord.settings.add" variant="contained" disabled={!draft.ru.trim() && !draft.en.trim()}
+          onClick={() => run(() => apiFetch('price_lists', { method: 'POST', body: json({ names: { ru: draft.ru || undefined, en: draft.en || undefined }, currency: draft.currency }) }), 'accord.settings.saved').then((ok) => ok && setDraft({ ru: '', en: '', currency: draft.currency }))} />
+      </Stack>
+    </Stack>
+  );
+};
+
+/** One list's prices: change or remove one, add a product found by name or article. */
+const ListPrices = ({ listId }: { listId: number }) => {
+  const translate = useTranslate();
+  const { items, run } = useList<ListPrice>(`price_lists/${listId}/prices?limit=200`);
+  const [edits, setEdits] = useState<Record<number, string>>({});
+  const [product, setProduct] = useState<{ id: number; display_name: string } | null>(null);
+  const [options, setOptions] = useState<{ id: number; display_name: string }[]>([]);
+  const [price, setPrice] = useState('');
+  const search = (text: string) => {
+    if (!text.trim()) return;
+    apiFetch<{ data: { id: number; display_name: string }[] }>(`search?${new URLSearchParams({ q: text, entity: 'product', limit: '20' })}`).then((r) => setOptions(r.data)).catch(() => setOptions([]));
+  };
+  const put = (productId: number, value: string) => run(() => apiFetch(`price_lists/${listId}/prices/${productId}`, { method: 'PUT', body: json({ price: value }) }), 'accord.settings.saved');
+  return (
+    <Box sx={{ pl: { sm: 2 } }}>
+      <Grid head={['accord.settings.product', 'accord.settings.list_price', '']}>
+        {items.map((r) => (
+          <TableRow key={r.product_id}>
+            <TableCell>{r.product_name}</TableCell>
+            <TableCell>
+              <TextField size="small" value={edits[r.product_id] ?? r.price} slotProps={{ htmlInput: { 'aria-label': `${translate('accord.settings.list_price')}: ${r.product_name}` } }}
+                onChange={(e) => setEdits({ ...edits, [r.product_id]: e.target.value })}
+                onBlur={() => edits[r.product_id] !== undefined && edits[r.product_id] !== r.price && put(r.product_id, edits[r.product_id])} />
+            </TableCell>
+            <TableCell><IconButton aria-label={`${translate('ra.action.delete')} ${r.product_name}`} onClick={() => run(() => apiFetch(`price_lists/${listId}/prices/${r.product_id}`, { method: 'DELETE' }))}><DeleteIcon /></IconButton></TableCell>
+          </TableRow>
+        ))}
+      </Grid>
+      <Stack direction={{ xs: 'column', sm: 'row' }} gap={2} sx={{ mt: 1 }}>
+        <Autocomplete size="small" sx={{ minWidth: 260 }} options={options} value={product} getOptionLabel={(o) => o.display_name} isOptionEqualToValue={(a, b) => a.id === b.id}
+          filterOptions={(o) => o} onInputChange={(_, text) => search(text)} onChange={(_, v) => setProduct(v)}
+          renderInput={(params) => <TextField {...params} label={translate('accord.settings.product')} />} />
+        <TextField size="small" label={translate('accord.settings.list_price')} value={price} onChange={(e) => setPrice(e.target.value)} />
+        <Button label="accord.settings.add" variant="contained" disabled={!product || !price.trim()}
+          onClick={() => product && put(product.id, price).then((ok) => { if (ok) { setProduct(null); setPrice(''); } })} />
+      </Stack>
+    </Box>
   );
 };

@@ -1,5 +1,5 @@
 import {
-  ArrayInput, AutocompleteInput, BooleanInput, Create, DateInput, FormDataConsumer, NumberField, NumberInput, ReferenceField,
+  ArrayInput, AutocompleteInput, useRecordContext, BooleanInput, Create, DateInput, FormDataConsumer, NumberField, NumberInput, ReferenceField,
   ReferenceInput, SelectField, SelectInput, SimpleForm, SimpleFormIterator, TextField, TextInput, useGetList, useLocaleState, FunctionField, type RaRecord,
 } from 'react-admin';
 import { ZonedDateField } from './zoned';
@@ -91,6 +91,7 @@ const DealFields = () => (
       </SimpleFormIterator>
     </ArrayInput>
     <StageInputs />
+    <PriceListInput />
     <ArrayInput source="items">
       <SimpleFormIterator inline>
         <ReferenceInput source="product_id" reference="products"><AutocompleteInput optionText="name" helperText={false} /></ReferenceInput>
@@ -113,6 +114,16 @@ const DealFields = () => (
     <CustomFieldInputs entity="deal" />
   </>
 );
+
+/** The price list the deal's lines take their prices from (active ones, and the deal's own). */
+const PriceListInput = () => {
+  const named = useNamed();
+  const record = useRecordContext();
+  const { data } = useGetList<{ id: number; name: string; names: { ru?: string; en?: string }; currency: string; active: boolean }>('price_lists', { pagination: { page: 1, perPage: 100 } }, { staleTime: 60_000 });
+  const choices = (data ?? []).filter((l) => l.active || l.id === record?.price_list_id).map((l) => ({ id: l.id, name: `${named(l)} (${l.currency})` }));
+  if (!choices.length) return null;
+  return <SelectInput source="price_list_id" choices={choices} emptyText="accord.deals.no_price_list" />;
+};
 
 /** Derived amounts are shown, never sent back. */
 const transform = (data: RaRecord) => {

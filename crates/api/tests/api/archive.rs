@@ -67,7 +67,7 @@ async fn portrait(s: &Server, u: &User) -> BTreeMap<String, Vec<String>> {
         }
     }
     for path in
-        ["/api/v1/pipelines", "/api/v1/lost_reasons", "/api/v1/custom_fields", "/api/v1/exchange_rates", "/api/v1/teams", "/api/v1/roles", "/api/v1/goals", "/api/v1/web_forms", "/api/v1/views?entity=deals"]
+        ["/api/v1/pipelines", "/api/v1/lost_reasons", "/api/v1/custom_fields", "/api/v1/exchange_rates", "/api/v1/teams", "/api/v1/roles", "/api/v1/goals", "/api/v1/web_forms", "/api/v1/views?entity=deals", "/api/v1/price_lists"]
     {
         let mut got = s.get(u, path).await.body;
         without_ids(&mut got);
@@ -103,11 +103,13 @@ async fn archive_restores_beside_its_original(engine: Engine) {
     let note = s.post(&anna, &format!("/api/v1/contacts/{ivan}/notes"), json!({"body": "Звонил **вчера**"})).await;
     assert_eq!(note.status, StatusCode::CREATED);
     let table = s.post(&owner, "/api/v1/products", json!({"name": "Стол офисный", "sku": "ST-1", "price": "12200", "vat_rate": "22"})).await.id();
+    let list = s.post(&owner, "/api/v1/price_lists", json!({"names": {"ru": "Опт"}, "currency": "RUB"})).await.id();
+    assert_eq!(s.call(Some(&owner), reqwest::Method::PUT, &format!("/api/v1/price_lists/{list}/prices/{table}"), Some(json!({"price": "11000"}))).await.status, StatusCode::OK);
     let deal = s
         .post(
             &anna,
             "/api/v1/deals",
-            json!({"title": "Мебель для Ромашки", "company_id": romashka, "contacts": [{"contact_id": ivan, "role": "decision_maker"}],
+            json!({"title": "Мебель для Ромашки", "company_id": romashka, "price_list_id": list, "contacts": [{"contact_id": ivan, "role": "decision_maker"}],
         "items": [{"product_id": table, "quantity": "3", "discount_percent": "10"}]}),
         )
         .await;
@@ -153,6 +155,11 @@ async fn archive_restores_beside_its_original(engine: Engine) {
     assert_eq!((copied_company.status, copied_company.body["name"].as_str()), (StatusCode::OK, Some("ООО Ромашка")));
     assert_ne!(copied_deal["company_id"], json!(romashka));
     let copied_product = s.get(&copy_owner, &format!("/api/v1/products/{}", copied_deal["items"][0]["product_id"])).await;
+    let original_deal = s.get(&anna, &format!("/api/v1/deals/{}", deal.id())).await.body;
+    assert_eq!(original_deal["price_list_id"], json!(list), "{original_deal}");
+    let copied_prices = s.get(&copy_owner, &format!("/api/v1/price_lists/{}/prices", copied_deal["price_list_id"])).await.body;
+    assert_eq!(copied_prices["data"][0]["price"], "11000", "the deal follows the copy's price list: {copied_prices}");
+    assert_eq!(copied_deal["items"][0]["price"], "11000");
     assert_eq!(copied_product.body["sku"], "ST-1");
     let copied_ivan = s.get(&anna_there, &format!("/api/v1/contacts/{}", copied_deal["contacts"][0]["contact_id"])).await;
     assert_eq!(copied_ivan.body["company_ids"], json!([copied_deal["company_id"]]));

@@ -7,7 +7,7 @@ use accord_domain::permissions::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-both_engines!(deal_lines_and_catalogue, pipelines_are_configurable, board_and_moves, web_form_lead_to_deal, activities_tasks_and_reminders, calendar_feed, sales_visibility);
+both_engines!(deal_lines_and_catalogue, price_lists_price_the_lines, pipelines_are_configurable, board_and_moves, web_form_lead_to_deal, activities_tasks_and_reminders, calendar_feed, sales_visibility);
 
 async fn setup(engine: Engine) -> (Server, User, User) {
     let s = start(engine).await;
@@ -425,4 +425,45 @@ async fn sales_visibility(engine: Engine) {
     // Read-only users create nothing.
     assert_eq!(s.post(&reader, "/api/v1/tasks", json!({"title": "X"})).await.status, StatusCode::FORBIDDEN);
     assert_eq!(s.post(&reader, "/api/v1/leads/1/convert", json!({})).await.status, StatusCode::NOT_FOUND);
+}
+
+/// Price lists: a deal that follows one takes its lines' prices from it; a line may name its
+/// own; the list must be in the deal's currency; only admins keep lists; one in use stays.
+async fn price_lists_price_the_lines(engine: Engine) {
+    let (s, admin, member) = setup(engine).await;
+    let table = s.post(&admin, "/api/v1/products", json!({"name": "Стол", "sku": "T-1", "price": "12000", "vat_rate": "none"})).await.id();
+    let chair = s.post(&admin, "/api/v1/products", json!({"name": "Стул", "sku": "C-1", "price": "3000", "vat_rate": "none"})).await.id();
+    assert_eq!(s.post(&member, "/api/v1/price_lists", json!({"names": {"ru": "Опт"}, "currency": "RUB"})).await.status, StatusCode::FORBIDDEN);
+    let bad = s.post(&admin, "/api/v1/price_lists", json!({"names": {}, "currency": "рубли"})).await;
+    assert_eq!(bad.field_errors(), ["names.ru", "currency"]);
+    let wholesale = s.post(&admin, "/api/v1/price_lists", json!({"names": {"ru": "Опт", "en": "Wholesale"}, "currency": "RUB"})).await;
+    assert_eq!(wholesale.status, StatusCode::CREATED, "{}", wholesale.body);
+    let list = wholesale.id();
+    let usd = s.post(&admin, "/api/v1/price_lists", json!({"names": {"en": "Export"}, "currency": "USD"})).await.id();
+    let set = s.call(Some(&admin), reqwest::Method::PUT, &format!("/api/v1/price_lists/{list}/prices/{table}"), Some(json!({"price": "10000"}))).await;
+    assert_eq!((set.status, set.body["price"].as_str()), (StatusCode::OK, Some("10000")), "{}", set.body);
+    assert_eq!(s.call(Some(&admin), reqwest::Method::PUT, &format!("/api/v1/price_lists/{list}/prices/{table}"), Some(json!({"price": "-1"}))).await.field_errors(), ["price"]);
+    assert_eq!(s.call(Some(&admin), reqwest::Method::PUT, &format!("/api/v1/price_lists/{list}/prices/999999"), Some(json!({"price": "1"}))).await.status, StatusCode::NOT_FOUND);
+    let prices = s.get(&member, &format!("/api/v1/price_lists/{list}/prices")).await.body;
+    assert_eq!(prices["data"], json!([{"product_id": table, "product_name": "Стол", "price": "10000"}]));
+
+    // The table from the list, the chair (not in it) from the catalogue, a typed price kept.
+    let d = deal(&s, &member, json!({"title": "Опт", "price_list_id": list, "items": [{"product_id": table, "quantity": 2}, {"product_id": chair, "quantity": 1}, {"product_id": table, "quantity": 1, "price": "11000"}]})).await;
+    let prices: Vec<&str> = d["items"].as_array().unwrap().iter().map(|l| l["price"].as_str().unwrap()).collect();
+    assert_eq!(prices, ["10000", "3000", "11000"], "{d}");
+    assert_eq!((d["amount"].as_str(), d["price_list_id"].as_i64()), (Some("34000.00"), Some(list)));
+    let other = s.post(&member, "/api/v1/deals", json!({"title": "X", "price_list_id": usd})).await;
+    assert_eq!((other.status, other.body["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("other_currency")));
+    assert_eq!(s.post(&member, "/api/v1/deals", json!({"title": "X", "price_list_id": 999999})).await.field_errors(), ["price_list_id"]);
+    assert_eq!(s.get(&member, &format!("/api/v1/deals?price_list_id={list}")).await.body["data"].as_array().unwrap().len(), 1);
+
+    assert_eq!(s.delete(&admin, &format!("/api/v1/price_lists/{list}")).await.status, StatusCode::CONFLICT, "a list deals follow stays");
+    let off = s.patch(&admin, &format!("/api/v1/price_lists/{list}"), json!({"version": 1, "active": false})).await;
+    assert_eq!((off.status, off.body["active"].as_bool()), (StatusCode::OK, Some(false)));
+    assert_eq!(s.post(&member, "/api/v1/deals", json!({"title": "Y", "price_list_id": list})).await.body["errors"][0]["code"], "inactive_price_list");
+    assert_eq!(s.delete(&admin, &format!("/api/v1/price_lists/{usd}")).await.status, StatusCode::NO_CONTENT);
+    let outsider_ws = s.workspace("Чужие цены").await;
+    let outsider = s.user(outsider_ws, Role::Owner, "outsider").await;
+    assert_eq!(s.get(&outsider, &format!("/api/v1/price_lists/{list}/prices")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(s.get(&outsider, "/api/v1/price_lists").await.body, json!([]));
 }

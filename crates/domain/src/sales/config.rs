@@ -86,6 +86,16 @@ pub struct LostReason {
     pub active: bool,
 }
 
+/// A named set of product prices in one currency (retail, wholesale, dealer …) that a deal
+/// may follow; its lines then take their prices from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceList {
+    pub id: i64,
+    pub names: Names,
+    pub currency: String,
+    pub active: bool,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     pub base_currency: String,
@@ -93,6 +103,7 @@ pub struct Config {
     /// In display order; the first is the default.
     pub pipelines: Vec<Pipeline>,
     pub lost_reasons: Vec<LostReason>,
+    pub price_lists: Vec<PriceList>,
 }
 
 impl Config {
@@ -108,6 +119,10 @@ impl Config {
 
     pub fn pipeline(&self, id: i64) -> Option<&Pipeline> {
         self.pipelines.iter().find(|p| p.id == id)
+    }
+
+    pub fn price_list(&self, id: i64) -> Option<&PriceList> {
+        self.price_lists.iter().find(|p| p.id == id)
     }
 
     pub fn lost_reason(&self, id: i64) -> Option<&LostReason> {

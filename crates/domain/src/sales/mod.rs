@@ -5,6 +5,6 @@ mod config;
 mod money;
 mod records;
 
-pub use config::{Config, LostReason, Names, Pipeline, Stage, StageKind, DEFAULT_VAT_RATES, PRIORITIES, UNITS};
+pub use config::{Config, LostReason, Names, Pipeline, PriceList, Stage, StageKind, DEFAULT_VAT_RATES, PRIORITIES, UNITS};
 pub use money::{LineTotals, line_totals, round_money, vat_percent};
 pub use records::*;

@@ -196,6 +196,7 @@ pub const DEAL_COLUMNS: &[Column] = &[
     col("lead_id", ColKind::Int),
     col("lost_reason_id", ColKind::Int),
     col("lost_comment", ColKind::Text),
+    col("price_list_id", ColKind::Int),
     col("closed_at", ColKind::Timestamp),
     derived("stage_changed_at", ColKind::Timestamp),
     col("description", ColKind::Text),
@@ -219,6 +220,7 @@ pub const DEAL_FILTERS: &[Filterable] = &[
     filt("source", "source", FilterKind::Text),
     filt("lead_id", "lead_id", FilterKind::Int),
     filt("lost_reason_id", "lost_reason_id", FilterKind::Int),
+    filt("price_list_id", "price_list_id", FilterKind::Int),
     filt("closed_at", "closed_at", FilterKind::Timestamp),
     filt("stage_changed_at", "stage_changed_at", FilterKind::Timestamp),
 ];
@@ -282,7 +284,7 @@ pub fn prepare_deal(input: &Map<String, Value>, ctx: &Context) -> Result<Prepare
     let mut r = Reader::new(input);
     r.reject_unknown(&[
         "title", "pipeline_id", "stage_id", "company_id", "contacts", "amount", "currency", "vat_included", "items", "expected_close_date", "probability", "source", "lead_id", "lost_reason_id",
-        "lost_comment", "closed_at", "description", "tags", "custom_fields",
+        "lost_comment", "closed_at", "description", "tags", "custom_fields", "price_list_id",
     ]);
     let mut refs = Vec::new();
     let title = r.text("title", 500);
@@ -373,6 +375,19 @@ pub fn prepare_deal(input: &Map<String, Value>, ctx: &Context) -> Result<Prepare
     let lead_id = link(&mut r, &mut refs, "lead_id", Entity::Lead);
     let lost_reason_id = r.id("lost_reason_id");
     let lost_comment = r.long_text("lost_comment");
+    let price_list_id = r.id("price_list_id");
+    match price_list_id.map(|id| (id, sales.price_list(id))) {
+        None => {}
+        Some((_, None)) => r.errors.add("price_list_id", "unknown_price_list", "no such price list"),
+        Some((id, Some(list))) => {
+            if !list.active && before_i64(ctx, "price_list_id") != Some(id) {
+                r.errors.add("price_list_id", "inactive_price_list", "this price list is no longer offered");
+            }
+            if list.currency != currency {
+                r.errors.add("price_list_id", "other_currency", format!("the price list is in {}, the deal in {currency}", list.currency));
+            }
+        }
+    }
     let closed_at_input = r.timestamp("closed_at", ctx.time_zone);
     let description = r.long_text("description");
     let tags = r.tags();
@@ -444,6 +459,7 @@ pub fn prepare_deal(input: &Map<String, Value>, ctx: &Context) -> Result<Prepare
             ("lead_id", int(lead_id)),
             ("lost_reason_id", int(lost_reason_id)),
             ("lost_comment", opt_text(lost_comment)),
+            ("price_list_id", int(price_list_id)),
             ("closed_at", ts(closed_at)),
             ("stage_changed_at", Cell::Int(stage_changed_at)),
             ("description", opt_text(description)),
@@ -858,7 +874,7 @@ pub fn next_occurrence(due_ms: i64, recurrence: &str, tz: chrono_tz::Tz) -> Opti
 
 #[cfg(test)]
 mod tests {
-    use super::super::config::{Config, LostReason, Names, Pipeline, Stage};
+    use super::super::config::{Config, LostReason, Names, Pipeline, PriceList, Stage};
     use super::*;
 
     fn config() -> Config {
@@ -871,7 +887,18 @@ mod tests {
                 Pipeline { id: 2, names: Names::default(), stages: vec![Stage { id: 9, pipeline_id: 2, names: Names::default(), kind: StageKind::Open, probability: 20 }] },
             ],
             lost_reasons: vec![LostReason { id: 1, names: Names::default(), requires_comment: false, active: true }, LostReason { id: 2, names: Names::default(), requires_comment: true, active: true }],
+            price_lists: vec![PriceList { id: 7, names: Names::default(), currency: "RUB".into(), active: true }, PriceList { id: 8, names: Names::default(), currency: "USD".into(), active: false }],
         }
+    }
+
+    #[test]
+    fn a_deal_follows_a_price_list_of_its_currency() {
+        let c = config();
+        let d = prepare_deal(&obj(json!({"title": "X", "price_list_id": 7})), &ctx(&c, None)).unwrap();
+        assert_eq!(cell(&d, "price_list_id"), &Cell::Int(7));
+        let e = prepare_deal(&obj(json!({"title": "X", "price_list_id": 8, "currency": "RUB"})), &ctx(&c, None)).unwrap_err();
+        assert_eq!(e.0.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(), ["inactive_price_list", "other_currency"]);
+        assert_eq!(fields(prepare_deal(&obj(json!({"title": "X", "price_list_id": 99})), &ctx(&c, None)).unwrap_err()), vec!["price_list_id"]);
     }
 
     fn ctx<'a>(c: &'a Config, before: Option<&'a Map<String, Value>>) -> Context<'a> {

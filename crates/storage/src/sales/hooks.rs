@@ -42,6 +42,13 @@ pub async fn before_prepare(db: &Db, p: &Principal, entity: Entity, input: &mut 
         None => super::config(db, p.workspace_id).await?.base_currency,
     };
     let mut items = items.clone();
+    // A deal that follows a price list takes its lines' prices from it first.
+    let list_id = input.get("price_list_id").and_then(Value::as_i64).or_else(|| if input.contains_key("price_list_id") { None } else { current.and_then(|c| id_of(c, "price_list_id")) });
+    let product_ids: Vec<i64> = items.iter().filter_map(|i| i.get("product_id").and_then(Value::as_i64)).collect();
+    let list_prices = match list_id {
+        Some(list) => super::price_lists::prices_of(db, p.workspace_id, list, &product_ids).await?,
+        None => Default::default(),
+    };
     for item in items.iter_mut() {
         let Some(o) = item.as_object_mut() else { continue };
         let Some(product_id) = o.get("product_id").and_then(Value::as_i64) else { continue };
@@ -55,6 +62,11 @@ pub async fn before_prepare(db: &Db, p: &Principal, entity: Entity, input: &mut 
             if o.get(line_key).is_none_or(Value::is_null) {
                 o.insert(line_key.into(), product.fields.get(product_key).cloned().unwrap_or(Value::Null));
             }
+        }
+        if o.get("price").is_none_or(Value::is_null)
+            && let Some(price) = list_prices.get(&product_id)
+        {
+            o.insert("price".into(), Value::String(price.clone()));
         }
         if o.get("price").is_none_or(Value::is_null) && str_of(&product, "currency") == Some(currency.as_str()) {
             o.insert("price".into(), product.fields.get("price").cloned().unwrap_or(Value::Null));

@@ -4,6 +4,7 @@
 pub mod board;
 pub mod hooks;
 pub mod leads;
+pub mod price_lists;
 
 use crate::accounts::Principal;
 use crate::db::{Db, Tx, get_i64, get_str};
@@ -12,7 +13,7 @@ use crate::now_ms;
 use crate::timeline::{self, Change};
 use accord_domain::ValidationErrors;
 use accord_domain::entities::Entity;
-use accord_domain::sales::{Config, LostReason, Names, Pipeline, Stage, StageKind};
+use accord_domain::sales::{Config, LostReason, Names, Pipeline, PriceList, Stage, StageKind};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -136,7 +137,11 @@ pub async fn config(db: &Db, ws: i64) -> Result<Config> {
     for r in sqlx::query("SELECT id, names, requires_comment, active FROM lost_reasons WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(&db.pool).await? {
         lost_reasons.push(LostReason { id: get_i64(&r, "id")?, names: parse_names(&get_str(&r, "names")?), requires_comment: get_i64(&r, "requires_comment")? != 0, active: get_i64(&r, "active")? != 0 });
     }
-    Ok(Config { base_currency: get_str(&w, "base_currency")?, vat_rates, pipelines, lost_reasons })
+    let mut price_lists = Vec::new();
+    for r in sqlx::query("SELECT id, names, currency, active FROM price_lists WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(&db.pool).await? {
+        price_lists.push(PriceList { id: get_i64(&r, "id")?, names: parse_names(&get_str(&r, "names")?), currency: get_str(&r, "currency")?, active: get_i64(&r, "active")? != 0 });
+    }
+    Ok(Config { base_currency: get_str(&w, "base_currency")?, vat_rates, pipelines, lost_reasons, price_lists })
 }
 
 // ---------------------------------------------------------------- pipelines
