@@ -103,6 +103,19 @@ fn validate_domain(domain: &str) -> Result<String, Invalid> {
     Ok(unicode)
 }
 
+/// Mail services anyone can sign up with: an address there says nothing about its owner's
+/// company.
+const PUBLIC_MAIL: &[&str] = &[
+    "gmail.com", "googlemail.com", "yahoo.com", "ymail.com", "hotmail.com", "outlook.com", "live.com", "msn.com", "icloud.com", "me.com", "mac.com", "aol.com", "gmx.com", "gmx.de", "gmx.net",
+    "web.de", "proton.me", "protonmail.com", "zoho.com", "yandex.ru", "yandex.com", "ya.ru", "mail.ru", "bk.ru", "inbox.ru", "list.ru", "internet.ru", "rambler.ru", "lenta.ru", "autorambler.ru",
+    "myrambler.ru", "ro.ru", "qip.ru", "ukr.net", "i.ua", "tut.by", "qq.com", "163.com", "126.com",
+];
+
+/// Whether a domain is a public mail service's (see [`PUBLIC_MAIL`]).
+pub fn is_public_mail(domain: &str) -> bool {
+    PUBLIC_MAIL.contains(&domain.trim().to_lowercase().as_str())
+}
+
 /// The domain part, for company domain matching and search.
 pub fn domain_of(email: &str) -> &str {
     email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()

@@ -831,14 +831,11 @@ fn prepare_company(input: &Map<String, Value>, ctx: &Context) -> Result<Prepared
         None => None,
     };
     let domain = r.text("domain", 253).or_else(|| website.as_deref().and_then(domain_of_url));
-    let domain = domain.and_then(|d| {
-        let (unicode, res) = idna::domain_to_unicode(d.trim_start_matches("www."));
-        match res {
-            Ok(()) if idna::domain_to_ascii_strict(&unicode).is_ok() => Some(unicode.to_lowercase()),
-            _ => {
-                r.errors.add("domain", "invalid_domain", "is not a valid domain");
-                None
-            }
+    let domain = domain.and_then(|d| match normalized_domain(&d) {
+        Some(d) => Some(d),
+        None => {
+            r.errors.add("domain", "invalid_domain", "is not a valid domain");
+            None
         }
     });
     let industry = r.text("industry", 200);
@@ -916,6 +913,28 @@ fn prepare_company(input: &Map<String, Value>, ctx: &Context) -> Result<Prepared
         refs: Vec::new(),
         owner_id,
     })
+}
+
+/// A company's domain as it is kept: Unicode, lower case, without `www.`; `None` when it is
+/// not a domain.
+pub fn normalized_domain(d: &str) -> Option<String> {
+    let (unicode, res) = idna::domain_to_unicode(d.trim().trim_start_matches("www."));
+    match res {
+        Ok(()) if idna::domain_to_ascii_strict(&unicode).is_ok() => Some(unicode.to_lowercase()),
+        _ => None,
+    }
+}
+
+/// The domain a company is known by, from its domain, its website or an e-mail at it.
+pub fn domain_in(text: &str) -> Option<String> {
+    let text = text.trim();
+    let host = if text.contains("://") {
+        domain_of_url(text)?
+    } else {
+        let host = text.rsplit_once('@').map_or(text, |(_, d)| d);
+        host.split(['/', '?', '#', ':']).next().unwrap_or(host).to_owned()
+    };
+    normalized_domain(&host)
 }
 
 fn domain_of_url(url: &str) -> Option<String> {

@@ -12,7 +12,7 @@ type Counts = { created: number; updated: number; skipped: number; failed: numbe
 interface Options {
   mode: 'upsert' | 'create_only' | 'update_only'; match_on: string[] | null; create_missing: string[];
   unknown_owner_to_me: boolean; create_custom_fields: boolean; allow_duplicates: boolean; default_lost_reason_id: number | null;
-  pipeline_id: number | null; phone_region: string | null; keep_invalid_values: boolean;
+  pipeline_id: number | null; phone_region: string | null; keep_invalid_values: boolean; company_by_email_domain: boolean;
 }
 export interface ImportDoc {
   id: number; entity: string; file_name: string; total_rows: number; processed_rows: number; status: string; version: number;
@@ -141,6 +141,10 @@ const Mapping = ({ doc, onChange }: { doc: ImportDoc; onChange: (mapping: (strin
           control={<Checkbox size="small" checked={options.unknown_owner_to_me} onChange={() => onChange(mapping, { ...options, unknown_owner_to_me: !options.unknown_owner_to_me })} />} />
         <FormControlLabel label={translate('accord.imports.create_custom_fields')} disabled={!editable}
           control={<Checkbox size="small" checked={options.create_custom_fields} onChange={() => onChange(mapping, { ...options, create_custom_fields: !options.create_custom_fields })} />} />
+        {doc.entity === 'contact' && (
+          <FormControlLabel label={translate('accord.imports.company_by_email_domain')} disabled={!editable}
+            control={<Checkbox size="small" checked={options.company_by_email_domain} onChange={() => onChange(mapping, { ...options, company_by_email_domain: !options.company_by_email_domain })} />} />
+        )}
         <FormControlLabel label={translate('accord.imports.keep_invalid_values')} disabled={!editable}
           control={<Checkbox size="small" checked={options.keep_invalid_values} onChange={() => onChange(mapping, { ...options, keep_invalid_values: !options.keep_invalid_values })} />} />
         <FormControl size="small" sx={{ minWidth: 200 }}>

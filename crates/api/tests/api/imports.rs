@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::Path;
 
-both_engines!(import_check_run_undo, deal_lines_over_several_rows, import_other_crms_files, export_round_trip, import_resumes_after_a_stop, vcards_in_and_out, duplicate_finder_and_bulk_merge);
+both_engines!(import_check_run_undo, deal_lines_over_several_rows, companies_found_by_domain, import_other_crms_files, export_round_trip, import_resumes_after_a_stop, vcards_in_and_out, duplicate_finder_and_bulk_merge);
 
 pub(crate) async fn upload(s: &Server, u: &User, entity: &str, name: &str, bytes: Vec<u8>) -> Value {
     let resp = s.http.post(format!("{}/api/v1/imports?entity={entity}&file_name={name}", s.base)).bearer_auth(&u.token).body(bytes).send().await.unwrap();
@@ -43,6 +43,37 @@ pub(crate) async fn rows(s: &Server, u: &User, id: i64, phase: &str) -> Vec<Valu
 
 fn problem_codes(row: &Value) -> Vec<String> {
     row["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect()
+}
+
+/// A contact's company by its domain or website, or by the domain of the contact's e-mail
+/// (not a public mail service's), as other CRMs associate them.
+async fn companies_found_by_domain(engine: Engine) {
+    let s = start(engine).await;
+    let ws = s.workspace("Домены").await;
+    let admin = s.user(ws, Role::Admin, "admin").await;
+    let romashka = s.company(&admin, json!({ "name": "Ромашка", "website": "https://www.romashka.ru/about" })).await;
+    let lutik = s.company(&admin, json!({ "name": "Лютик", "domain": "lutik.ru" })).await;
+    let csv = "Фамилия;E-mail;Сайт компании\nИванов;ivan@romashka.ru;\nПетров;petr@mail.ru;\nСидоров;sid@example.org;http://lutik.ru\n";
+    let company_of = |c: &Value| c["primary_company_id"].as_i64();
+    let doc = upload(&s, &admin, "contacts", "people.csv", csv.as_bytes().to_vec()).await;
+    assert_eq!(doc["mapping"], json!(["last_name", "email", "company_domain"]));
+    let done = finish(&s, &admin, doc["id"].as_i64().unwrap(), "run").await;
+    assert_eq!(done["run"]["created"], 3, "{done}");
+    let people = s.get(&admin, "/api/v1/contacts?sort=last_name").await.body["data"].as_array().unwrap().clone();
+    let by_name = |n: &str| people.iter().find(|c| c["last_name"] == n).cloned().unwrap();
+    assert_eq!(company_of(&by_name("Иванов")), Some(romashka), "the e-mail's domain");
+    assert_eq!(company_of(&by_name("Петров")), None, "mail.ru says nothing about a company");
+    assert_eq!(company_of(&by_name("Сидоров")), Some(lutik), "the company's website column");
+
+    // The user may turn the e-mail rule off.
+    let doc = upload(&s, &admin, "contacts", "more.csv", "Фамилия;E-mail\nКозлов;kozlov@romashka.ru\n".as_bytes().to_vec()).await;
+    let id = doc["id"].as_i64().unwrap();
+    let mut options = doc["options"].clone();
+    options["company_by_email_domain"] = json!(false);
+    assert_eq!(s.patch(&admin, &format!("/api/v1/imports/{id}"), json!({ "version": doc["version"], "options": options })).await.status, StatusCode::OK);
+    finish(&s, &admin, id, "run").await;
+    let kozlov = s.get(&admin, "/api/v1/contacts?last_name=Козлов").await.body["data"][0].clone();
+    assert_eq!(company_of(&kozlov), None);
 }
 
 /// A deal's products one per row, under the deal's old id (as Bitrix24 and amoCRM export

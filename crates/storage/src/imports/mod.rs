@@ -73,11 +73,19 @@ pub struct Options {
     /// report) instead of failing the row.
     #[serde(default)]
     pub keep_invalid_values: bool,
+    /// A contact whose row names no company joins the company at its e-mail's domain (when
+    /// exactly one has it, and it is not a public mail service such as mail.ru). Default on.
+    #[serde(default = "yes")]
+    pub company_by_email_domain: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { mode: Mode::Upsert, match_on: None, create_missing: Vec::new(), unknown_owner_to_me: false, create_custom_fields: false, allow_duplicates: false, default_lost_reason_id: None, pipeline_id: None, phone_region: None, keep_invalid_values: false }
+        Options { mode: Mode::Upsert, match_on: None, create_missing: Vec::new(), unknown_owner_to_me: false, create_custom_fields: false, allow_duplicates: false, default_lost_reason_id: None, pipeline_id: None, phone_region: None, keep_invalid_values: false, company_by_email_domain: true }
     }
 }
 

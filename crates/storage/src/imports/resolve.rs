@@ -68,6 +68,10 @@ impl Resolver {
         let found = match kind {
             RefKind::Company => by_column(db, p, Entity::Company, "name_f", &fold(raw)).await?,
             RefKind::CompanyInn => one(records::find_by_key(db, &p.viewer, Entity::Company, "inn", &raw.chars().filter(char::is_ascii_digit).collect::<String>()).await?),
+            RefKind::CompanyDomain => match accord_domain::entities::domain_in(raw) {
+                Some(domain) => by_column(db, p, Entity::Company, "domain", &domain).await?,
+                None => Found::None,
+            },
             RefKind::CompanyExternalId => one(by_external(db, p, Entity::Company, raw).await?),
             RefKind::ContactExternalId => one(by_external(db, p, Entity::Contact, raw).await?),
             RefKind::Contact if raw.contains('@') => one(records::find_by_key(db, &p.viewer, Entity::Contact, "email", &fold(raw)).await?),
@@ -246,6 +250,16 @@ impl Resolver {
                 settled.push(group);
             }
         }
+        // A contact given no company joins the one at its e-mail's domain, when exactly one
+        // company has it and the domain is not a public mail service's.
+        if entity == Entity::Contact && options.company_by_email_domain && !settled.contains(&"company") {
+            let first_email = b.input.get("emails").and_then(Value::as_array).and_then(|e| e.first()).and_then(|e| e.as_str().or_else(|| e.get("value").and_then(Value::as_str))).map(str::to_owned);
+            if let Some(domain) = first_email.as_deref().map(accord_domain::email::domain_of).filter(|d| !d.is_empty() && !accord_domain::email::is_public_mail(d))
+                && let Found::One(id) = self.lookup(db, p, RefKind::CompanyDomain, domain).await?
+            {
+                put(entity, RefKind::CompanyDomain, json!(id), &mut b.input);
+            }
+        }
         self.settle_stage(b, pipeline_id, &mut problems);
         Ok(problems)
     }
@@ -293,14 +307,14 @@ fn names_match(n: &Names, folded: &str) -> bool {
 fn precision(kind: RefKind) -> u8 {
     match kind {
         RefKind::CompanyExternalId | RefKind::ContactExternalId => 0,
-        RefKind::CompanyInn => 1,
+        RefKind::CompanyInn | RefKind::CompanyDomain => 1,
         _ => 2,
     }
 }
 
 fn ref_noun(kind: RefKind) -> &'static str {
     match kind {
-        RefKind::Company | RefKind::CompanyInn | RefKind::CompanyExternalId => "company",
+        RefKind::Company | RefKind::CompanyInn | RefKind::CompanyDomain | RefKind::CompanyExternalId => "company",
         RefKind::Contact | RefKind::ContactExternalId => "contact",
         RefKind::Deal => "deal",
         RefKind::Product => "product",
@@ -317,7 +331,7 @@ fn put(entity: Entity, kind: RefKind, v: Value, input: &mut Map<String, Value>) 
         RefKind::Owner => {
             input.insert("owner_id".into(), v);
         }
-        RefKind::Company | RefKind::CompanyInn | RefKind::CompanyExternalId => {
+        RefKind::Company | RefKind::CompanyInn | RefKind::CompanyDomain | RefKind::CompanyExternalId => {
             if entity == Entity::Contact {
                 input.entry("primary_company_id").or_insert(v.clone());
                 input.entry("company_ids").or_insert(json!([v]));

@@ -323,7 +323,7 @@ fn column_of(job: &Job, field: &str) -> Option<String> {
             Kind::Line(_) => head == "items",
             Kind::Ref(r) => match r {
                 RefKind::Owner => head == "owner_id",
-                RefKind::Company | RefKind::CompanyInn | RefKind::CompanyExternalId => matches!(head, "company_id" | "primary_company_id" | "company_ids"),
+                RefKind::Company | RefKind::CompanyInn | RefKind::CompanyDomain | RefKind::CompanyExternalId => matches!(head, "company_id" | "primary_company_id" | "company_ids"),
                 RefKind::Contact | RefKind::ContactExternalId => matches!(head, "contacts" | "contact_id"),
                 RefKind::Deal => head == "deal_id",
                 RefKind::Pipeline => head == "pipeline_id",
