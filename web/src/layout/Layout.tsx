@@ -1,5 +1,5 @@
 import { useEffect, type ReactNode } from 'react';
-import { AppBar, Layout as RaLayout, LocalesMenuButton, Logout, Menu, TitlePortal, UserMenu, usePermissions, useTranslate, MenuItemLink, useLocaleState } from 'react-admin';
+import { AppBar, Layout as RaLayout, LocalesMenuButton, Logout, Menu, TitlePortal, UserMenu, usePermissions, useUserMenu, useTranslate, MenuItemLink, useLocaleState } from 'react-admin';
 import { Box } from '@mui/material';
 import TodayIcon from '@mui/icons-material/Today';
 import ViewKanbanIcon from '@mui/icons-material/ViewKanban';
@@ -15,7 +15,9 @@ import { apiFetch, json } from '../api';
 
 const AccountMenuItem = () => {
   const translate = useTranslate();
-  return <MenuItemLink to="/account" primaryText={translate('accord.menu.account')} leftIcon={<PersonIcon />} />;
+  // The user menu closes once the page is chosen, as its Logout entry does.
+  const userMenu = useUserMenu();
+  return <MenuItemLink to="/account" primaryText={translate('accord.menu.account')} leftIcon={<PersonIcon />} onClick={() => userMenu?.onClose()} />;
 };
 
 const AccordAppBar = () => (
