@@ -135,67 +135,25 @@ fn export_without_ids(dir: &Path, workspace: &str, entity: &str) -> Vec<String> 
 #[test]
 fn workspace_archive_into_another_install() {
     let (from, to) = (temp_dir("archive-from"), temp_dir("archive-to"));
-    let o = accord()
-        .args(["demo", "--data-dir"])
-        .arg(&from)
-        .output()
-        .expect("demo");
+    let o = accord().args(["demo", "--data-dir"]).arg(&from).output().expect("demo");
     assert!(o.status.success(), "{}", text(&o));
     let archive = from.join("demo.zip");
-    let o = accord()
-        .args(["backup-workspace", "--data-dir"])
-        .arg(&from)
-        .args(["--workspace", "Демо"])
-        .arg(&archive)
-        .output()
-        .expect("backup");
-    assert!(
-        o.status.success() && text(&o).contains("rows in"),
-        "{}",
-        text(&o)
-    );
-    let o = accord()
-        .args(["backup-workspace", "--data-dir"])
-        .arg(&from)
-        .args(["--workspace", "Демо"])
-        .arg(&archive)
-        .output()
-        .expect("backup");
-    assert!(!o.status.success(), "an archive is never overwritten");
+    let archive_command = |command: &str, dir: &Path, workspace: &str| accord().args([command, "--data-dir"]).arg(dir).args(["--workspace", workspace]).arg(&archive).output().expect(command);
+    let o = archive_command("backup-workspace", &from, "Демо");
+    assert!(o.status.success() && text(&o).contains("rows in"), "{}", text(&o));
+    assert!(!archive_command("backup-workspace", &from, "Демо").status.success(), "an archive is never overwritten");
 
-    let o = accord()
-        .args(["restore-workspace", "--data-dir"])
-        .arg(&to)
-        .args(["--workspace", "Копия"])
-        .arg(&archive)
-        .output()
-        .expect("restore");
+    let o = archive_command("restore-workspace", &to, "Копия");
     let t = text(&o);
     assert!(o.status.success(), "{t}");
-    assert!(
-        t.contains("has no password yet: accord user reset-password"),
-        "members new to this install are named: {t}"
-    );
+    assert!(t.contains("has no password yet: accord user reset-password"), "members new to this install are named: {t}");
     for entity in ["contacts", "companies", "deals", "tasks", "activities"] {
-        let (a, b) = (
-            export_without_ids(&from, "Демо", entity),
-            export_without_ids(&to, "Копия", entity),
-        );
+        let (a, b) = (export_without_ids(&from, "Демо", entity), export_without_ids(&to, "Копия", entity));
         assert!(a.len() > 10, "{entity}: the demo has some");
         assert_eq!(a, b, "{entity} differ");
     }
-    let o = accord()
-        .args(["restore-workspace", "--data-dir"])
-        .arg(&to)
-        .args(["--workspace", "Копия"])
-        .arg(&archive)
-        .output()
-        .expect("restore");
-    assert!(
-        !o.status.success() && text(&o).contains("empty workspace"),
-        "{}",
-        text(&o)
-    );
+    let o = archive_command("restore-workspace", &to, "Копия");
+    assert!(!o.status.success() && text(&o).contains("empty workspace"), "{}", text(&o));
 }
 
 #[test]
