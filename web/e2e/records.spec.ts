@@ -32,7 +32,7 @@ test('create a contact: a bad e-mail is shown at its field, then it saves and ed
 test('the API\'s own checks show at their field: a company with a bad INN is not saved', async ({ page }) => {
   await signIn(page);
   await page.goto('/companies/create');
-  await page.getByLabel('Название', { exact: true }).fill(`ООО Проверка ${unique()}`);
+  await page.getByRole('textbox', { name: /^Название/ }).fill(`ООО Проверка ${unique()}`);
   await page.getByLabel('ИНН').fill('7707083894');
   await page.getByRole('button', { name: 'Сохранить' }).click();
   await expect(page.getByText('Контрольная цифра не совпадает')).toBeVisible();
@@ -104,4 +104,23 @@ test('log a call and add a task from a record page; the task shows in My day', a
   await expect(page.getByTestId('timeline')).toContainText(title);
   await page.getByRole('menuitem', { name: 'Мой день' }).click();
   await expect(page.getByRole('link', { name: new RegExp(title) })).toBeVisible();
+});
+
+test('forms check fields as the user leaves them, before any save', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/deals/create');
+  const title = page.getByRole('textbox', { name: /^Название/ });
+  await title.fill('x');
+  await title.fill('');
+  await title.blur();
+  await expect(page.getByText('Обязательно для заполнения')).toBeVisible();
+  await title.fill('Сделка');
+  await expect(page.getByText('Обязательно для заполнения')).toHaveCount(0);
+
+  await page.goto('/companies/create');
+  await page.getByRole('button', { name: 'Добавить' }).first().click();
+  const email = page.getByLabel('E-mail').first();
+  await email.fill('not-an-address');
+  await email.blur();
+  await expect(page.getByText('Некорректный адрес e-mail')).toBeVisible();
 });

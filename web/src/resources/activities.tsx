@@ -1,7 +1,7 @@
-import { Create, FormDataConsumer, NumberInput, ReferenceField, SelectField, SelectInput, SimpleForm, TextField, TextInput } from 'react-admin';
+import { Create, FormDataConsumer, NumberInput, ReferenceField, SelectField, SelectInput, TextField, TextInput } from 'react-admin';
 import { ZonedDateField, ZonedDateTimeInput } from './zoned';
 import EventNoteIcon from '@mui/icons-material/EventNote';
-import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsInput, choices } from './common';
+import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsInput, choices, LiveForm } from './common';
 import { CustomFieldInputs } from './CustomFieldInputs';
 import { LinkInputs } from './tasks';
 
@@ -42,7 +42,7 @@ const ActivityFields = () => (
   </>
 );
 
-const ActivityEdit = () => <RecordEdit aside={false}><SimpleForm><ActivityFields /></SimpleForm></RecordEdit>;
-const ActivityCreate = () => <Create redirect="list"><SimpleForm><ActivityFields /></SimpleForm></Create>;
+const ActivityEdit = () => <RecordEdit aside={false}><LiveForm><ActivityFields /></LiveForm></RecordEdit>;
+const ActivityCreate = () => <Create redirect="list"><LiveForm><ActivityFields /></LiveForm></Create>;
 
 export const activities = { list: ActivityList, edit: ActivityEdit, create: ActivityCreate, icon: EventNoteIcon, recordRepresentation: 'display_name' };

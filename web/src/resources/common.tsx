@@ -3,7 +3,7 @@ import {
   AutocompleteInput, BulkDeleteButton, Button, CreateButton, Datagrid, DatagridConfigurable, Edit, FilterButton,
   InfiniteList, ReferenceField, ReferenceInput, SelectColumnsButton, SimpleList, TextInput, TopToolbar, useListContext,
   useNotify, useRecordContext, useRefresh, useResourceContext, useTranslate, useUnselectAll, useUpdateMany, BooleanInput,
-  usePermissions, SelectInput, type RaRecord, type EditProps, useRedirect, WithRecord,
+  usePermissions, SelectInput, type RaRecord, type EditProps, useRedirect, WithRecord, SimpleForm, type SimpleFormProps,
 } from 'react-admin';
 import { ZonedDateField } from './zoned';
 import { SavedViewsButton } from './SavedViews';
@@ -23,6 +23,9 @@ import { RecordAside } from './RecordAside';
  */
 export const looksLikeEmail = (value: unknown) =>
   typeof value === 'string' && value && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/u.test(value.trim()) ? 'accord.errors.invalid_email' : undefined;
+
+/** A record form whose fields are checked once the user leaves each, then as they type. */
+export const LiveForm = (props: SimpleFormProps) => <SimpleForm mode="onTouched" {...props} />;
 
 /** Choices of an API enumeration, labelled from the translation files. */
 export const choices = (group: string, ids: readonly string[]) => ids.map((id) => ({ id, name: `choices.${group}.${id}` }));

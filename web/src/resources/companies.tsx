@@ -1,7 +1,7 @@
-import { ArrayInput, Create, NumberInput, SelectField, SelectInput, SimpleForm, SimpleFormIterator, TextField, TextInput, FunctionField, type RaRecord } from 'react-admin';
+import { required, ArrayInput, Create, NumberInput, SelectField, SelectInput, SimpleFormIterator, TextField, TextInput, FunctionField, type RaRecord } from 'react-admin';
 import { ZonedDateField } from './zoned';
 import BusinessIcon from '@mui/icons-material/Business';
-import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices } from './common';
+import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices, LiveForm, looksLikeEmail } from './common';
 import { MergeButton } from './MergeButton';
 import { CustomFieldInputs } from './CustomFieldInputs';
 import { firstValue } from './links';
@@ -25,7 +25,7 @@ const CompanyList = () => (
 
 const CompanyFields = () => (
   <>
-    <TextInput source="name" />
+    <TextInput source="name" validate={required()} />
     <TextInput source="legal_name" />
     <SelectInput source="kind" choices={KINDS} />
     <TextInput source="inn" />
@@ -35,7 +35,7 @@ const CompanyFields = () => (
     <TextInput source="industry" />
     <NumberInput source="employees" />
     <TextInput source="annual_revenue" />
-    <ArrayInput source="emails"><SimpleFormIterator inline><TextInput source="value" label="resources.contacts.fields.email" helperText={false} /></SimpleFormIterator></ArrayInput>
+    <ArrayInput source="emails"><SimpleFormIterator inline><TextInput source="value" label="resources.contacts.fields.email" validate={looksLikeEmail} /></SimpleFormIterator></ArrayInput>
     <ArrayInput source="phones"><SimpleFormIterator inline><TextInput source="original" label="resources.contacts.fields.phone" helperText={false} /></SimpleFormIterator></ArrayInput>
     <TextInput source="description" multiline fullWidth />
     <TagsInput />
@@ -44,7 +44,7 @@ const CompanyFields = () => (
   </>
 );
 
-const CompanyEdit = () => <RecordEdit actions={<MergeButton />}><SimpleForm><CompanyFields /></SimpleForm></RecordEdit>;
-const CompanyCreate = () => <Create redirect="edit"><SimpleForm><CompanyFields /></SimpleForm></Create>;
+const CompanyEdit = () => <RecordEdit actions={<MergeButton />}><LiveForm><CompanyFields /></LiveForm></RecordEdit>;
+const CompanyCreate = () => <Create redirect="edit"><LiveForm><CompanyFields /></LiveForm></Create>;
 
 export const companies = { list: CompanyList, edit: CompanyEdit, create: CompanyCreate, icon: BusinessIcon, recordRepresentation: 'display_name' };

@@ -1,10 +1,10 @@
 import {
-  ArrayInput, AutocompleteInput, BooleanInput, Create, DateInput, ReferenceField, ReferenceInput, SelectInput, SimpleForm,
+  ArrayInput, AutocompleteInput, BooleanInput, Create, DateInput, ReferenceField, ReferenceInput, SelectInput,
   SimpleFormIterator, TextField, TextInput, FunctionField, type RaRecord,
 } from 'react-admin';
 import { ZonedDateField } from './zoned';
 import PeopleIcon from '@mui/icons-material/People';
-import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices, looksLikeEmail } from './common';
+import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices, looksLikeEmail, LiveForm } from './common';
 import { MergeButton } from './MergeButton';
 import { CustomFieldInputs } from './CustomFieldInputs';
 import { firstValue } from './links';
@@ -41,7 +41,7 @@ const ContactFields = () => (
     <ReferenceInput source="primary_company_id" reference="companies"><AutocompleteInput optionText="display_name" /></ReferenceInput>
     <ArrayInput source="emails">
       <SimpleFormIterator inline>
-        <TextInput source="value" label="resources.contacts.fields.email" validate={looksLikeEmail} helperText={false} />
+        <TextInput source="value" label="resources.contacts.fields.email" validate={looksLikeEmail} />
         <SelectInput source="type" choices={choices('email_type', EMAIL_TYPES)} defaultValue="work" label="accord.common.type" helperText={false} />
       </SimpleFormIterator>
     </ArrayInput>
@@ -63,13 +63,13 @@ const ContactFields = () => (
 
 const ContactEdit = () => (
   <RecordEdit actions={<MergeButton />}>
-    <SimpleForm><ContactFields /></SimpleForm>
+    <LiveForm><ContactFields /></LiveForm>
   </RecordEdit>
 );
 
 const ContactCreate = () => (
   <Create redirect="edit">
-    <SimpleForm><ContactFields /></SimpleForm>
+    <LiveForm><ContactFields /></LiveForm>
   </Create>
 );
 

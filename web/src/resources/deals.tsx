@@ -1,10 +1,10 @@
 import {
-  ArrayInput, AutocompleteInput, useRecordContext, BooleanInput, Create, DateInput, FormDataConsumer, NumberField, NumberInput, ReferenceField,
-  ReferenceInput, SelectField, SelectInput, SimpleForm, SimpleFormIterator, TextField, TextInput, useGetList, useLocaleState, FunctionField, type RaRecord,
+  ArrayInput, required, AutocompleteInput, useRecordContext, BooleanInput, Create, DateInput, FormDataConsumer, NumberField, NumberInput, ReferenceField,
+  ReferenceInput, SelectField, SelectInput, SimpleFormIterator, TextField, TextInput, useGetList, useLocaleState, FunctionField, type RaRecord,
 } from 'react-admin';
 import { ZonedDateField } from './zoned';
 import HandshakeIcon from '@mui/icons-material/Handshake';
-import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices } from './common';
+import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices, LiveForm } from './common';
 import { VatInput } from './products';
 import { CustomFieldInputs } from './CustomFieldInputs';
 import { money } from '../format';
@@ -82,7 +82,7 @@ const StageInputs = () => {
 
 const DealFields = () => (
   <>
-    <TextInput source="title" fullWidth />
+    <TextInput source="title" fullWidth validate={required()} />
     <ReferenceInput source="company_id" reference="companies"><AutocompleteInput optionText="display_name" /></ReferenceInput>
     <ArrayInput source="contacts">
       <SimpleFormIterator inline>
@@ -133,7 +133,7 @@ const transform = (data: RaRecord) => {
   return rest;
 };
 
-const DealEdit = () => <RecordEdit transform={transform}><SimpleForm><DealFields /></SimpleForm></RecordEdit>;
-const DealCreate = () => <Create redirect="edit" transform={transform}><SimpleForm><DealFields /></SimpleForm></Create>;
+const DealEdit = () => <RecordEdit transform={transform}><LiveForm><DealFields /></LiveForm></RecordEdit>;
+const DealCreate = () => <Create redirect="edit" transform={transform}><LiveForm><DealFields /></LiveForm></Create>;
 
 export const deals = { list: DealList, edit: DealEdit, create: DealCreate, icon: HandshakeIcon, recordRepresentation: 'title' };

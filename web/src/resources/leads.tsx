@@ -1,13 +1,13 @@
 import { useState } from 'react';
 import {
-  Create, ReferenceField, SelectField, SelectInput, SimpleForm, TextField, TextInput, TopToolbar, Button, useRecordContext,
+  Create, ReferenceField, SelectField, SelectInput, TextField, TextInput, TopToolbar, Button, useRecordContext,
   useTranslate, useNotify, useRedirect, HttpError, usePermissions,
 } from 'react-admin';
 import { ZonedDateField } from './zoned';
 import { Dialog, DialogActions, DialogContent, DialogTitle, FormControlLabel, Checkbox, Stack, TextField as MuiTextField, Alert } from '@mui/material';
 import InboxIcon from '@mui/icons-material/MoveToInbox';
 import TransformIcon from '@mui/icons-material/Transform';
-import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices, looksLikeEmail } from './common';
+import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsField, TagsInput, choices, looksLikeEmail, LiveForm } from './common';
 import { CustomFieldInputs } from './CustomFieldInputs';
 import { apiFetch, json } from '../api';
 import { canWrite } from '../authProvider';
@@ -108,9 +108,9 @@ const LeadLinks = () => {
 
 const LeadEdit = () => (
   <RecordEdit actions={<TopToolbar><ConvertButton /></TopToolbar>}>
-    <SimpleForm><LeadLinks /><LeadFields /></SimpleForm>
+    <LiveForm><LeadLinks /><LeadFields /></LiveForm>
   </RecordEdit>
 );
-const LeadCreate = () => <Create redirect="edit"><SimpleForm><LeadFields /></SimpleForm></Create>;
+const LeadCreate = () => <Create redirect="edit"><LiveForm><LeadFields /></LiveForm></Create>;
 
 export const leads = { list: LeadList, edit: LeadEdit, create: LeadCreate, icon: InboxIcon, recordRepresentation: 'name' };

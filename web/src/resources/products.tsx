@@ -1,6 +1,6 @@
-import { BooleanField, BooleanInput, Create, SelectField, SelectInput, SimpleForm, TextField, TextInput, NumberField, useGetOne } from 'react-admin';
+import { required, BooleanField, BooleanInput, Create, SelectField, SelectInput, TextField, TextInput, NumberField, useGetOne } from 'react-admin';
 import InventoryIcon from '@mui/icons-material/Inventory2';
-import { OwnerInput, RecordEdit, RecordList, TagsInput, choices } from './common';
+import { OwnerInput, RecordEdit, RecordList, TagsInput, choices, LiveForm } from './common';
 import { CustomFieldInputs } from './CustomFieldInputs';
 
 const KINDS = choices('product_kind', ['good', 'service']);
@@ -29,7 +29,7 @@ const ProductList = () => (
 
 const ProductFields = () => (
   <>
-    <TextInput source="name" />
+    <TextInput source="name" validate={required()} />
     <TextInput source="sku" />
     <SelectInput source="kind" choices={KINDS} defaultValue="good" />
     <SelectInput source="unit" choices={UNITS} defaultValue="pcs" />
@@ -44,7 +44,7 @@ const ProductFields = () => (
   </>
 );
 
-const ProductEdit = () => <RecordEdit aside={false}><SimpleForm><ProductFields /></SimpleForm></RecordEdit>;
-const ProductCreate = () => <Create redirect="list"><SimpleForm><ProductFields /></SimpleForm></Create>;
+const ProductEdit = () => <RecordEdit aside={false}><LiveForm><ProductFields /></LiveForm></RecordEdit>;
+const ProductCreate = () => <Create redirect="list"><LiveForm><ProductFields /></LiveForm></Create>;
 
 export const products = { list: ProductList, edit: ProductEdit, create: ProductCreate, icon: InventoryIcon, recordRepresentation: 'name' };

@@ -1,7 +1,7 @@
-import { AutocompleteInput, Create, NumberInput, ReferenceField, ReferenceInput, SelectField, SelectInput, SimpleForm, TextField, TextInput } from 'react-admin';
+import { AutocompleteInput, required, Create, NumberInput, ReferenceField, ReferenceInput, SelectField, SelectInput, TextField, TextInput } from 'react-admin';
 import { ZonedDateField, ZonedDateTimeInput } from './zoned';
 import TaskIcon from '@mui/icons-material/TaskAlt';
-import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsInput, choices } from './common';
+import { OwnerField, OwnerInput, RecordEdit, RecordList, TagsInput, choices, LiveForm } from './common';
 import { CustomFieldInputs } from './CustomFieldInputs';
 import { useMoment } from '../time';
 
@@ -38,7 +38,7 @@ const TaskList = () => {
 
 const TaskFields = () => (
   <>
-    <TextInput source="title" fullWidth />
+    <TextInput source="title" fullWidth validate={required()} />
     <ZonedDateTimeInput source="due_at" />
     <SelectInput source="priority" choices={PRIORITIES} defaultValue="normal" />
     <SelectInput source="status" choices={STATUSES} defaultValue="open" />
@@ -52,7 +52,7 @@ const TaskFields = () => (
   </>
 );
 
-const TaskEdit = () => <RecordEdit aside={false}><SimpleForm><TaskFields /></SimpleForm></RecordEdit>;
-const TaskCreate = () => <Create redirect="list"><SimpleForm><TaskFields /></SimpleForm></Create>;
+const TaskEdit = () => <RecordEdit aside={false}><LiveForm><TaskFields /></LiveForm></RecordEdit>;
+const TaskCreate = () => <Create redirect="list"><LiveForm><TaskFields /></LiveForm></Create>;
 
 export const tasks = { list: TaskList, edit: TaskEdit, create: TaskCreate, icon: TaskIcon, recordRepresentation: 'title' };
