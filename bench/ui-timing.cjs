@@ -39,22 +39,17 @@ async function main() {
     () => page.getByRole('menuitem', { name: 'Контакты' }).click(),
     () => page.locator('tbody tr').first().waitFor());
 
-  // From choosing the pipeline until every column shows its first cards.
-  await page.getByRole('menuitem', { name: 'Воронка сделок' }).click();
-  const pick = async (name) => {
-    await page.getByLabel('Воронка').click();
-    await page.getByRole('option', { name }).click();
-  };
-  const pipelines = await page.evaluate(async () => (await (await fetch('/api/v1/pipelines')).json()).map((p) => ({ name: p.name, stages: p.stages.length })));
-  const big = pipelines.find((p) => p.stages === 8);
-  const other = pipelines.find((p) => p !== big);
-  if (!big || !other) throw new Error('the data set has no 8-stage pipeline beside the default one');
+  // From clicking the menu entry until the eight columns are there and the first shows its cards (the board
+  // opens on the data set's 8-stage pipeline, the newest).
+  const pipelines = await page.evaluate(async () => (await (await fetch('/api/v1/pipelines')).json()).map((p) => p.stages.length));
+  if (!pipelines.includes(8)) throw new Error('the data set has no 8-stage pipeline');
+  const myDay = () => page.getByRole('menuitem', { name: 'Мой день' }).click().then(() => page.getByRole('heading', { name: /Просрочено/ }).waitFor());
   await time('board, 8 stages',
-    () => pick(other.name).then(() => page.waitForTimeout(300)),
-    () => pick(big.name),
+    myDay,
+    () => page.getByRole('menuitem', { name: 'Воронка сделок' }).click(),
     async () => {
       await page.locator('[data-testid^="column-"]').nth(7).waitFor();
-      await page.locator('[data-testid^="column-"] [data-testid^="deal-"]').first().waitFor();
+      await page.locator('[data-testid^="column-"]').first().locator('[data-testid^="deal-"]').first().waitFor();
     });
 
   // From the last keystroke of a name prefix until its answers are listed.
@@ -69,7 +64,7 @@ async function main() {
     async (i) => {
       const q = encodeURIComponent(prefixes[i]);
       answered = page.waitForResponse((r) => r.url().includes('/api/v1/search') && r.url().includes(`q=${q}`));
-      await search.press(prefixes[i].slice(-1));
+      await page.keyboard.type(prefixes[i].slice(-1));
     },
     async () => {
       await answered;
