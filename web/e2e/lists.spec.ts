@@ -78,3 +78,18 @@ test('a reminder arrives as a notification with an unread badge, and is read', a
   await page.getByRole('button', { name: 'Прочитать все' }).click();
   await expect.poll(async () => (await api<{ unread_count: number }>(page, 'GET', 'notifications/unread_count')).unread_count).toBe(0);
 });
+
+test('settings: a tag is renamed on every record that has it', async ({ page }) => {
+  await signIn(page);
+  const tag = `тег${unique()}`;
+  const ids: number[] = [];
+  for (const last of ['Теговый', 'Метков']) ids.push((await api<{ id: number }>(page, 'POST', 'contacts?allow_duplicates=true', { last_name: last, tags: [tag] })).id);
+  await page.getByRole('menuitem', { name: 'Настройки' }).click();
+  await page.getByRole('tab', { name: 'Теги' }).click();
+  const row = page.getByRole('row').filter({ hasText: tag });
+  await expect(row).toContainText('2');
+  await row.getByLabel(`Новое название (или существующий тег — объединить): ${tag}`).fill(`${tag}-новый`);
+  await row.getByRole('button', { name: 'Переименовать' }).click();
+  await expect(page.getByRole('row').filter({ hasText: `${tag}-новый` })).toBeVisible();
+  for (const id of ids) expect((await api<Contact>(page, 'GET', `contacts/${id}`)).tags).toEqual([`${tag}-новый`]);
+});

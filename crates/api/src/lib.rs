@@ -18,6 +18,7 @@ pub mod sales;
 pub mod schema;
 pub mod state;
 pub mod system;
+pub mod tags;
 pub mod views;
 
 use crate::problem::ApiError;
@@ -113,6 +114,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::get_report))
         .routes(routes!(goals::list_goals, goals::create_goal))
         .routes(routes!(views::list_views, views::create_view))
+        .routes(routes!(tags::list_tags))
+        .routes(routes!(tags::change_tag))
         .routes(routes!(views::update_view, views::delete_view))
         .routes(routes!(goals::update_goal, goals::delete_goal))
         .routes(routes!(imports::upload, imports::list))

@@ -19,6 +19,7 @@ pub mod records;
 pub mod reports;
 pub mod sales;
 pub mod search;
+pub mod tags;
 pub mod timeline;
 pub mod views;
 pub mod visibility;

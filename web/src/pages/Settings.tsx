@@ -12,7 +12,7 @@ import { useNamed, type Pipeline } from '../resources/deals';
 
 import type { Goal } from '../analytics/GoalsCard';
 
-const TABS = ['workspace', 'users', 'teams', 'roles', 'pipelines', 'lost_reasons', 'custom_fields', 'rates', 'price_lists', 'goals', 'web_forms', 'archive'] as const;
+const TABS = ['workspace', 'users', 'teams', 'roles', 'pipelines', 'lost_reasons', 'custom_fields', 'rates', 'price_lists', 'tags', 'goals', 'web_forms', 'archive'] as const;
 
 /**
  * Loads one settings list and reloads it after a change; errors go to a notification. A paged
@@ -62,6 +62,7 @@ export const Settings = () => {
         {name === 'custom_fields' && <CustomFieldsTab />}
         {name === 'rates' && <RatesTab />}
         {name === 'price_lists' && <PriceListsTab />}
+        {name === 'tags' && <TagsTab />}
         {name === 'goals' && <GoalsTab />}
         {name === 'web_forms' && <WebFormsTab />}
         {name === 'archive' && <ArchiveTab owner={permissions === 'owner'} />}
@@ -598,5 +599,40 @@ const ListPrices = ({ listId }: { listId: number }) => {
           onClick={() => product && put(product.id, price).then((ok) => { if (ok) { setProduct(null); setPrice(''); } })} />
       </Stack>
     </Box>
+  );
+};
+
+const TAGGED = ['contacts', 'companies', 'deals', 'leads', 'products', 'activities', 'tasks'];
+
+/** Tags of a kind of record with their use; rename (or merge into another) and remove everywhere. */
+const TagsTab = () => {
+  const translate = useTranslate();
+  const [entity, setEntity] = useState('contacts');
+  const { items, run } = useList<{ tag: string; records: number }>(`tags?entity=${entity}`);
+  const [names, setNames] = useState<Record<string, string>>({});
+  const change = (tag: string, renameTo?: string) => run(() => apiFetch('tags/change', { method: 'POST', body: json({ entity, tag, rename_to: renameTo }) }), 'accord.settings.saved');
+  return (
+    <Stack gap={2}>
+      <TextField size="small" select label={translate('accord.settings.entity')} value={entity} onChange={(e) => setEntity(e.target.value)} sx={{ maxWidth: 260 }}>
+        {TAGGED.map((e) => <MenuItem key={e} value={e}>{translate(`resources.${e}.name`, { smart_count: 2 })}</MenuItem>)}
+      </TextField>
+      {items.length === 0 && <Typography variant="body2">{translate('accord.settings.no_tags')}</Typography>}
+      <Grid head={['accord.common.tag', 'accord.settings.tag_records', 'accord.settings.rename_to', '']}>
+        {items.map((t) => (
+          <TableRow key={t.tag}>
+            <TableCell>{t.tag}</TableCell>
+            <TableCell>{t.records}</TableCell>
+            <TableCell>
+              <Stack direction="row" gap={1} alignItems="center">
+                <TextField size="small" value={names[t.tag] ?? ''} onChange={(e) => setNames({ ...names, [t.tag]: e.target.value })}
+                  slotProps={{ htmlInput: { 'aria-label': `${translate('accord.settings.rename_to')}: ${t.tag}` } }} />
+                <Button label="accord.settings.rename" disabled={!names[t.tag]?.trim()} onClick={() => change(t.tag, names[t.tag])} />
+              </Stack>
+            </TableCell>
+            <TableCell><IconButton aria-label={`${translate('ra.action.delete')} ${t.tag}`} onClick={() => change(t.tag)}><DeleteIcon /></IconButton></TableCell>
+          </TableRow>
+        ))}
+      </Grid>
+    </Stack>
   );
 };

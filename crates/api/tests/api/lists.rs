@@ -4,7 +4,7 @@ use accord_domain::permissions::Role;
 use reqwest::StatusCode;
 use serde_json::json;
 
-both_engines!(saved_views_personal_and_shared, keyset_pages_cover_everything_once, filters_and_sorting, search_finds_names_emails_phones, search_is_not_crowded_out_by_other_workspaces);
+both_engines!(saved_views_personal_and_shared, tags_renamed_merged_and_removed, keyset_pages_cover_everything_once, filters_and_sorting, search_finds_names_emails_phones, search_is_not_crowded_out_by_other_workspaces);
 
 async fn keyset_pages_cover_everything_once(e: Engine) {
     let s = start(e).await;
@@ -181,4 +181,37 @@ async fn saved_views_personal_and_shared(e: Engine) {
     assert_eq!(s.delete(&stranger, &format!("/api/v1/views/{}", shared.id())).await.status, StatusCode::NOT_FOUND);
     assert_eq!(s.delete(&ann, &format!("/api/v1/views/{}", mine.id())).await.status, StatusCode::NO_CONTENT);
     assert_eq!(names(s.get(&ann, "/api/v1/views?entity=deals").await.body), ["Открытые"]);
+}
+
+async fn tags_renamed_merged_and_removed(e: Engine) {
+    let s = start(e).await;
+    let ws = s.workspace("Теги").await;
+    let admin = s.user(ws, Role::Admin, "admin").await;
+    let ann = s.user(ws, Role::Member, "ann").await;
+    let a = s.contact(&ann, json!({"last_name": "А", "tags": ["VIP", "опт"]})).await;
+    let b = s.contact(&ann, json!({"last_name": "Б", "tags": ["vip"]})).await;
+    let c = s.contact(&ann, json!({"last_name": "В", "tags": ["ключевой"]})).await;
+    let counts = s.get(&admin, "/api/v1/tags?entity=contacts").await;
+    assert_eq!(counts.body, json!([{"tag": "vip", "records": 2}, {"tag": "ключевой", "records": 1}, {"tag": "опт", "records": 1}]));
+    assert_eq!(s.get(&ann, "/api/v1/tags?entity=contacts").await.status, StatusCode::FORBIDDEN);
+
+    // "ключевой" merges into "vip"; "опт" is renamed; the changes are the records' own edits.
+    let merged = s.post(&admin, "/api/v1/tags/change", json!({"entity": "contacts", "tag": "Ключевой", "rename_to": "VIP"})).await;
+    assert_eq!(merged.body["records"], 1, "{}", merged.body);
+    assert_eq!(s.post(&admin, "/api/v1/tags/change", json!({"entity": "contacts", "tag": "опт", "rename_to": "оптовик"})).await.body["records"], 1);
+    let tags_of = |id: i64| {
+        let s = &s;
+        let admin = &admin;
+        async move { s.get(admin, &format!("/api/v1/contacts/{id}")).await.body["tags"].clone() }
+    };
+    assert_eq!((tags_of(a).await, tags_of(c).await), (json!(["vip", "оптовик"]), json!(["vip"])));
+    let history = s.get(&admin, &format!("/api/v1/contacts/{c}/history")).await.body;
+    assert!(history.to_string().contains("ключевой"), "audited as an edit: {history}");
+    assert_eq!(s.get(&admin, "/api/v1/tags?entity=contacts").await.body[0], json!({"tag": "vip", "records": 3}));
+
+    let removed = s.post(&admin, "/api/v1/tags/change", json!({"entity": "contacts", "tag": "vip"})).await;
+    assert_eq!(removed.body["records"], 3);
+    assert_eq!(tags_of(b).await, json!([]));
+    assert_eq!(s.post(&admin, "/api/v1/tags/change", json!({"entity": "contacts", "tag": "x", "rename_to": " "})).await.field_errors(), ["rename_to"]);
+    assert_eq!(s.get(&admin, "/api/v1/tags?entity=nope").await.field_errors(), ["entity"]);
 }
