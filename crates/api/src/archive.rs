@@ -20,7 +20,7 @@ use tokio_stream::StreamExt;
 const UPLOAD_LIMIT: u64 = 4 * 1024 * 1024 * 1024;
 
 fn io_failure(e: std::io::Error) -> ApiError {
-    ApiError::from(Error::Conflict(format!("archive file: {e}")))
+    ApiError::from(Error::conflict("archive_file", format!("archive file: {e}")))
 }
 
 /// Download the whole workspace (owners and admins): a ZIP of JSON Lines, one file per

@@ -80,7 +80,7 @@ impl From<Error> for ApiError {
                 a.duplicates = matches;
                 a
             }
-            Error::Conflict(why) => ApiError::new(StatusCode::CONFLICT, "conflict", why),
+            Error::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
             Error::Invalid(errors) => ApiError::invalid(errors),
             Error::Database(e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))) => {
                 tracing::error!(error = %e, "database unreachable");

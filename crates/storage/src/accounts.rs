@@ -129,7 +129,7 @@ pub async fn create_user(db: &Db, email: &str, name: &str, password: &str) -> Re
     let email = normalize_login_email(email)?;
     check_password_strength(password)?;
     if find_user(db, &email).await?.is_some() {
-        return Err(Error::Conflict(format!("a user with e-mail {email} exists")));
+        return Err(Error::conflict("user_exists", format!("a user with e-mail {email} exists")));
     }
     let name = accord_domain::text::short(name).ok().flatten().unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
     let hash = hash_password(password).await?;
@@ -581,7 +581,7 @@ pub async fn invite(db: &Db, p: &Principal, email: &str, role: Role) -> Result<I
     }
     let email = normalize_login_email(email)?;
     if members(db, p.workspace_id).await?.iter().any(|m| m.email == email) {
-        return Err(Error::Conflict(format!("{email} is already a member")));
+        return Err(Error::conflict("already_member", format!("{email} is already a member")));
     }
     let token = random_token("inv_");
     let now = now_ms();

@@ -151,7 +151,7 @@ fn bad_archive(message: impl Into<String>) -> Error {
 }
 
 fn io_error(e: std::io::Error) -> Error {
-    Error::Conflict(format!("archive file: {e}"))
+    Error::conflict("archive_file", format!("archive file: {e}"))
 }
 
 /// A database value as it appears in the archive: integers stay numbers, text stays text.
@@ -214,12 +214,12 @@ pub async fn write(db: &Db, workspace_id: i64, out: &Path) -> Result<Manifest> {
         files,
     };
     let (m, out, src) = (manifest.clone(), out.to_owned(), dir.path().to_owned());
-    tokio::task::spawn_blocking(move || zip_up(&m, &src, &out)).await.map_err(|e| Error::Conflict(e.to_string()))??;
+    tokio::task::spawn_blocking(move || zip_up(&m, &src, &out)).await.map_err(|e| Error::conflict("archive_file", e.to_string()))??;
     Ok(manifest)
 }
 
 fn zip_up(manifest: &Manifest, src: &Path, out: &Path) -> Result<()> {
-    let zip_error = |e: zip::result::ZipError| Error::Conflict(format!("archive file: {e}"));
+    let zip_error = |e: zip::result::ZipError| Error::conflict("archive_file", format!("archive file: {e}"));
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true);
     let mut zip = zip::ZipWriter::new(std::fs::File::create(out).map_err(io_error)?);
     zip.start_file("manifest.json", options).map_err(zip_error)?;
@@ -352,7 +352,7 @@ pub enum Target<'a> {
 pub async fn restore(db: &Db, into: Target<'_>, archive: &Path) -> Result<(i64, RestoreReport)> {
     let dir = tempfile::tempdir().map_err(io_error)?;
     let (src, dst) = (archive.to_owned(), dir.path().to_owned());
-    let manifest = tokio::task::spawn_blocking(move || unzip(&src, &dst)).await.map_err(|e| Error::Conflict(e.to_string()))??;
+    let manifest = tokio::task::spawn_blocking(move || unzip(&src, &dst)).await.map_err(|e| Error::conflict("archive_file", e.to_string()))??;
     let mut tx = db.begin().await?;
     let workspace_id = match into {
         Target::Empty(id) => {
@@ -362,7 +362,7 @@ pub async fn restore(db: &Db, into: Target<'_>, archive: &Path) -> Result<(i64, 
         Target::New(name) => {
             let taken = sqlx::query("SELECT id FROM workspaces WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
             if taken.is_some() {
-                return Err(Error::Conflict(format!("a workspace named {name:?} exists")));
+                return Err(Error::conflict("workspace_exists", format!("a workspace named {name:?} exists")));
             }
             let row = sqlx::query("INSERT INTO workspaces (name, region, base_currency, trash_retention_days, created_at) VALUES ($1, 'RU', 'RUB', 30, $2) RETURNING id")
                 .bind(name)
@@ -397,7 +397,7 @@ async fn empty_out(tx: &mut crate::Tx, workspace_id: i64) -> Result<()> {
         }
     }
     if !held.is_empty() {
-        return Err(Error::Conflict(format!("a workspace archive is restored into an empty workspace; this one holds {}", held.join(", "))));
+        return Err(Error::conflict("workspace_not_empty", format!("a workspace archive is restored into an empty workspace; this one holds {}", held.join(", "))));
     }
     sqlx::query("DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE workspace_id = $1)").bind(workspace_id).execute(&mut **tx).await?;
     sqlx::query("DELETE FROM price_list_prices WHERE price_list_id IN (SELECT id FROM price_lists WHERE workspace_id = $1)").bind(workspace_id).execute(&mut **tx).await?;

@@ -18,7 +18,7 @@ impl Backend {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Ok(Backend::Postgres)
         } else {
-            Err(Error::Conflict(format!("unsupported database URL {url:?}: use sqlite://… or postgres://…")))
+            Err(Error::conflict("database_url", format!("unsupported database URL {url:?}: use sqlite://… or postgres://…")))
         }
     }
 }
@@ -194,7 +194,7 @@ impl Db {
     /// the server keeps running.
     pub async fn backup_sqlite(&self, path: &str) -> Result<()> {
         if self.backend != Backend::Sqlite {
-            return Err(Error::Conflict("only SQLite databases are copied by Accord; use pg_dump for PostgreSQL".into()));
+            return Err(Error::conflict("not_sqlite", "only SQLite databases are copied by Accord; use pg_dump for PostgreSQL"));
         }
         sqlx::query(AssertSqlSafe(format!("VACUUM INTO '{}'", path.replace('\'', "''")))).execute(&self.pool).await?;
         Ok(())

@@ -136,7 +136,7 @@ pub async fn merge_groups(db: &Db, p: &Principal, entity: Entity, groups: &[Merg
             let result = records::merge(db, p, entity, g.survivor_id, merged_id, &[], &custom).await;
             out.push(match result {
                 Ok((_, merge_id)) => Merged { survivor_id: g.survivor_id, merged_id, merge_id: Some(merge_id), error: None },
-                Err(e @ (Error::NotFound | Error::Forbidden(_) | Error::VersionConflict { .. } | Error::Conflict(_) | Error::Invalid(_))) => Merged { survivor_id: g.survivor_id, merged_id, merge_id: None, error: Some(e.to_string()) },
+                Err(e @ (Error::NotFound | Error::Forbidden(_) | Error::VersionConflict { .. } | Error::Conflict { .. } | Error::Invalid(_))) => Merged { survivor_id: g.survivor_id, merged_id, merge_id: None, error: Some(e.to_string()) },
                 Err(e) => return Err(e),
             });
         }

@@ -24,8 +24,10 @@ pub enum Error {
     VersionConflict { expected: i64, current: i64 },
     #[error("a record with the same identifier exists")]
     Duplicate(Vec<DuplicateMatch>),
-    #[error("conflict: {0}")]
-    Conflict(String),
+    /// The request does not fit the state things are in; `code` names which rule it meets
+    /// (a problem code the web app translates), `message` says it for integrators.
+    #[error("conflict: {message}")]
+    Conflict { code: &'static str, message: String },
     #[error("too many attempts; retry after {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: i64 },
     #[error("wrong credentials")]
@@ -36,6 +38,12 @@ pub enum Error {
     Database(#[from] sqlx::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl Error {
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Error {
+        Error::Conflict { code, message: message.into() }
+    }
 }
 
 impl From<ValidationErrors> for Error {

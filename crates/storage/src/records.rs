@@ -902,7 +902,7 @@ pub async fn undo_merge(db: &Db, p: &Principal, merge_id: i64, custom: &[CustomF
     let survivor_then = snapshot["survivor"]["version"].as_i64().unwrap_or_default();
     let merged_then = snapshot["merged"]["version"].as_i64().unwrap_or_default();
     if survivor_now.version != survivor_then + 1 || merged_now.version != merged_then + 1 {
-        return Err(Error::Conflict("a merged record changed after the merge; undo would lose that change".into()));
+        return Err(Error::conflict("changed_since_merge", "a merged record changed after the merge; undo would lose that change"));
     }
     let env = Env::load(db, p, entity, custom, survivor_now.owner_id).await?;
     let old = |key: &str| -> Result<(Record, Prepared)> {

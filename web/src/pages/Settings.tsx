@@ -500,7 +500,7 @@ const ArchiveTab = ({ owner }: { owner: boolean }) => {
       notify('accord.archive.restored');
     } catch (e) {
       const err = e as HttpError;
-      notify(err.status === 409 ? translate('accord.archive.not_empty') : [err.message, ...Object.values(fieldMessages(err, translate))].join(': '), { type: 'error' });
+      notify([err.message, ...Object.values(fieldMessages(err, translate))].join(': '), { type: 'error' });
     } finally { setBusy(false); }
   };
   const total = report ? Object.values(report.restored).reduce((a, b) => a + b, 0) : 0;

@@ -15,4 +15,5 @@ mod permissions;
 mod records;
 mod reports;
 mod sales;
+mod translations;
 mod validation;

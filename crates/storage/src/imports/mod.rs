@@ -376,7 +376,7 @@ pub async fn update(db: &Db, p: &Principal, id: i64, change: ImportChange) -> Re
         return Err(Error::VersionConflict { expected: change.version, current: info.version });
     }
     if !matches!(info.status.as_str(), "draft" | "checked" | "failed") || info.run.is_some() {
-        return Err(Error::Conflict(format!("an import that is {} can no longer be changed", info.status)));
+        return Err(Error::conflict("import_state", format!("an import that is {} can no longer be changed", info.status)));
     }
     let mut errors = ValidationErrors::new();
     let custom: Vec<String> = crate::custom_fields::list(db, p.workspace_id, Some(info.entity)).await?.into_iter().map(|c| c.key).collect();
@@ -411,7 +411,7 @@ pub async fn start(db: &Db, p: &Principal, id: i64, run: bool) -> Result<ImportI
     let resuming = run && info.status == "failed" && info.run.is_some();
     let allowed: &[&str] = if run { &["draft", "checked"] } else { &["draft", "checked", "failed"] };
     if !resuming && (!allowed.contains(&info.status.as_str()) || (run && info.run.is_some())) {
-        return Err(Error::Conflict(format!("an import that is {} cannot be {}", info.status, if run { "run" } else { "checked" })));
+        return Err(Error::conflict("import_state", format!("an import that is {} cannot be {}", info.status, if run { "run" } else { "checked" })));
     }
     let (status, phase) = if run { ("running", "run") } else { ("checking", "check") };
     let mut tx = db.begin().await?;
@@ -482,7 +482,7 @@ pub async fn undo(db: &Db, p: &Principal, id: i64) -> Result<UndoResult> {
     let row = row_of(db, p, id).await?;
     let info = info_from_row(&row, false)?;
     if !matches!(info.status.as_str(), "done" | "failed") || info.run.is_none() {
-        return Err(Error::Conflict(format!("an import that is {} cannot be undone", info.status)));
+        return Err(Error::conflict("import_state", format!("an import that is {} cannot be undone", info.status)));
     }
     let custom = crate::custom_fields::for_entity(db, p.workspace_id, info.entity).await?;
     let mut result = UndoResult { removed: 0, restored: 0, changed_since: Vec::new() };

@@ -176,7 +176,7 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
     let mut job = Job { entity, p, headers, mapping, options, custom, dry, resolver, seen, envs: HashMap::new(), deals, newer_versions: Vec::new() };
 
     let bytes = file(db, id).await?;
-    let src = source::open(&bytes).map_err(|e| Error::Conflict(e.message))?;
+    let src = source::open(&bytes).map_err(|e| Error::conflict("import_file", e.message))?;
     let mut rows = src.rows().skip(1).enumerate().skip(start as usize).peekable();
     let mut processed = start;
     if on_progress(&Progress { processed, total, counts: counts.clone() }).is_break() {

@@ -80,8 +80,8 @@ pub async fn convert(db: &Db, p: &Principal, lead_id: i64, req: ConvertRequest) 
     let mut tx = db.begin().await?;
     let lead = records::get_for_write(db, &mut tx, &p.viewer, Entity::Lead, lead_id, false).await?;
     match text(&lead, "status") {
-        Some("qualified") => return Err(Error::Conflict("the lead is already converted".into())),
-        Some("disqualified") => return Err(Error::Conflict("the lead is disqualified: set it back to in_work first".into())),
+        Some("qualified") => return Err(Error::conflict("lead_converted", "the lead is already converted")),
+        Some("disqualified") => return Err(Error::conflict("lead_disqualified", "the lead is disqualified: set it back to in_work first")),
         _ => {}
     }
     let owner = json!(lead.owner_id);

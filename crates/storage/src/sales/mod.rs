@@ -391,11 +391,11 @@ pub async fn delete_pipeline(db: &Db, p: &Principal, id: i64) -> Result<()> {
         return Err(Error::NotFound);
     }
     if all.len() == 1 {
-        return Err(Error::Conflict("the last pipeline cannot be removed".into()));
+        return Err(Error::conflict("last_pipeline", "the last pipeline cannot be removed"));
     }
     let mut tx = db.begin().await?;
     if sqlx::query("SELECT 1 AS x FROM deals WHERE pipeline_id = $1 LIMIT 1").bind(id).fetch_optional(&mut *tx).await?.is_some() {
-        return Err(Error::Conflict("the pipeline still holds deals (the trash included): move or purge them first".into()));
+        return Err(Error::conflict("pipeline_has_deals", "the pipeline still holds deals (the trash included): move or purge them first"));
     }
     sqlx::query("DELETE FROM stages WHERE pipeline_id = $1").bind(id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM pipelines WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *tx).await?;

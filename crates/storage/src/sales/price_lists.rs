@@ -137,7 +137,7 @@ pub async fn delete(db: &Db, p: &Principal, id: i64) -> Result<()> {
     let used = sqlx::query("SELECT COUNT(*) AS n FROM deals WHERE workspace_id = $1 AND price_list_id = $2").bind(p.workspace_id).bind(id).fetch_one(&mut *tx).await?;
     let used = get_i64(&used, "n")?;
     if used > 0 {
-        return Err(Error::Conflict(format!("{used} deals follow this price list: make it inactive instead")));
+        return Err(Error::conflict("price_list_in_use", format!("{used} deals follow this price list: make it inactive instead")));
     }
     sqlx::query("DELETE FROM price_list_prices WHERE price_list_id = $1").bind(id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM price_lists WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *tx).await?;
