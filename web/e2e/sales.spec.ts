@@ -102,6 +102,7 @@ test('settings: a new pipeline, a stage removed with its deals moved, a custom f
   await expect(page.getByRole('heading', { name })).toBeVisible();
   const pipeline = (await api<Pipeline[]>(page, 'GET', 'pipelines')).find((p) => p.name === name);
   if (!pipeline) throw new Error('the pipeline was not created');
+  // A new pipeline gets the classic stages; the second is where negotiation happens.
   const [first, talks] = pipeline.stages;
   const deal = await api<{ id: number }>(page, 'POST', 'deals', { title: `Тендер ${unique()}`, pipeline_id: pipeline.id, stage_id: talks.id, amount: '5000' });
 

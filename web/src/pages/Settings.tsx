@@ -207,14 +207,6 @@ const RolesTab = () => {
 
 interface StageRow { id?: number; names: { ru?: string; en?: string }; kind: 'open' | 'won' | 'lost'; probability: number }
 
-/** What a new pipeline starts with; its stages are then edited like any other's. */
-const NEW_PIPELINE_STAGES: StageRow[] = [
-  { names: { ru: 'Новая заявка', en: 'New request' }, kind: 'open', probability: 10 },
-  { names: { ru: 'Переговоры', en: 'Negotiation' }, kind: 'open', probability: 50 },
-  { names: { ru: 'Успешно', en: 'Won' }, kind: 'won', probability: 100 },
-  { names: { ru: 'Проиграна', en: 'Lost' }, kind: 'lost', probability: 0 },
-];
-
 interface Editing { pipeline: Pipeline; names: { ru?: string; en?: string }; stages: StageRow[]; moves: Record<number, number> }
 
 const PipelinesTab = () => {
@@ -235,7 +227,7 @@ const PipelinesTab = () => {
   }), 'accord.settings.saved').then((ok) => ok && setEditing(null));
   const update = (i: number, change: Partial<StageRow>) => editing && setEditing({ ...editing, stages: editing.stages.map((s, j) => (j === i ? { ...s, ...change } : s)) });
   const up = (i: number) => { if (!editing || i === 0) return; const s = [...editing.stages]; [s[i - 1], s[i]] = [s[i], s[i - 1]]; setEditing({ ...editing, stages: s }); };
-  const create = () => run(() => apiFetch('pipelines', { method: 'POST', body: json({ names: { ru: draft.ru || undefined, en: draft.en || undefined }, stages: NEW_PIPELINE_STAGES }) }), 'accord.settings.saved')
+  const create = () => run(() => apiFetch('pipelines', { method: 'POST', body: json({ names: { ru: draft.ru || undefined, en: draft.en || undefined } }) }), 'accord.settings.saved')
     .then((ok) => ok && setDraft({ ru: '', en: '' }));
   return (
     <Stack gap={2}>

@@ -108,6 +108,12 @@ async fn pipelines_are_configurable(engine: Engine) {
     assert_eq!(kinds, ["open", "open", "open", "open", "won", "lost"]);
     assert_eq!(st[0]["names"]["en"], "Request received");
     assert_eq!(st[0]["name"], "Заявка получена");
+    // A pipeline added without stages gets the same classic ones, in both languages.
+    let second = s.post(&admin, "/api/v1/pipelines", json!({"names": {"ru": "Тендеры"}})).await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    assert_eq!(second.body["stages"].as_array().map(Vec::len), Some(6));
+    assert_eq!(second.body["stages"][0]["names"], st[0]["names"]);
+    assert_eq!(s.delete(&admin, &format!("/api/v1/pipelines/{}", second.id())).await.status, StatusCode::NO_CONTENT);
 
     let version = s.get(&admin, &format!("/api/v1/pipelines/{pid}")).await.body["version"].as_i64().unwrap();
     let d = deal(&s, &member, json!({"title": "В переговорах", "stage_id": st[1]["id"]})).await;

@@ -181,6 +181,9 @@ pub struct StageInput {
 #[serde(deny_unknown_fields)]
 pub struct NewPipeline {
     pub names: Names,
+    /// In board order; left out, the classic stages of a new workspace (request received →
+    /// negotiation → invoice issued → invoice paid → goods shipped, and lost)
+    #[serde(default)]
     pub stages: Vec<StageInput>,
 }
 
@@ -261,7 +264,12 @@ pub async fn create_pipeline(db: &Db, p: &Principal, input: NewPipeline) -> Resu
     if input.stages.iter().any(|s| s.id.is_some()) {
         errors.add("stages", "unexpected_id", "a new pipeline's stages are new: leave out their ids");
     }
-    let stages = clean_stages(&input.stages, &mut errors);
+    // No stages given: the classic ones of a new workspace, in both languages.
+    let stages = if input.stages.is_empty() {
+        defaults()?.stages.into_iter().map(|s| (None, s.names, s.kind, s.probability)).collect()
+    } else {
+        clean_stages(&input.stages, &mut errors)
+    };
     errors.into_result()?;
     let mut tx = db.begin().await?;
     let position = sqlx::query("SELECT COALESCE(MAX(position), 0) + 1 AS n FROM pipelines WHERE workspace_id = $1").bind(p.workspace_id).fetch_one(&mut *tx).await?;
