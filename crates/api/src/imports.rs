@@ -28,7 +28,7 @@ pub struct UploadParams {
 }
 
 pub(crate) fn entity_of(path: &str) -> ApiResult<Entity> {
-    Entity::ALL.into_iter().find(|e| e.path() == path || e.as_str() == path).ok_or_else(|| ApiError::field("entity", "unknown_value", "must be contacts, companies, deals, products, leads, activities or tasks"))
+    Ok(Entity::named(path)?)
 }
 
 #[derive(Serialize, ToSchema)]

@@ -49,6 +49,11 @@ impl Entity {
     pub fn parse(s: &str) -> Option<Entity> {
         Entity::ALL.into_iter().find(|e| e.as_str() == s)
     }
+    /// A kind named by its collection (`contacts`) or by one of it (`contact`), as requests
+    /// and commands name them.
+    pub fn named(s: &str) -> Result<Entity, crate::ValidationErrors> {
+        Entity::ALL.into_iter().find(|e| e.path() == s || e.as_str() == s).ok_or_else(|| crate::ValidationErrors::single("entity", "unknown_value", "must be contacts, companies, products, deals, leads, activities or tasks"))
+    }
     pub fn table(self) -> &'static str {
         match self {
             Entity::Contact => "contacts",

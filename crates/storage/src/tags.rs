@@ -35,13 +35,9 @@ pub struct TagChanged {
     pub records: i64,
 }
 
-fn entity_of(name: &str) -> Result<Entity> {
-    Entity::ALL.into_iter().find(|e| e.path() == name || e.as_str() == name).ok_or_else(|| ValidationErrors::single("entity", "unknown_value", "must be contacts, companies, products, deals, leads, activities or tasks").into())
-}
-
 pub async fn list(db: &Db, p: &Principal, entity: &str) -> Result<Vec<TagCount>> {
     p.require_admin()?;
-    let entity = entity_of(entity)?;
+    let entity = Entity::named(entity)?;
     let rows = sqlx::query("SELECT tag, COUNT(*) AS n FROM record_tags WHERE workspace_id = $1 AND entity = $2 GROUP BY tag ORDER BY COUNT(*) DESC, tag")
         .bind(p.workspace_id)
         .bind(entity.as_str())
@@ -53,7 +49,7 @@ pub async fn list(db: &Db, p: &Principal, entity: &str) -> Result<Vec<TagCount>>
 /// Renames or removes a tag on every record of the kind that carries it, in one transaction.
 pub async fn change(db: &Db, p: &Principal, c: TagChange) -> Result<TagChanged> {
     p.require_admin()?;
-    let entity = entity_of(&c.entity)?;
+    let entity = Entity::named(&c.entity)?;
     let from = text::fold(c.tag.trim());
     let to = match c.rename_to.as_deref().map(str::trim) {
         Some("") => return Err(ValidationErrors::single("rename_to", "required", "give the new name, or leave it out to remove the tag").into()),

@@ -57,10 +57,6 @@ pub struct ViewChange {
     pub shared: Option<bool>,
 }
 
-fn entity_of(name: &str) -> Result<Entity> {
-    Entity::ALL.into_iter().find(|e| e.path() == name || e.as_str() == name).ok_or_else(|| accord_domain::ValidationErrors::single("entity", "unknown_value", "must be contacts, companies, products, deals, leads, activities or tasks").into())
-}
-
 fn params_json(params: &[(String, String)]) -> String {
     Value::Object(params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()).to_string()
 }
@@ -91,7 +87,7 @@ const COLUMNS: &str = "id, entity, name, params, columns, shared, user_id, versi
 
 /// The views of a list the caller sees: their own and the shared ones, shared first.
 pub async fn list(db: &Db, p: &Principal, entity: &str) -> Result<Vec<ViewInfo>> {
-    let entity = entity_of(entity)?;
+    let entity = Entity::named(entity)?;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM saved_views WHERE workspace_id = $1 AND entity = $2 AND (shared = 1 OR user_id = $3) ORDER BY shared DESC, name, id")))
         .bind(p.workspace_id)
         .bind(entity.as_str())
@@ -120,7 +116,7 @@ fn require_share_right(p: &Principal, shared: bool) -> Result<()> {
 }
 
 pub async fn create(db: &Db, p: &Principal, new: NewView) -> Result<ViewInfo> {
-    let entity = entity_of(&new.entity)?;
+    let entity = Entity::named(&new.entity)?;
     require_share_right(p, new.shared)?;
     let custom = crate::custom_fields::for_entity(db, p.workspace_id, entity).await?;
     let v = views::check(entity, &new.name, &new.params, &new.columns, &custom, &p.region)?;
