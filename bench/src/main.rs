@@ -2,7 +2,7 @@
 use accord_domain::entities::Entity;
 use accord_domain::permissions::Role;
 use accord_domain::sample::Seq;
-use accord_storage::{Db, accounts, migrate, records};
+use accord_storage::{Db, accounts, migrate, query, records};
 use anyhow::{Context, bail};
 use clap::Parser;
 use serde_json::{Map, Value, json};
@@ -195,10 +195,10 @@ async fn build_sales(db: &Db, owner: &accounts::Principal, users: &[i64], contac
 /// Deals for the move scenario with their current versions, one `id version` per line, so
 /// every move sends the version it would have read.
 async fn write_moves(db: &Db, path: &std::path::Path, pipeline_id: i64, n: i64) -> anyhow::Result<()> {
-    let rows = sqlx::query("SELECT id, version FROM deals WHERE pipeline_id = $1 AND status = 'open' AND deleted_at IS NULL ORDER BY id DESC LIMIT $2").bind(pipeline_id).bind(n).fetch_all(&db.pool).await?;
+    let rows = query("SELECT id, version FROM deals WHERE pipeline_id = $1 AND status = 'open' AND deleted_at IS NULL ORDER BY id DESC LIMIT $2").bind(pipeline_id).bind(n).fetch_all(&db).await?;
     let mut text = String::new();
     for r in rows {
-        text.push_str(&format!("{} {}\n", sqlx::Row::try_get::<i64, _>(&r, "id")?, sqlx::Row::try_get::<i64, _>(&r, "version")?));
+        text.push_str(&format!("{} {}\n", r.try_get::<i64, _>("id")?, r.try_get::<i64, _>("version")?));
     }
     std::fs::write(path, text)?;
     Ok(())
@@ -322,7 +322,7 @@ async fn main() -> anyhow::Result<()> {
     } else {
         None
     };
-    db.pool.close().await;
+    db.close().await;
 
     let mut server = Command::new(&args.bin)
         .args(["serve", "--data-dir", &args.data_dir.display().to_string(), "--database-url", &url, "--bind", &args.bind])

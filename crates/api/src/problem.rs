@@ -82,11 +82,11 @@ impl From<Error> for ApiError {
             }
             Error::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
             Error::Invalid(errors) => ApiError::invalid(errors),
-            Error::Database(e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))) => {
+            e @ (Error::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) | Error::Unavailable(_)) => {
                 tracing::error!(error = %e, "database unreachable");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database did not answer; try again")
             }
-            Error::Database(e) => {
+            e @ (Error::Database(_) | Error::Sqlite(_)) => {
                 tracing::error!(error = %e, "database error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred")
             }

@@ -50,8 +50,9 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
 /// Prometheus metrics: requests and latency per route, database pool
 #[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(s): State<AppState>) -> Response {
-    metrics::gauge!("accord_db_pool_connections").set(f64::from(s.db.pool.size()));
-    metrics::gauge!("accord_db_pool_idle_connections").set(s.db.pool.num_idle() as f64);
+    let (open, idle) = s.db.pool_stats();
+    metrics::gauge!("accord_db_pool_connections").set(open as f64);
+    metrics::gauge!("accord_db_pool_idle_connections").set(idle as f64);
     let body = s.metrics.as_ref().map(PrometheusHandle::render).unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

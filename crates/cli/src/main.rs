@@ -261,7 +261,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Migrate { db } => {
             let db = db.open().await?;
             println!("database at version {}", migrate::latest());
-            db.pool.close().await;
+            db.close().await;
         }
         Command::User { command: UserCommand::Create { db, email, workspace, role, name, region, .. } } => {
             let role = Role::parse(&role).with_context(|| format!("unknown role {role}: use owner, admin, manager, member or read_only"))?;

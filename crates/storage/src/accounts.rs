@@ -1,7 +1,7 @@
 //! Workspaces, users, memberships, teams, role policies, sessions, API tokens, sign-in
 //! throttling and invitations. All state lives in the database, so any number of Accord
 //! instances can serve one PostgreSQL database.
-use crate::db::{Db, get_i64, get_opt_i64, get_opt_str, get_str};
+use crate::db::{Db, Row, get_i64, get_opt_i64, get_opt_str, get_str, query};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use accord_domain::ValidationErrors;
@@ -12,7 +12,6 @@ use base64::Engine;
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 
 const DAY_MS: i64 = 86_400_000;
@@ -102,18 +101,18 @@ impl Principal {
 // ---------------------------------------------------------------- workspaces and users
 
 pub async fn find_workspace(db: &Db, name: &str) -> Result<Option<i64>> {
-    let row = sqlx::query("SELECT id FROM workspaces WHERE name = $1").bind(name).fetch_optional(&db.pool).await?;
+    let row = query("SELECT id FROM workspaces WHERE name = $1").bind(name).fetch_optional(&db).await?;
     row.map(|r| get_i64(&r, "id")).transpose()
 }
 
 pub async fn create_workspace(db: &Db, name: &str, region: &str) -> Result<i64> {
     let name = accord_domain::text::short(name).ok().flatten().ok_or_else(|| Error::from(ValidationErrors::single("workspace", "required", "a workspace needs a name")))?;
     accord_domain::phone::region(region).map_err(|e| ValidationErrors::single("region", e.code, e.message))?;
-    let row = sqlx::query("INSERT INTO workspaces (name, region, base_currency, trash_retention_days, created_at) VALUES ($1, $2, 'RUB', 30, $3) RETURNING id")
+    let row = query("INSERT INTO workspaces (name, region, base_currency, trash_retention_days, created_at) VALUES ($1, $2, 'RUB', 30, $3) RETURNING id")
         .bind(name)
         .bind(region.to_ascii_uppercase())
         .bind(now_ms())
-        .fetch_one(&db.pool)
+        .fetch_one(&db)
         .await?;
     crate::sales::seed_defaults(db).await?;
     get_i64(&row, "id")
@@ -121,7 +120,7 @@ pub async fn create_workspace(db: &Db, name: &str, region: &str) -> Result<i64> 
 
 pub async fn find_user(db: &Db, email: &str) -> Result<Option<i64>> {
     let email = normalize_login_email(email)?;
-    let row = sqlx::query("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&db.pool).await?;
+    let row = query("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&db).await?;
     row.map(|r| get_i64(&r, "id")).transpose()
 }
 
@@ -133,18 +132,18 @@ pub async fn create_user(db: &Db, email: &str, name: &str, password: &str) -> Re
     }
     let name = accord_domain::text::short(name).ok().flatten().unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
     let hash = hash_password(password).await?;
-    let row = sqlx::query("INSERT INTO users (email, name, password_hash, locale, time_zone, created_at) VALUES ($1, $2, $3, 'ru', 'Europe/Moscow', $4) RETURNING id")
+    let row = query("INSERT INTO users (email, name, password_hash, locale, time_zone, created_at) VALUES ($1, $2, $3, 'ru', 'Europe/Moscow', $4) RETURNING id")
         .bind(email)
         .bind(name)
         .bind(hash)
         .bind(now_ms())
-        .fetch_one(&db.pool)
+        .fetch_one(&db)
         .await?;
     get_i64(&row, "id")
 }
 
 pub async fn add_member(db: &Db, workspace_id: i64, user_id: i64, role: Role) -> Result<()> {
-    sqlx::query("INSERT INTO memberships (workspace_id, user_id, role, active, created_at) VALUES ($1, $2, $3, 1, $4)")
+    query("INSERT INTO memberships (workspace_id, user_id, role, active, created_at) VALUES ($1, $2, $3, 1, $4)")
         .bind(workspace_id)
         .bind(user_id)
         .bind(role.as_str())
@@ -159,14 +158,14 @@ pub async fn set_password(db: &Db, user_id: i64, password: &str, keep_session: O
     check_password_strength(password)?;
     let hash = hash_password(password).await?;
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(user_id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2").bind(user_id).bind(keep_session.unwrap_or(0)).execute(&mut *tx).await?;
+    query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(user_id).execute(&mut *tx).await?;
+    query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2").bind(user_id).bind(keep_session.unwrap_or(0)).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn change_password(db: &Db, p: &Principal, current: &str, new: &str) -> Result<()> {
-    let row = sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(p.user.id).fetch_one(&db.pool).await?;
+    let row = query("SELECT password_hash FROM users WHERE id = $1").bind(p.user.id).fetch_one(&db).await?;
     if !verify_password(current, &get_str(&row, "password_hash")?).await {
         return Err(ValidationErrors::single("current_password", "wrong_password", "the current password is not correct").into());
     }
@@ -176,7 +175,7 @@ pub async fn change_password(db: &Db, p: &Principal, current: &str, new: &str) -
 // ---------------------------------------------------------------- principals
 
 pub async fn policies(db: &Db, workspace_id: i64) -> Result<Vec<(Role, Policy)>> {
-    let rows = sqlx::query("SELECT role, read_scope, edit_scope FROM role_policies WHERE workspace_id = $1").bind(workspace_id).fetch_all(&db.pool).await?;
+    let rows = query("SELECT role, read_scope, edit_scope FROM role_policies WHERE workspace_id = $1").bind(workspace_id).fetch_all(&db).await?;
     let mut out: Vec<(Role, Policy)> = Role::ALL.iter().map(|r| (*r, r.default_policy())).collect();
     for row in rows {
         let (Some(role), Some(read), Some(edit)) = (Role::parse(&get_str(&row, "role")?), Scope::parse(&get_str(&row, "read_scope")?), Scope::parse(&get_str(&row, "edit_scope")?)) else {
@@ -195,8 +194,8 @@ pub async fn set_policy(db: &Db, workspace_id: i64, role: Role, policy: Policy) 
     }
     let policy = policy.normalized();
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM role_policies WHERE workspace_id = $1 AND role = $2").bind(workspace_id).bind(role.as_str()).execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO role_policies (workspace_id, role, read_scope, edit_scope) VALUES ($1, $2, $3, $4)")
+    query("DELETE FROM role_policies WHERE workspace_id = $1 AND role = $2").bind(workspace_id).bind(role.as_str()).execute(&mut *tx).await?;
+    query("INSERT INTO role_policies (workspace_id, role, read_scope, edit_scope) VALUES ($1, $2, $3, $4)")
         .bind(workspace_id)
         .bind(role.as_str())
         .bind(policy.read.as_str())
@@ -213,7 +212,7 @@ const PRINCIPAL_JOINS: &str = "JOIN users u ON u.id = x.user_id \
      JOIN workspaces w ON w.id = x.workspace_id \
      LEFT JOIN role_policies p ON p.workspace_id = m.workspace_id AND p.role = m.role";
 
-async fn principal_from_row(db: &Db, row: &AnyRow, read_only_token: bool) -> Result<Principal> {
+async fn principal_from_row(db: &Db, row: &Row, read_only_token: bool) -> Result<Principal> {
     let role = Role::parse(&get_str(row, "role")?).ok_or_else(|| Error::Corrupt("unknown role".into()))?;
     let policy = match (get_opt_str(row, "read_scope")?.as_deref().and_then(Scope::parse), get_opt_str(row, "edit_scope")?.as_deref().and_then(Scope::parse)) {
         (Some(read), Some(edit)) => Policy { read, edit }.normalized(),
@@ -235,20 +234,20 @@ async fn principal_from_row(db: &Db, row: &AnyRow, read_only_token: bool) -> Res
 }
 
 pub async fn teammates(db: &Db, workspace_id: i64, user_id: i64) -> Result<Vec<i64>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT DISTINCT b.user_id FROM team_members a JOIN teams t ON t.id = a.team_id AND t.workspace_id = $1 \
          JOIN team_members b ON b.team_id = a.team_id WHERE a.user_id = $2",
     )
     .bind(workspace_id)
     .bind(user_id)
-    .fetch_all(&db.pool)
+    .fetch_all(&db)
     .await?;
     rows.iter().map(|r| get_i64(r, "user_id")).collect()
 }
 
 pub async fn session_principal(db: &Db, token: &str) -> Result<Option<Principal>> {
     let sql = format!("SELECT x.id AS session_id, x.csrf_token, {PRINCIPAL_COLUMNS} FROM sessions x {PRINCIPAL_JOINS} WHERE x.token_hash = $1 AND x.expires_at > $2");
-    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash(token)).bind(now_ms()).fetch_optional(&db.pool).await? else { return Ok(None) };
+    let Some(row) = query(sql).bind(token_hash(token)).bind(now_ms()).fetch_optional(&db).await? else { return Ok(None) };
     let mut p = principal_from_row(db, &row, false).await?;
     p.session_id = Some(get_i64(&row, "session_id")?);
     p.csrf_token = Some(get_str(&row, "csrf_token")?);
@@ -261,14 +260,14 @@ pub async fn token_principal(db: &Db, token: &str) -> Result<Option<Principal>> 
         "SELECT x.id AS token_id, x.scope, x.last_used_at, {PRINCIPAL_COLUMNS} FROM api_tokens x {PRINCIPAL_JOINS} \
          WHERE x.token_hash = $1 AND x.revoked_at IS NULL AND (x.expires_at IS NULL OR x.expires_at > $2)"
     );
-    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash(token)).bind(now).fetch_optional(&db.pool).await? else { return Ok(None) };
+    let Some(row) = query(sql).bind(token_hash(token)).bind(now).fetch_optional(&db).await? else { return Ok(None) };
     let read_only = get_str(&row, "scope")? == "read";
     let mut p = principal_from_row(db, &row, read_only).await?;
     let id = get_i64(&row, "token_id")?;
     p.token_id = Some(id);
     // Last use is kept to the minute: a write per request would cost more than it tells.
     if get_opt_i64(&row, "last_used_at")?.is_none_or(|t| now - t > 60_000) {
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *db.writer().await?).await?;
+        query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *db.writer().await?).await?;
     }
     Ok(Some(p))
 }
@@ -276,7 +275,7 @@ pub async fn token_principal(db: &Db, token: &str) -> Result<Option<Principal>> 
 // ---------------------------------------------------------------- sign-in
 
 async fn failures_since(db: &Db, key: &str, since: i64) -> Result<(i64, Option<i64>)> {
-    let row = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE throttle_key = $1 AND at > $2").bind(key).bind(since).fetch_one(&db.pool).await?;
+    let row = query("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE throttle_key = $1 AND at > $2").bind(key).bind(since).fetch_one(&db).await?;
     Ok((get_i64(&row, "n")?, get_opt_i64(&row, "oldest")?))
 }
 
@@ -303,14 +302,14 @@ pub async fn login(db: &Db, email: &str, password: &str, client_addr: &str, reme
     let folded = accord_domain::text::fold(email.trim());
     let keys = [(format!("account:{folded}"), MAX_FAILURES_PER_ACCOUNT), (format!("address:{client_addr}"), MAX_FAILURES_PER_ADDRESS)];
     check_throttle(db, &keys, now).await?;
-    let row = sqlx::query(
+    let row = query(
         "SELECT u.id, u.password_hash, m.workspace_id FROM users u JOIN memberships m ON m.user_id = u.id AND m.active = 1 \
          WHERE u.email = $1 AND ($2 = 0 OR m.workspace_id = $3) ORDER BY m.created_at, m.workspace_id LIMIT 1",
     )
     .bind(&folded)
     .bind(workspace_id.unwrap_or(0))
     .bind(workspace_id.unwrap_or(0))
-    .fetch_optional(&db.pool)
+    .fetch_optional(&db)
     .await?;
     let ok = match &row {
         Some(r) => verify_password(password, &get_str(r, "password_hash")?).await,
@@ -323,17 +322,17 @@ pub async fn login(db: &Db, email: &str, password: &str, client_addr: &str, reme
     let Some(row) = row.filter(|_| ok) else {
         let mut tx = db.begin().await?;
         for (key, _) in &keys {
-            sqlx::query("INSERT INTO login_failures (throttle_key, at) VALUES ($1, $2)").bind(key).bind(now).execute(&mut *tx).await?;
+            query("INSERT INTO login_failures (throttle_key, at) VALUES ($1, $2)").bind(key).bind(now).execute(&mut *tx).await?;
         }
-        sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(now - THROTTLE_WINDOW_MS).execute(&mut *tx).await?;
+        query("DELETE FROM login_failures WHERE at < $1").bind(now - THROTTLE_WINDOW_MS).execute(&mut *tx).await?;
         tx.commit().await?;
         return Err(Error::Unauthorized);
     };
-    sqlx::query("DELETE FROM login_failures WHERE throttle_key = $1").bind(&keys[0].0).execute(&mut *db.writer().await?).await?;
+    query("DELETE FROM login_failures WHERE throttle_key = $1").bind(&keys[0].0).execute(&mut *db.writer().await?).await?;
     let token = random_token("s_");
     let csrf_token = random_token("");
     let expires_at = now + if remember { REMEMBER_TTL_MS } else { SESSION_TTL_MS };
-    sqlx::query("INSERT INTO sessions (token_hash, csrf_token, user_id, workspace_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+    query("INSERT INTO sessions (token_hash, csrf_token, user_id, workspace_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(token_hash(&token))
         .bind(&csrf_token)
         .bind(get_i64(&row, "id")?)
@@ -342,13 +341,13 @@ pub async fn login(db: &Db, email: &str, password: &str, client_addr: &str, reme
         .bind(expires_at)
         .execute(&mut *db.writer().await?)
         .await?;
-    sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&mut *db.writer().await?).await?;
+    query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&mut *db.writer().await?).await?;
     let principal = session_principal(db, &token).await?.ok_or(Error::Unauthorized)?;
     Ok(NewSession { token, csrf_token, expires_at, principal })
 }
 
 pub async fn logout(db: &Db, session_id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(&mut *db.writer().await?).await?;
+    query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(&mut *db.writer().await?).await?;
     Ok(())
 }
 
@@ -386,7 +385,7 @@ pub async fn create_token(db: &Db, p: &Principal, name: &str, scope: &str, expir
     let token = random_token("acc_");
     let prefix: String = token.chars().take(10).collect();
     let now = now_ms();
-    let row = sqlx::query("INSERT INTO api_tokens (workspace_id, user_id, name, token_hash, token_prefix, scope, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+    let row = query("INSERT INTO api_tokens (workspace_id, user_id, name, token_hash, token_prefix, scope, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
         .bind(p.workspace_id)
         .bind(p.user.id)
         .bind(name.clone().unwrap_or_default())
@@ -395,17 +394,17 @@ pub async fn create_token(db: &Db, p: &Principal, name: &str, scope: &str, expir
         .bind(scope)
         .bind(now)
         .bind(expires_at)
-        .fetch_one(&db.pool)
+        .fetch_one(&db)
         .await?;
     let info = ApiTokenInfo { id: get_i64(&row, "id")?, name: name.unwrap_or_default(), prefix, scope: scope.to_owned(), created_at: now, expires_at, last_used_at: None, revoked_at: None };
     Ok((info, token))
 }
 
 pub async fn list_tokens(db: &Db, p: &Principal) -> Result<Vec<ApiTokenInfo>> {
-    let rows = sqlx::query("SELECT id, name, token_prefix, scope, created_at, expires_at, last_used_at, revoked_at FROM api_tokens WHERE workspace_id = $1 AND user_id = $2 ORDER BY id DESC")
+    let rows = query("SELECT id, name, token_prefix, scope, created_at, expires_at, last_used_at, revoked_at FROM api_tokens WHERE workspace_id = $1 AND user_id = $2 ORDER BY id DESC")
         .bind(p.workspace_id)
         .bind(p.user.id)
-        .fetch_all(&db.pool)
+        .fetch_all(&db)
         .await?;
     rows.iter()
         .map(|r| {
@@ -424,7 +423,7 @@ pub async fn list_tokens(db: &Db, p: &Principal) -> Result<Vec<ApiTokenInfo>> {
 }
 
 pub async fn revoke_token(db: &Db, p: &Principal, id: i64) -> Result<()> {
-    let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 AND user_id = $4 AND revoked_at IS NULL")
+    let n = query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 AND user_id = $4 AND revoked_at IS NULL")
         .bind(now_ms())
         .bind(id)
         .bind(p.workspace_id)
@@ -448,11 +447,11 @@ pub struct Member {
 }
 
 pub async fn members(db: &Db, workspace_id: i64) -> Result<Vec<Member>> {
-    let rows = sqlx::query("SELECT u.id, u.email, u.name, m.role, m.active FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY u.id")
+    let rows = query("SELECT u.id, u.email, u.name, m.role, m.active FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY u.id")
         .bind(workspace_id)
-        .fetch_all(&db.pool)
+        .fetch_all(&db)
         .await?;
-    let links = sqlx::query("SELECT tm.team_id, tm.user_id FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE t.workspace_id = $1").bind(workspace_id).fetch_all(&db.pool).await?;
+    let links = query("SELECT tm.team_id, tm.user_id FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE t.workspace_id = $1").bind(workspace_id).fetch_all(&db).await?;
     let links: Vec<(i64, i64)> = links.iter().map(|r| Ok((get_i64(r, "team_id")?, get_i64(r, "user_id")?))).collect::<Result<_>>()?;
     rows.iter()
         .map(|r| {
@@ -482,13 +481,13 @@ pub async fn update_member(db: &Db, p: &Principal, user_id: i64, role: Option<Ro
     }
     let mut tx = db.begin().await?;
     if let Some(role) = role {
-        sqlx::query("UPDATE memberships SET role = $1 WHERE workspace_id = $2 AND user_id = $3").bind(role.as_str()).bind(p.workspace_id).bind(user_id).execute(&mut *tx).await?;
+        query("UPDATE memberships SET role = $1 WHERE workspace_id = $2 AND user_id = $3").bind(role.as_str()).bind(p.workspace_id).bind(user_id).execute(&mut *tx).await?;
     }
     if let Some(active) = active {
-        sqlx::query("UPDATE memberships SET active = $1 WHERE workspace_id = $2 AND user_id = $3").bind(i64::from(active)).bind(p.workspace_id).bind(user_id).execute(&mut *tx).await?;
+        query("UPDATE memberships SET active = $1 WHERE workspace_id = $2 AND user_id = $3").bind(i64::from(active)).bind(p.workspace_id).bind(user_id).execute(&mut *tx).await?;
         if !active {
-            sqlx::query("DELETE FROM sessions WHERE workspace_id = $1 AND user_id = $2").bind(p.workspace_id).bind(user_id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE workspace_id = $2 AND user_id = $3 AND revoked_at IS NULL").bind(now_ms()).bind(p.workspace_id).bind(user_id).execute(&mut *tx).await?;
+            query("DELETE FROM sessions WHERE workspace_id = $1 AND user_id = $2").bind(p.workspace_id).bind(user_id).execute(&mut *tx).await?;
+            query("UPDATE api_tokens SET revoked_at = $1 WHERE workspace_id = $2 AND user_id = $3 AND revoked_at IS NULL").bind(now_ms()).bind(p.workspace_id).bind(user_id).execute(&mut *tx).await?;
         }
     }
     tx.commit().await?;
@@ -503,8 +502,8 @@ pub struct Team {
 }
 
 pub async fn teams(db: &Db, workspace_id: i64) -> Result<Vec<Team>> {
-    let rows = sqlx::query("SELECT id, name FROM teams WHERE workspace_id = $1 ORDER BY name").bind(workspace_id).fetch_all(&db.pool).await?;
-    let links = sqlx::query("SELECT tm.team_id, tm.user_id FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE t.workspace_id = $1 ORDER BY tm.user_id").bind(workspace_id).fetch_all(&db.pool).await?;
+    let rows = query("SELECT id, name FROM teams WHERE workspace_id = $1 ORDER BY name").bind(workspace_id).fetch_all(&db).await?;
+    let links = query("SELECT tm.team_id, tm.user_id FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE t.workspace_id = $1 ORDER BY tm.user_id").bind(workspace_id).fetch_all(&db).await?;
     let links: Vec<(i64, i64)> = links.iter().map(|r| Ok((get_i64(r, "team_id")?, get_i64(r, "user_id")?))).collect::<Result<_>>()?;
     rows.iter()
         .map(|r| {
@@ -535,15 +534,15 @@ pub async fn save_team(db: &Db, workspace_id: i64, team_id: Option<i64>, name: &
     let mut tx = db.begin().await?;
     let id = match team_id {
         Some(id) => {
-            let n = sqlx::query("UPDATE teams SET name = $1 WHERE id = $2 AND workspace_id = $3").bind(&name).bind(id).bind(workspace_id).execute(&mut *tx).await?.rows_affected();
+            let n = query("UPDATE teams SET name = $1 WHERE id = $2 AND workspace_id = $3").bind(&name).bind(id).bind(workspace_id).execute(&mut *tx).await?.rows_affected();
             if n == 0 {
                 return Err(Error::NotFound);
             }
-            sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(id).execute(&mut *tx).await?;
+            query("DELETE FROM team_members WHERE team_id = $1").bind(id).execute(&mut *tx).await?;
             id
         }
         None => {
-            let row = sqlx::query("INSERT INTO teams (workspace_id, name, created_at) VALUES ($1, $2, $3) RETURNING id").bind(workspace_id).bind(&name).bind(now_ms()).fetch_one(&mut *tx).await?;
+            let row = query("INSERT INTO teams (workspace_id, name, created_at) VALUES ($1, $2, $3) RETURNING id").bind(workspace_id).bind(&name).bind(now_ms()).fetch_one(&mut *tx).await?;
             get_i64(&row, "id")?
         }
     };
@@ -551,7 +550,7 @@ pub async fn save_team(db: &Db, workspace_id: i64, team_id: Option<i64>, name: &
     unique.sort_unstable();
     unique.dedup();
     for user in &unique {
-        sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)").bind(id).bind(user).execute(&mut *tx).await?;
+        query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)").bind(id).bind(user).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(Team { id, name, member_ids: unique })
@@ -559,8 +558,8 @@ pub async fn save_team(db: &Db, workspace_id: i64, team_id: Option<i64>, name: &
 
 pub async fn delete_team(db: &Db, workspace_id: i64, team_id: i64) -> Result<()> {
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE id = $1 AND workspace_id = $2)").bind(team_id).bind(workspace_id).execute(&mut *tx).await?;
-    let t = sqlx::query("DELETE FROM teams WHERE id = $1 AND workspace_id = $2").bind(team_id).bind(workspace_id).execute(&mut *tx).await?.rows_affected();
+    query("DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE id = $1 AND workspace_id = $2)").bind(team_id).bind(workspace_id).execute(&mut *tx).await?;
+    let t = query("DELETE FROM teams WHERE id = $1 AND workspace_id = $2").bind(team_id).bind(workspace_id).execute(&mut *tx).await?.rows_affected();
     if t == 0 {
         return Err(Error::NotFound);
     }
@@ -585,7 +584,7 @@ pub async fn invite(db: &Db, p: &Principal, email: &str, role: Role) -> Result<I
     }
     let token = random_token("inv_");
     let now = now_ms();
-    let row = sqlx::query("INSERT INTO invitations (workspace_id, email, role, token_hash, invited_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+    let row = query("INSERT INTO invitations (workspace_id, email, role, token_hash, invited_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
         .bind(p.workspace_id)
         .bind(&email)
         .bind(role.as_str())
@@ -593,7 +592,7 @@ pub async fn invite(db: &Db, p: &Principal, email: &str, role: Role) -> Result<I
         .bind(p.user.id)
         .bind(now)
         .bind(now + INVITATION_TTL_MS)
-        .fetch_one(&db.pool)
+        .fetch_one(&db)
         .await?;
     Ok(Invitation { id: get_i64(&row, "id")?, token, expires_at: now + INVITATION_TTL_MS })
 }
@@ -602,10 +601,10 @@ pub async fn invite(db: &Db, p: &Principal, email: &str, role: Role) -> Result<I
 /// proves it with their password.
 pub async fn accept_invitation(db: &Db, token: &str, name: &str, password: &str) -> Result<i64> {
     let now = now_ms();
-    let row = sqlx::query("SELECT id, workspace_id, email, role FROM invitations WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > $2")
+    let row = query("SELECT id, workspace_id, email, role FROM invitations WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > $2")
         .bind(token_hash(token))
         .bind(now)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&db)
         .await?
         .ok_or(Error::NotFound)?;
     let email = get_str(&row, "email")?;
@@ -613,7 +612,7 @@ pub async fn accept_invitation(db: &Db, token: &str, name: &str, password: &str)
     let workspace_id = get_i64(&row, "workspace_id")?;
     let user_id = match find_user(db, &email).await? {
         Some(id) => {
-            let hash_row = sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_one(&db.pool).await?;
+            let hash_row = query("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_one(&db).await?;
             if !verify_password(password, &get_str(&hash_row, "password_hash")?).await {
                 return Err(ValidationErrors::single("password", "wrong_password", "enter the password of your existing account").into());
             }
@@ -621,7 +620,7 @@ pub async fn accept_invitation(db: &Db, token: &str, name: &str, password: &str)
         }
         None => create_user(db, &email, name, password).await?,
     };
-    let n = sqlx::query("UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL").bind(now).bind(get_i64(&row, "id")?).execute(&mut *db.writer().await?).await?.rows_affected();
+    let n = query("UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL").bind(now).bind(get_i64(&row, "id")?).execute(&mut *db.writer().await?).await?.rows_affected();
     if n == 0 {
         return Err(Error::NotFound);
     }
@@ -632,7 +631,7 @@ pub async fn accept_invitation(db: &Db, token: &str, name: &str, password: &str)
 /// The principal of a member acting outside HTTP (the CLI, demo data, background jobs).
 pub async fn principal_for(db: &Db, workspace_id: i64, user_id: i64) -> Result<Principal> {
     let sql = format!("SELECT {PRINCIPAL_COLUMNS} FROM memberships x {PRINCIPAL_JOINS} WHERE x.workspace_id = $1 AND x.user_id = $2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id).bind(user_id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    let row = query(sql).bind(workspace_id).bind(user_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
     principal_from_row(db, &row, false).await
 }
 
@@ -651,7 +650,7 @@ pub struct Workspace {
 }
 
 pub async fn workspace(db: &Db, id: i64) -> Result<Workspace> {
-    let r = sqlx::query("SELECT id, name, region, base_currency, trash_retention_days, vat_rates FROM workspaces WHERE id = $1").bind(id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    let r = query("SELECT id, name, region, base_currency, trash_retention_days, vat_rates FROM workspaces WHERE id = $1").bind(id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
     Ok(Workspace {
         id: get_i64(&r, "id")?,
         name: get_str(&r, "name")?,
@@ -716,7 +715,7 @@ pub async fn update_workspace(db: &Db, p: &Principal, change: WorkspaceChange) -
     if find_workspace(db, &ws.name).await?.is_some_and(|id| id != ws.id) {
         return Err(ValidationErrors::single("name", "taken", "another workspace has this name").into());
     }
-    sqlx::query("UPDATE workspaces SET name = $1, region = $2, base_currency = $3, trash_retention_days = $4, vat_rates = $5 WHERE id = $6")
+    query("UPDATE workspaces SET name = $1, region = $2, base_currency = $3, trash_retention_days = $4, vat_rates = $5 WHERE id = $6")
         .bind(&ws.name)
         .bind(&ws.region)
         .bind(&ws.base_currency)
@@ -752,13 +751,13 @@ pub async fn update_profile(db: &Db, p: &Principal, name: Option<&str>, locale: 
     if !errors.0.is_empty() {
         return Err(errors.into());
     }
-    sqlx::query("UPDATE users SET name = $1, locale = $2, time_zone = $3 WHERE id = $4").bind(&user.name).bind(&user.locale).bind(&user.time_zone).bind(user.id).execute(&mut *db.writer().await?).await?;
+    query("UPDATE users SET name = $1, locale = $2, time_zone = $3 WHERE id = $4").bind(&user.name).bind(&user.locale).bind(&user.time_zone).bind(user.id).execute(&mut *db.writer().await?).await?;
     Ok(user)
 }
 
 /// A user's IANA time zone (their local times are read and shown in it).
 pub async fn time_zone(db: &Db, user_id: i64) -> Result<String> {
-    let row = sqlx::query("SELECT time_zone FROM users WHERE id = $1").bind(user_id).fetch_optional(&db.pool).await?;
+    let row = query("SELECT time_zone FROM users WHERE id = $1").bind(user_id).fetch_optional(&db).await?;
     Ok(match row {
         Some(r) => get_str(&r, "time_zone")?,
         None => "Europe/Moscow".to_owned(),

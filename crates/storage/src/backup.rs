@@ -9,7 +9,7 @@
 //! password hashes), import history and merge snapshots (their undo cannot outlive the ids
 //! they point at), and the board's totals (recomputed from the deals).
 use crate::accounts::random_token;
-use crate::db::{Db, get_i64, get_str};
+use crate::db::{Db, Val, get_i64, get_str, query};
 use crate::error::{Error, Result};
 use crate::{migrate, now_ms, search};
 use accord_domain::ValidationErrors;
@@ -17,12 +17,10 @@ use accord_domain::backup::{JSON_COLUMNS, UNLINKED_SUBJECTS, link_of, record_tab
 use accord_domain::entities::Entity;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Column, Row};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::io::AsyncBufReadExt;
 use utoipa::ToSchema;
 
 pub const FORMAT: &str = "accord-workspace-archive";
@@ -155,18 +153,21 @@ fn io_error(e: std::io::Error) -> Error {
 }
 
 /// A database value as it appears in the archive: integers stay numbers, text stays text.
-fn cell(row: &AnyRow, i: usize) -> Result<Value> {
-    if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
-        return Ok(v.map_or(Value::Null, Value::from));
+fn cell(v: &Val) -> Value {
+    match v {
+        Val::Int(Some(i)) => Value::from(*i),
+        Val::Real(Some(f)) => Value::from(*f),
+        Val::Text(Some(s)) => Value::String(s.clone()),
+        Val::Blob(Some(b)) => Value::String(String::from_utf8_lossy(b).into_owned()),
+        _ => Value::Null,
     }
-    Ok(row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::String))
 }
 
 /// Writes the archive of `workspace_id` to `out`, from one consistent snapshot of the data.
 pub async fn write(db: &Db, workspace_id: i64, out: &Path) -> Result<Manifest> {
     let dir = tempfile::tempdir().map_err(io_error)?;
     let mut snapshot = db.read_snapshot().await?;
-    let ws = sqlx::query("SELECT name, region, base_currency, trash_retention_days, vat_rates, created_at FROM workspaces WHERE id = $1")
+    let ws = query("SELECT name, region, base_currency, trash_retention_days, vat_rates, created_at FROM workspaces WHERE id = $1")
         .bind(workspace_id)
         .fetch_optional(&mut *snapshot)
         .await?
@@ -181,26 +182,27 @@ pub async fn write(db: &Db, workspace_id: i64, out: &Path) -> Result<Manifest> {
     };
     let mut files = Vec::new();
     for t in TABLES {
-        use futures_util::TryStreamExt;
         let sql = t.select.map_or_else(|| format!("SELECT * FROM {} WHERE workspace_id = $1{}", t.name, if t.keyed { " ORDER BY id" } else { "" }), str::to_owned);
         let name = format!("{}.jsonl", t.name);
-        let mut file = tokio::io::BufWriter::new(tokio::fs::File::create(dir.path().join(&name)).await.map_err(io_error)?);
+        let mut file = std::io::BufWriter::new(std::fs::File::create(dir.path().join(&name)).map_err(io_error)?);
         let mut rows = 0u64;
-        let mut stream = sqlx::query(AssertSqlSafe(sql)).bind(workspace_id).fetch(&mut *snapshot);
-        while let Some(row) = stream.try_next().await? {
-            let mut obj = Map::new();
-            for (i, col) in row.columns().iter().enumerate() {
-                if col.name() != "workspace_id" {
-                    obj.insert(col.name().to_owned(), cell(&row, i)?);
+        query(sql)
+            .bind(workspace_id)
+            .for_each(&mut *snapshot, |row| {
+                let mut obj = Map::new();
+                for (i, col) in row.columns().iter().enumerate() {
+                    if col != "workspace_id" {
+                        obj.insert(col.clone(), row.value(i).map_or(Value::Null, cell));
+                    }
                 }
-            }
-            let mut line = serde_json::to_vec(&obj)?;
-            line.push(b'\n');
-            file.write_all(&line).await.map_err(io_error)?;
-            rows += 1;
-        }
-        drop(stream);
-        file.flush().await.map_err(io_error)?;
+                let mut line = serde_json::to_vec(&obj)?;
+                line.push(b'\n');
+                file.write_all(&line).map_err(io_error)?;
+                rows += 1;
+                Ok(())
+            })
+            .await?;
+        file.flush().map_err(io_error)?;
         files.push(ArchiveFile { name, rows });
     }
     snapshot.commit().await?;
@@ -360,11 +362,11 @@ pub async fn restore(db: &Db, into: Target<'_>, archive: &Path) -> Result<(i64, 
             id
         }
         Target::New(name) => {
-            let taken = sqlx::query("SELECT id FROM workspaces WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
+            let taken = query("SELECT id FROM workspaces WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
             if taken.is_some() {
                 return Err(Error::conflict("workspace_exists", format!("a workspace named {name:?} exists")));
             }
-            let row = sqlx::query("INSERT INTO workspaces (name, region, base_currency, trash_retention_days, created_at) VALUES ($1, 'RU', 'RUB', 30, $2) RETURNING id")
+            let row = query("INSERT INTO workspaces (name, region, base_currency, trash_retention_days, created_at) VALUES ($1, 'RU', 'RUB', 30, $2) RETURNING id")
                 .bind(name)
                 .bind(now_ms())
                 .fetch_one(&mut *tx)
@@ -373,7 +375,7 @@ pub async fn restore(db: &Db, into: Target<'_>, archive: &Path) -> Result<(i64, 
         }
     };
     let w = &manifest.workspace;
-    sqlx::query("UPDATE workspaces SET region = $1, base_currency = $2, trash_retention_days = $3, vat_rates = $4 WHERE id = $5")
+    query("UPDATE workspaces SET region = $1, base_currency = $2, trash_retention_days = $3, vat_rates = $4 WHERE id = $5")
         .bind(&w.region)
         .bind(&w.base_currency)
         .bind(w.trash_retention_days)
@@ -390,7 +392,7 @@ pub async fn restore(db: &Db, into: Target<'_>, archive: &Path) -> Result<(i64, 
 async fn empty_out(tx: &mut crate::Tx, workspace_id: i64) -> Result<()> {
     let mut held = Vec::new();
     for e in Entity::ALL {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {} WHERE workspace_id = $1", e.table()))).bind(workspace_id).fetch_one(&mut **tx).await?;
+        let row = query(format!("SELECT COUNT(*) AS n FROM {} WHERE workspace_id = $1", e.table())).bind(workspace_id).fetch_one(&mut **tx).await?;
         let n = get_i64(&row, "n")?;
         if n > 0 {
             held.push(format!("{n} {}", e.table()));
@@ -399,17 +401,17 @@ async fn empty_out(tx: &mut crate::Tx, workspace_id: i64) -> Result<()> {
     if !held.is_empty() {
         return Err(Error::conflict("workspace_not_empty", format!("a workspace archive is restored into an empty workspace; this one holds {}", held.join(", "))));
     }
-    sqlx::query("DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE workspace_id = $1)").bind(workspace_id).execute(&mut **tx).await?;
-    sqlx::query("DELETE FROM price_list_prices WHERE price_list_id IN (SELECT id FROM price_lists WHERE workspace_id = $1)").bind(workspace_id).execute(&mut **tx).await?;
+    query("DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE workspace_id = $1)").bind(workspace_id).execute(&mut **tx).await?;
+    query("DELETE FROM price_list_prices WHERE price_list_id IN (SELECT id FROM price_lists WHERE workspace_id = $1)").bind(workspace_id).execute(&mut **tx).await?;
     for t in ["deal_totals", "stages", "pipelines", "lost_reasons", "role_policies", "custom_field_defs", "exchange_rates", "goals", "web_forms", "price_lists", "teams"] {
-        sqlx::query(AssertSqlSafe(format!("DELETE FROM {t} WHERE workspace_id = $1"))).bind(workspace_id).execute(&mut **tx).await?;
+        query(format!("DELETE FROM {t} WHERE workspace_id = $1")).bind(workspace_id).execute(&mut **tx).await?;
     }
     Ok(())
 }
 
 async fn restore_rows(db: &Db, tx: &mut crate::Tx, workspace_id: i64, manifest: &Manifest, dir: &Path) -> Result<RestoreReport> {
     let owner =
-        sqlx::query("SELECT user_id FROM memberships WHERE workspace_id = $1 AND role = 'owner' ORDER BY created_at LIMIT 1").bind(workspace_id).fetch_optional(&mut **tx).await?;
+        query("SELECT user_id FROM memberships WHERE workspace_id = $1 AND role = 'owner' ORDER BY created_at LIMIT 1").bind(workspace_id).fetch_optional(&mut **tx).await?;
     let mut ids = IdMap { fallback_user: owner.map(|r| get_i64(&r, "user_id")).transpose()?.unwrap_or_default(), ..IdMap::default() };
     let mut report = RestoreReport::default();
     let mut pending: Vec<(&'static str, i64, &'static str, i64)> = Vec::new();
@@ -466,10 +468,10 @@ async fn restore_rows(db: &Db, tx: &mut crate::Tx, workspace_id: i64, manifest: 
     for (table, id, col, old) in pending {
         let target = link_of(col).and_then(|t| ids.get(t, old));
         if let Some(new) = target {
-            sqlx::query(AssertSqlSafe(format!("UPDATE {table} SET {col} = $1 WHERE id = $2"))).bind(new).bind(id).execute(&mut **tx).await?;
+            query(format!("UPDATE {table} SET {col} = $1 WHERE id = $2")).bind(new).bind(id).execute(&mut **tx).await?;
         }
     }
-    sqlx::query(
+    query(
         "INSERT INTO deal_totals (workspace_id, pipeline_id, stage_id, owner_id, currency, deals, amount_num) \
          SELECT workspace_id, pipeline_id, stage_id, owner_id, currency, COUNT(*), SUM(amount_num) FROM deals \
          WHERE workspace_id = $1 AND deleted_at IS NULL GROUP BY workspace_id, pipeline_id, stage_id, owner_id, currency",
@@ -490,7 +492,7 @@ async fn insert(tx: &mut crate::Tx, t: &Table, workspace_id: i64, cols: &[(Strin
     }
     let marks: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
     let sql = format!("INSERT INTO {} ({}) VALUES ({}){}", t.name, names.join(", "), marks.join(", "), if t.keyed { " RETURNING id" } else { "" });
-    let mut q = sqlx::query(AssertSqlSafe(sql));
+    let mut q = query(sql);
     for (col, v) in cols {
         q = match v {
             Value::Number(n) => q.bind(n.as_i64().ok_or_else(|| bad_archive(format!("{}.{col}: not an integer", t.name)))?),
@@ -517,12 +519,12 @@ async fn insert(tx: &mut crate::Tx, t: &Table, workspace_id: i64, cols: &[(Strin
 async fn restore_member(tx: &mut crate::Tx, workspace_id: i64, row: &Map<String, Value>, report: &mut RestoreReport) -> Result<i64> {
     let text = |k: &str| row.get(k).and_then(Value::as_str).map(str::to_owned);
     let email = text("email").ok_or_else(|| bad_archive("members.jsonl: a member without e-mail"))?;
-    let found = sqlx::query("SELECT id FROM users WHERE email = $1").bind(&email).fetch_optional(&mut **tx).await?;
+    let found = query("SELECT id FROM users WHERE email = $1").bind(&email).fetch_optional(&mut **tx).await?;
     let user_id = match found {
         Some(r) => get_i64(&r, "id")?,
         None => {
             // "!" is no Argon2 hash: no password matches it until one is set.
-            let r = sqlx::query("INSERT INTO users (email, name, password_hash, locale, time_zone, created_at) VALUES ($1, $2, '!', $3, $4, $5) RETURNING id")
+            let r = query("INSERT INTO users (email, name, password_hash, locale, time_zone, created_at) VALUES ($1, $2, '!', $3, $4, $5) RETURNING id")
                 .bind(&email)
                 .bind(text("name").unwrap_or_else(|| email.clone()))
                 .bind(text("locale").unwrap_or_else(|| "ru".into()))
@@ -534,9 +536,9 @@ async fn restore_member(tx: &mut crate::Tx, workspace_id: i64, row: &Map<String,
             get_i64(&r, "id")?
         }
     };
-    let member = sqlx::query("SELECT 1 AS one FROM memberships WHERE workspace_id = $1 AND user_id = $2").bind(workspace_id).bind(user_id).fetch_optional(&mut **tx).await?;
+    let member = query("SELECT 1 AS one FROM memberships WHERE workspace_id = $1 AND user_id = $2").bind(workspace_id).bind(user_id).fetch_optional(&mut **tx).await?;
     if member.is_none() {
-        sqlx::query("INSERT INTO memberships (workspace_id, user_id, role, active, created_at) VALUES ($1, $2, $3, $4, $5)")
+        query("INSERT INTO memberships (workspace_id, user_id, role, active, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(workspace_id)
             .bind(user_id)
             .bind(text("role").unwrap_or_else(|| "member".into()))
@@ -570,7 +572,7 @@ async fn restore_search_doc(db: &Db, tx: &mut crate::Tx, workspace_id: i64, row:
 async fn fresh_form_key(tx: &mut crate::Tx, cols: &mut [(String, Value)], report: &mut RestoreReport) -> Result<()> {
     let name = cols.iter().find(|(c, _)| c == "name").and_then(|(_, v)| v.as_str()).unwrap_or_default().to_owned();
     if let Some((_, key)) = cols.iter_mut().find(|(c, _)| c == "form_key") {
-        let taken = sqlx::query("SELECT 1 AS one FROM web_forms WHERE form_key = $1").bind(key.as_str().unwrap_or_default()).fetch_optional(&mut **tx).await?;
+        let taken = query("SELECT 1 AS one FROM web_forms WHERE form_key = $1").bind(key.as_str().unwrap_or_default()).fetch_optional(&mut **tx).await?;
         if taken.is_some() {
             *key = Value::String(random_token("wf_"));
             report.web_forms_with_new_key.push(name);

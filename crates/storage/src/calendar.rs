@@ -2,7 +2,7 @@
 //! tasks to calendar applications. Only the secret's hash is stored; a new feed replaces
 //! the old one, and revoking makes the URL answer 404 at once.
 use crate::accounts::{Principal, random_token, token_hash};
-use crate::db::{Db, get_i64, get_opt_i64, get_opt_str, get_str};
+use crate::db::{Db, get_i64, get_opt_i64, get_opt_str, get_str, query};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::timeline::rfc3339;
@@ -20,8 +20,8 @@ pub async fn create_feed(db: &Db, p: &Principal) -> Result<(Feed, String)> {
     let secret = random_token("cal_");
     let now = now_ms();
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE calendar_feeds SET revoked_at = $1 WHERE user_id = $2 AND workspace_id = $3 AND revoked_at IS NULL").bind(now).bind(p.user.id).bind(p.workspace_id).execute(&mut *tx).await?;
-    let row = sqlx::query("INSERT INTO calendar_feeds (workspace_id, user_id, secret_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+    query("UPDATE calendar_feeds SET revoked_at = $1 WHERE user_id = $2 AND workspace_id = $3 AND revoked_at IS NULL").bind(now).bind(p.user.id).bind(p.workspace_id).execute(&mut *tx).await?;
+    let row = query("INSERT INTO calendar_feeds (workspace_id, user_id, secret_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(p.workspace_id)
         .bind(p.user.id)
         .bind(token_hash(&secret))
@@ -33,12 +33,12 @@ pub async fn create_feed(db: &Db, p: &Principal) -> Result<(Feed, String)> {
 }
 
 pub async fn feeds(db: &Db, p: &Principal) -> Result<Vec<Feed>> {
-    let rows = sqlx::query("SELECT id, created_at FROM calendar_feeds WHERE user_id = $1 AND workspace_id = $2 AND revoked_at IS NULL ORDER BY id").bind(p.user.id).bind(p.workspace_id).fetch_all(&db.pool).await?;
+    let rows = query("SELECT id, created_at FROM calendar_feeds WHERE user_id = $1 AND workspace_id = $2 AND revoked_at IS NULL ORDER BY id").bind(p.user.id).bind(p.workspace_id).fetch_all(&db).await?;
     rows.iter().map(|r| Ok(Feed { id: get_i64(r, "id")?, created_at: rfc3339(get_i64(r, "created_at")?) })).collect()
 }
 
 pub async fn revoke_feed(db: &Db, p: &Principal, id: i64) -> Result<()> {
-    let n = sqlx::query("UPDATE calendar_feeds SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND workspace_id = $4 AND revoked_at IS NULL").bind(now_ms()).bind(id).bind(p.user.id).bind(p.workspace_id).execute(&mut *db.writer().await?).await?.rows_affected();
+    let n = query("UPDATE calendar_feeds SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND workspace_id = $4 AND revoked_at IS NULL").bind(now_ms()).bind(id).bind(p.user.id).bind(p.workspace_id).execute(&mut *db.writer().await?).await?.rows_affected();
     if n == 0 { Err(Error::NotFound) } else { Ok(()) }
 }
 
@@ -59,13 +59,13 @@ pub struct Entry {
 /// back to a year ahead, at most 2000 of each. None for an unknown or revoked secret, or a
 /// user who is no longer an active member.
 pub async fn entries(db: &Db, secret: &str) -> Result<Option<(String, Vec<Entry>)>> {
-    let Some(feed) = sqlx::query(
+    let Some(feed) = query(
         "SELECT f.user_id, f.workspace_id, u.name FROM calendar_feeds f JOIN users u ON u.id = f.user_id \
          JOIN memberships m ON m.user_id = f.user_id AND m.workspace_id = f.workspace_id AND m.active = 1 \
          WHERE f.secret_hash = $1 AND f.revoked_at IS NULL",
     )
     .bind(token_hash(secret))
-    .fetch_optional(&db.pool)
+    .fetch_optional(&db)
     .await?
     else {
         return Ok(None);
@@ -74,7 +74,7 @@ pub async fn entries(db: &Db, secret: &str) -> Result<Option<(String, Vec<Entry>
     let now = now_ms();
     let (from, to) = (now - 90 * 86_400_000, now + 365 * 86_400_000);
     let mut out = Vec::new();
-    let meetings = sqlx::query(
+    let meetings = query(
         "SELECT id, subject, display_name, body, place, starts_at, ends_at, updated_at FROM activities \
          WHERE workspace_id = $1 AND owner_id = $2 AND kind = 'meeting' AND deleted_at IS NULL AND starts_at >= $3 AND starts_at <= $4 ORDER BY starts_at LIMIT 2000",
     )
@@ -82,7 +82,7 @@ pub async fn entries(db: &Db, secret: &str) -> Result<Option<(String, Vec<Entry>
     .bind(user)
     .bind(from)
     .bind(to)
-    .fetch_all(&db.pool)
+    .fetch_all(&db)
     .await?;
     for r in meetings {
         out.push(Entry {
@@ -96,7 +96,7 @@ pub async fn entries(db: &Db, secret: &str) -> Result<Option<(String, Vec<Entry>
             updated_at: get_i64(&r, "updated_at")?,
         });
     }
-    let tasks = sqlx::query(
+    let tasks = query(
         "SELECT id, title, description, due_at, updated_at FROM tasks \
          WHERE workspace_id = $1 AND owner_id = $2 AND deleted_at IS NULL AND status <> 'cancelled' AND due_at >= $3 AND due_at <= $4 ORDER BY due_at LIMIT 2000",
     )
@@ -104,7 +104,7 @@ pub async fn entries(db: &Db, secret: &str) -> Result<Option<(String, Vec<Entry>
     .bind(user)
     .bind(from)
     .bind(to)
-    .fetch_all(&db.pool)
+    .fetch_all(&db)
     .await?;
     for r in tasks {
         out.push(Entry {

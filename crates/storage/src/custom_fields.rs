@@ -1,6 +1,6 @@
 //! Definitions of workspace custom fields. Their values live with each record (JSON, for
 //! reading) and in `custom_values` (typed, indexed, for filters, sorting and uniqueness).
-use crate::db::{Db, get_i64, get_str};
+use crate::db::{Db, get_i64, get_str, query};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use accord_domain::ValidationErrors;
@@ -24,9 +24,9 @@ pub struct CustomFieldInfo {
 }
 
 pub async fn list(db: &Db, workspace_id: i64, entity: Option<Entity>) -> Result<Vec<CustomFieldInfo>> {
-    let rows = sqlx::query("SELECT id, entity, field_key, label, field_type, required, unique_values, options, position FROM custom_field_defs WHERE workspace_id = $1 ORDER BY entity, position, id")
+    let rows = query("SELECT id, entity, field_key, label, field_type, required, unique_values, options, position FROM custom_field_defs WHERE workspace_id = $1 ORDER BY entity, position, id")
         .bind(workspace_id)
-        .fetch_all(&db.pool)
+        .fetch_all(&db)
         .await?;
     let mut out = Vec::new();
     for r in &rows {
@@ -115,13 +115,13 @@ pub async fn create(db: &Db, workspace_id: i64, f: NewField) -> Result<CustomFie
         // A new required field would make every existing record invalid on its next edit.
         let table = f.entity.table();
         let sql = format!("SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} WHERE workspace_id = $1 AND deleted_at IS NULL LIMIT 1) s");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(workspace_id).fetch_one(&db.pool).await?;
+        let row = query(sql).bind(workspace_id).fetch_one(&db).await?;
         if get_i64(&row, "n")? > 0 {
             return Err(ValidationErrors::single("required", "records_exist", "records exist: create the field optional, fill it in, then make it required").into());
         }
     }
     let position = existing.len() as i64;
-    let row = sqlx::query("INSERT INTO custom_field_defs (workspace_id, entity, field_key, label, field_type, required, unique_values, options, position, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+    let row = query("INSERT INTO custom_field_defs (workspace_id, entity, field_key, label, field_type, required, unique_values, options, position, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
         .bind(workspace_id)
         .bind(f.entity.as_str())
         .bind(&f.key)
@@ -132,7 +132,7 @@ pub async fn create(db: &Db, workspace_id: i64, f: NewField) -> Result<CustomFie
         .bind(serde_json::to_string(&options)?)
         .bind(position)
         .bind(now_ms())
-        .fetch_one(&db.pool)
+        .fetch_one(&db)
         .await?;
     Ok(CustomFieldInfo { id: get_i64(&row, "id")?, entity: f.entity, key: f.key, label, field_type: f.field_type, required: f.required, unique: f.unique, options, position })
 }
@@ -150,7 +150,7 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, label: Option<String>, 
         options: options.unwrap_or(current.options.clone()),
     };
     let (label, options) = check(&next)?;
-    sqlx::query("UPDATE custom_field_defs SET label = $1, required = $2, options = $3 WHERE id = $4 AND workspace_id = $5")
+    query("UPDATE custom_field_defs SET label = $1, required = $2, options = $3 WHERE id = $4 AND workspace_id = $5")
         .bind(&label)
         .bind(i64::from(next.required))
         .bind(serde_json::to_string(&options)?)

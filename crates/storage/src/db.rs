@@ -1,8 +1,15 @@
+//! One way to run SQL on either engine. Statements (sea-query's or hand-written with `$1`
+//! placeholders, which SQLite reads as numbered parameters) go through [`query`] and come
+//! back as [`Row`]s of plain values. PostgreSQL runs on sqlx's pool; SQLite runs on rusqlite
+//! connections called directly, since a statement there costs microseconds and a hop to a
+//! worker thread per statement (sqlx's design) cost more than the statement itself.
 use crate::error::{Error, Result};
 use sea_query::{PostgresQueryBuilder, QueryStatementBuilder, SqliteQueryBuilder, Value, Values};
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, AssertSqlSafe, Executor};
+use sqlx::any::{AnyPoolOptions, AnyRow, AnyTypeInfoKind};
+use sqlx::{Any, AnyPool, AssertSqlSafe, Column as _, Row as _};
+use std::borrow::Cow;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,92 +30,600 @@ impl Backend {
     }
 }
 
-/// A write transaction. On SQLite it also holds the process's write turn: writers queue
-/// here instead of in SQLite's busy handler, whose sleeps cost throughput and latency.
+/// A parameter or a column value. Nulls keep their type: PostgreSQL checks a parameter's
+/// declared type against the column even when the value is null.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Text(Option<String>),
+    Blob(Option<Vec<u8>>),
+}
+
+impl Val {
+    fn is_null(&self) -> bool {
+        matches!(self, Val::Int(None) | Val::Real(None) | Val::Text(None) | Val::Blob(None))
+    }
+}
+
+macro_rules! val_from {
+    ($variant:ident: $($t:ty => $conv:expr),* $(,)?) => {
+        $(
+            impl From<$t> for Val {
+                fn from(v: $t) -> Val {
+                    let conv: fn($t) -> _ = $conv;
+                    Val::$variant(Some(conv(v)))
+                }
+            }
+            impl From<Option<$t>> for Val {
+                fn from(v: Option<$t>) -> Val {
+                    let conv: fn($t) -> _ = $conv;
+                    Val::$variant(v.map(conv))
+                }
+            }
+        )*
+    };
+}
+
+val_from!(Int: i64 => |v| v, &i64 => |v| *v, i32 => i64::from, &i32 => |v| i64::from(*v), u32 => i64::from, i16 => i64::from, bool => i64::from, &bool => |v| i64::from(*v));
+val_from!(Real: f64 => |v| v, &f64 => |v| *v);
+val_from!(Text: String => |v| v, &str => str::to_owned, &String => String::clone);
+val_from!(Blob: Vec<u8> => |v| v, &[u8] => <[u8]>::to_vec, &Vec<u8> => Vec::clone);
+
+impl From<&Option<String>> for Val {
+    fn from(v: &Option<String>) -> Val {
+        Val::Text(v.clone())
+    }
+}
+
+fn val_of(v: Value) -> Result<Val> {
+    Ok(match v {
+        Value::Bool(b) => b.into(),
+        Value::TinyInt(i) => Val::Int(i.map(i64::from)),
+        Value::SmallInt(i) => Val::Int(i.map(i64::from)),
+        Value::Int(i) => Val::Int(i.map(i64::from)),
+        Value::BigInt(i) => Val::Int(i),
+        Value::TinyUnsigned(i) => Val::Int(i.map(i64::from)),
+        Value::SmallUnsigned(i) => Val::Int(i.map(i64::from)),
+        Value::Unsigned(i) => Val::Int(i.map(i64::from)),
+        Value::BigUnsigned(i) => Val::Int(i.map(|u| i64::try_from(u).unwrap_or(i64::MAX))),
+        Value::Float(f) => Val::Real(f.map(f64::from)),
+        Value::Double(f) => Val::Real(f),
+        Value::String(s) => Val::Text(s),
+        Value::Char(c) => Val::Text(c.map(|c| c.to_string())),
+        Value::Bytes(b) => Val::Blob(b),
+        other => return Err(Error::Corrupt(format!("unsupported parameter type {other:?}"))),
+    })
+}
+
+/// A row of a result, read by column name or position.
+#[derive(Debug, Clone)]
+pub struct Row {
+    names: Arc<[String]>,
+    vals: Vec<Val>,
+}
+
+pub trait ColumnIndex {
+    fn index_in(&self, row: &Row) -> Result<usize>;
+}
+
+impl ColumnIndex for &str {
+    fn index_in(&self, row: &Row) -> Result<usize> {
+        row.names.iter().position(|n| n == self).ok_or_else(|| Error::Corrupt(format!("no column {self:?} in the result")))
+    }
+}
+
+impl ColumnIndex for usize {
+    fn index_in(&self, row: &Row) -> Result<usize> {
+        if *self < row.vals.len() { Ok(*self) } else { Err(Error::Corrupt(format!("no column {self} in the result"))) }
+    }
+}
+
+/// A Rust type a column value reads as. Integers read as reals and numbers as text where
+/// an aggregate's type differs between the engines (SQLite's SUM of integers is an integer).
+pub trait FromVal: Sized {
+    const EXPECTED: &'static str;
+    fn from_val(v: &Val) -> Option<Self>;
+}
+
+impl FromVal for i64 {
+    const EXPECTED: &'static str = "an integer";
+    fn from_val(v: &Val) -> Option<Self> {
+        match v {
+            Val::Int(i) => *i,
+            Val::Real(Some(f)) if f.fract() == 0.0 => Some(*f as i64),
+            _ => None,
+        }
+    }
+}
+
+impl FromVal for i32 {
+    const EXPECTED: &'static str = "a 32-bit integer";
+    fn from_val(v: &Val) -> Option<Self> {
+        i64::from_val(v).and_then(|i| i32::try_from(i).ok())
+    }
+}
+
+impl FromVal for bool {
+    const EXPECTED: &'static str = "a boolean";
+    fn from_val(v: &Val) -> Option<Self> {
+        i64::from_val(v).map(|i| i != 0)
+    }
+}
+
+impl FromVal for f64 {
+    const EXPECTED: &'static str = "a number";
+    fn from_val(v: &Val) -> Option<Self> {
+        match v {
+            Val::Real(f) => *f,
+            Val::Int(Some(i)) => Some(*i as f64),
+            _ => None,
+        }
+    }
+}
+
+impl FromVal for String {
+    const EXPECTED: &'static str = "text";
+    fn from_val(v: &Val) -> Option<Self> {
+        match v {
+            Val::Text(s) => s.clone(),
+            Val::Int(Some(i)) => Some(i.to_string()),
+            Val::Real(Some(f)) => Some(f.to_string()),
+            _ => None,
+        }
+    }
+}
+
+impl FromVal for Vec<u8> {
+    const EXPECTED: &'static str = "bytes";
+    fn from_val(v: &Val) -> Option<Self> {
+        match v {
+            Val::Blob(b) => b.clone(),
+            Val::Text(Some(s)) => Some(s.clone().into_bytes()),
+            _ => None,
+        }
+    }
+}
+
+impl<T: FromVal> FromVal for Option<T> {
+    const EXPECTED: &'static str = T::EXPECTED;
+    fn from_val(v: &Val) -> Option<Self> {
+        if v.is_null() { Some(None) } else { T::from_val(v).map(Some) }
+    }
+}
+
+impl Row {
+    pub fn columns(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn value(&self, index: usize) -> Option<&Val> {
+        self.vals.get(index)
+    }
+
+    pub fn try_get<T: FromVal, I: ColumnIndex>(&self, index: I) -> Result<T> {
+        let i = index.index_in(self)?;
+        let v = &self.vals[i];
+        T::from_val(v).ok_or_else(|| Error::Corrupt(format!("column {:?}: expected {}, found {v:?}", self.names[i], T::EXPECTED)))
+    }
+}
+
+/// A statement with its parameters, run on a [`Db`] (any pooled connection) or a [`Conn`]
+/// (inside a transaction).
+#[must_use = "a query does nothing until it is run"]
+pub struct Query<'q> {
+    sql: Cow<'q, str>,
+    args: Vec<Val>,
+}
+
+pub fn query<'q>(sql: impl Into<Cow<'q, str>>) -> Query<'q> {
+    Query { sql: sql.into(), args: Vec::new() }
+}
+
+/// What a statement changed.
+pub struct Done {
+    rows: u64,
+}
+
+impl Done {
+    pub fn rows_affected(&self) -> u64 {
+        self.rows
+    }
+}
+
+/// Where a statement runs.
+pub enum On<'c> {
+    Db(&'c Db),
+    Conn(&'c mut Conn),
+}
+
+impl<'c> From<&'c Db> for On<'c> {
+    fn from(db: &'c Db) -> Self {
+        On::Db(db)
+    }
+}
+
+impl<'c, 'd> From<&'c &'d Db> for On<'c> {
+    fn from(db: &'c &'d Db) -> Self {
+        On::Db(db)
+    }
+}
+
+impl<'c> From<&'c mut Conn> for On<'c> {
+    fn from(conn: &'c mut Conn) -> Self {
+        On::Conn(conn)
+    }
+}
+
+impl<'q> Query<'q> {
+    pub fn bind(mut self, v: impl Into<Val>) -> Self {
+        self.args.push(v.into());
+        self
+    }
+
+    pub async fn fetch_all<'c>(self, on: impl Into<On<'c>>) -> Result<Vec<Row>> {
+        let mut rows = Vec::new();
+        self.each(
+            on.into(),
+            Some(&mut |r| {
+                rows.push(r);
+                Ok(true)
+            }),
+        )
+        .await?;
+        Ok(rows)
+    }
+
+    pub async fn fetch_optional<'c>(self, on: impl Into<On<'c>>) -> Result<Option<Row>> {
+        let mut first = None;
+        self.each(
+            on.into(),
+            Some(&mut |r| {
+                first = Some(r);
+                Ok(false)
+            }),
+        )
+        .await?;
+        Ok(first)
+    }
+
+    /// For statements that always give a row (an aggregate, `RETURNING`).
+    pub async fn fetch_one<'c>(self, on: impl Into<On<'c>>) -> Result<Row> {
+        let sql = self.sql.clone();
+        self.fetch_optional(on).await?.ok_or_else(|| Error::Corrupt(format!("no row from {sql}")))
+    }
+
+    pub async fn execute<'c>(self, on: impl Into<On<'c>>) -> Result<Done> {
+        let rows = self.each(on.into(), None).await?;
+        Ok(Done { rows })
+    }
+
+    /// Hands each row to `f` as it is read, so a large result never sits in memory whole.
+    pub async fn for_each<'c>(self, on: impl Into<On<'c>>, mut f: impl FnMut(&Row) -> Result<()> + Send) -> Result<()> {
+        self.each(on.into(), Some(&mut |r| f(&r).map(|()| true))).await?;
+        Ok(())
+    }
+
+    /// Runs the statement, handing rows to `sink` until it answers `false`, or without one
+    /// (a write) returning the number of rows the statement changed.
+    async fn each(self, on: On<'_>, sink: Option<Sink<'_>>) -> Result<u64> {
+        match on {
+            On::Db(db) => match &db.engine {
+                Engine::Sqlite(pool) => pool.acquire().await?.run(&self, sink),
+                Engine::Postgres(pool) => pg_run(&self, pool, sink).await,
+            },
+            On::Conn(conn) => match &mut conn.0 {
+                ConnKind::Sqlite(lite) => lite.run(&self, sink),
+                ConnKind::Postgres(c) => pg_run(&self, &mut **c, sink).await,
+                ConnKind::PostgresTx(t) => pg_run(&self, &mut **t, sink).await,
+            },
+        }
+    }
+}
+
+type Sink<'s> = &'s mut (dyn FnMut(Row) -> Result<bool> + Send);
+
+async fn pg_run<'e, E: sqlx::Executor<'e, Database = Any>>(q: &Query<'_>, on: E, sink: Option<Sink<'_>>) -> Result<u64> {
+    use futures_util::TryStreamExt;
+    let mut pq = sqlx::query(AssertSqlSafe(q.sql.as_ref()));
+    for a in &q.args {
+        pq = match a {
+            Val::Int(i) => pq.bind(*i),
+            Val::Real(f) => pq.bind(*f),
+            Val::Text(s) => pq.bind(s.clone()),
+            Val::Blob(b) => pq.bind(b.clone()),
+        };
+    }
+    let Some(sink) = sink else {
+        return Ok(pq.execute(on).await?.rows_affected());
+    };
+    let mut stream = pq.fetch(on);
+    let mut names: Option<Arc<[String]>> = None;
+    while let Some(row) = stream.try_next().await? {
+        let names = names.get_or_insert_with(|| row.columns().iter().map(|c| c.name().to_owned()).collect());
+        if !sink(pg_row(names.clone(), &row)?)? {
+            break;
+        }
+    }
+    Ok(0)
+}
+
+fn pg_row(names: Arc<[String]>, row: &AnyRow) -> Result<Row> {
+    let mut vals = Vec::with_capacity(names.len());
+    for (i, c) in row.columns().iter().enumerate() {
+        vals.push(match c.type_info().kind() {
+            AnyTypeInfoKind::Bool => Val::Int(row.try_get::<Option<bool>, _>(i)?.map(i64::from)),
+            AnyTypeInfoKind::SmallInt => Val::Int(row.try_get::<Option<i16>, _>(i)?.map(i64::from)),
+            AnyTypeInfoKind::Integer => Val::Int(row.try_get::<Option<i32>, _>(i)?.map(i64::from)),
+            AnyTypeInfoKind::BigInt => Val::Int(row.try_get::<Option<i64>, _>(i)?),
+            AnyTypeInfoKind::Real => Val::Real(row.try_get::<Option<f32>, _>(i)?.map(f64::from)),
+            AnyTypeInfoKind::Double => Val::Real(row.try_get::<Option<f64>, _>(i)?),
+            AnyTypeInfoKind::Text => Val::Text(row.try_get::<Option<String>, _>(i)?),
+            AnyTypeInfoKind::Blob => Val::Blob(row.try_get::<Option<Vec<u8>>, _>(i)?),
+            AnyTypeInfoKind::Null => Val::Text(None),
+        });
+    }
+    Ok(Row { names, vals })
+}
+
+/// SQLite settings for a concurrent server: WAL so readers never block the writer, a busy
+/// timeout for writers of other processes (the CLI), and a page cache per connection sized
+/// so the whole pool stays well inside the memory budget (8 × 16 MB).
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;";
+const SQLITE_POOL: usize = 8;
+/// Enough for every statement a request path uses, so each is parsed once per connection.
+const SQLITE_STATEMENT_CACHE: usize = 512;
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+struct LitePool {
+    path: String,
+    idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl LitePool {
+    fn open(&self) -> Result<rusqlite::Connection> {
+        use rusqlite::OpenFlags;
+        let conn = rusqlite::Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        conn.execute_batch(SQLITE_PRAGMAS)?;
+        conn.set_prepared_statement_cache_capacity(SQLITE_STATEMENT_CACHE);
+        Ok(conn)
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<rusqlite::Connection>> {
+        // A panic elsewhere while the list was held leaves it intact: it is only pushed and popped.
+        self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn acquire(self: &Arc<Self>) -> Result<Lite> {
+        let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| Error::Unavailable("no SQLite connection became free in 30 s".into()))?
+            .map_err(|_| Error::Unavailable("the SQLite pool is closed".into()))?;
+        let conn = match self.idle().pop() {
+            Some(c) => c,
+            None => self.open()?,
+        };
+        Ok(Lite { conn: Some(conn), pool: self.clone(), _permit: permit })
+    }
+}
+
+/// A pooled SQLite connection; back in the pool when dropped, with any transaction a
+/// cancelled request left open rolled back.
+struct Lite {
+    conn: Option<rusqlite::Connection>,
+    pool: Arc<LitePool>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for Lite {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+                return;
+            }
+            self.pool.idle().push(conn);
+        }
+    }
+}
+
+impl Lite {
+    fn conn(&self) -> Result<&rusqlite::Connection> {
+        self.conn.as_ref().ok_or_else(|| Error::Corrupt("SQLite connection used after release".into()))
+    }
+
+    fn batch(&self, sql: &str) -> Result<()> {
+        Ok(self.conn()?.execute_batch(sql)?)
+    }
+
+    fn run(&self, q: &Query<'_>, sink: Option<Sink<'_>>) -> Result<u64> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&q.sql)?;
+        for i in 1..=stmt.parameter_count() {
+            // `$3` and `?3` name the third argument; a bare `?` takes the next one.
+            let n = match stmt.parameter_name(i) {
+                None => i,
+                Some(name) => name.get(1..).and_then(|d| d.parse::<usize>().ok()).ok_or_else(|| Error::Corrupt(format!("unsupported parameter {name} in {}", q.sql)))?,
+            };
+            let arg = q.args.get(n - 1).ok_or_else(|| Error::Corrupt(format!("parameter {n} has no value in {}", q.sql)))?;
+            stmt.raw_bind_parameter(i, arg)?;
+        }
+        let Some(sink) = sink else {
+            let mut rows = stmt.raw_query();
+            while rows.next()?.is_some() {}
+            drop(rows);
+            return Ok(conn.changes());
+        };
+        let names: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let mut rows = stmt.raw_query();
+        while let Some(r) = rows.next()? {
+            let mut vals = Vec::with_capacity(names.len());
+            for i in 0..names.len() {
+                use rusqlite::types::ValueRef;
+                vals.push(match r.get_ref(i)? {
+                    ValueRef::Null => Val::Text(None),
+                    ValueRef::Integer(v) => Val::Int(Some(v)),
+                    ValueRef::Real(v) => Val::Real(Some(v)),
+                    ValueRef::Text(t) => Val::Text(Some(std::str::from_utf8(t).map_err(|e| Error::Corrupt(e.to_string()))?.to_owned())),
+                    ValueRef::Blob(b) => Val::Blob(Some(b.to_vec())),
+                });
+            }
+            if !sink(Row { names: names.clone(), vals })? {
+                break;
+            }
+        }
+        Ok(0)
+    }
+}
+
+impl rusqlite::ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Val::Int(Some(i)) => ValueRef::Integer(*i),
+            Val::Real(Some(f)) => ValueRef::Real(*f),
+            Val::Text(Some(s)) => ValueRef::Text(s.as_bytes()),
+            Val::Blob(Some(b)) => ValueRef::Blob(b),
+            _ => ValueRef::Null,
+        }))
+    }
+}
+
+/// A connection taken from the pool for a transaction or a run of writes.
+pub struct Conn(ConnKind);
+
+enum ConnKind {
+    Sqlite(Lite),
+    Postgres(sqlx::pool::PoolConnection<Any>),
+    PostgresTx(sqlx::Transaction<'static, Any>),
+}
+
+/// A transaction: committed by [`Tx::commit`], rolled back when dropped. A write
+/// transaction on SQLite also holds the process's write turn: writers queue here instead
+/// of in SQLite's busy handler, whose sleeps cost throughput and latency.
 pub struct Tx {
-    inner: sqlx::Transaction<'static, Any>,
+    conn: Conn,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<()> {
-        self.inner.commit().await?;
-        Ok(())
+        match self.conn.0 {
+            ConnKind::Sqlite(lite) => lite.batch("COMMIT"),
+            ConnKind::PostgresTx(t) => Ok(t.commit().await?),
+            ConnKind::Postgres(_) => Ok(()),
+        }
     }
 }
 
 impl std::ops::Deref for Tx {
-    type Target = sqlx::AnyConnection;
-    fn deref(&self) -> &Self::Target {
-        &self.inner
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.conn
     }
 }
 
 impl std::ops::DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.inner
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.conn
     }
 }
 
 /// See [`Db::writer`].
 pub struct Writer {
-    conn: sqlx::pool::PoolConnection<Any>,
+    conn: Conn,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl std::ops::Deref for Writer {
-    type Target = sqlx::AnyConnection;
-    fn deref(&self) -> &Self::Target {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
         &self.conn
     }
 }
 
 impl std::ops::DerefMut for Writer {
-    fn deref_mut(&mut self) -> &mut Self::Target {
+    fn deref_mut(&mut self) -> &mut Conn {
         &mut self.conn
     }
 }
 
 #[derive(Clone)]
+enum Engine {
+    Sqlite(Arc<LitePool>),
+    Postgres(AnyPool),
+}
+
+#[derive(Clone)]
 pub struct Db {
-    pub pool: AnyPool,
+    engine: Engine,
     pub backend: Backend,
-    write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    write_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// SQLite settings for a concurrent server: WAL so readers never block the writer, a busy
-/// timeout for writers of other processes (the CLI), and a page cache per connection sized
-/// so the whole pool stays well inside the memory budget (6 × 16 MB).
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;";
-const SQLITE_POOL: u32 = 6;
+/// The file of a `sqlite://PATH[?options]` URL.
+fn sqlite_path(url: &str) -> &str {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    rest.split_once('?').map_or(rest, |(path, _)| path)
+}
 
 impl Db {
     pub async fn connect(url: &str) -> Result<Db> {
-        sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let url = match backend {
-            Backend::Sqlite if !url.contains("mode=") => format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" }),
-            _ => url.to_owned(),
+        let engine = match backend {
+            Backend::Sqlite => {
+                let pool = Arc::new(LitePool { path: sqlite_path(url).to_owned(), idle: Default::default(), permits: Arc::new(tokio::sync::Semaphore::new(SQLITE_POOL)) });
+                // Opened now, so a wrong path fails at start rather than at the first request.
+                let first = pool.open()?;
+                pool.idle().push(first);
+                Engine::Sqlite(pool)
+            }
+            Backend::Postgres => {
+                sqlx::any::install_default_drivers();
+                // A ping before every checkout would double the round trips of every
+                // request; broken connections surface as errors on use and are replaced.
+                let options = AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT).test_before_acquire(false).max_connections(16);
+                Engine::Postgres(options.connect(url).await?)
+            }
         };
-        // A ping before every checkout would double the round trips of every request; broken
-        // connections surface as errors on use and are replaced by the pool.
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30)).test_before_acquire(false);
-        options = match backend {
-            Backend::Sqlite => options.max_connections(SQLITE_POOL).after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute(SQLITE_PRAGMAS).await?;
-                    Ok(())
-                })
-            }),
-            Backend::Postgres => options.max_connections(16),
-        };
-        let pool = options.connect(&url).await?;
-        Ok(Db { pool, backend, write_turn: Default::default() })
+        Ok(Db { engine, backend, write_turn: Default::default() })
+    }
+
+    /// Open and idle connections, for the metrics.
+    pub fn pool_stats(&self) -> (usize, usize) {
+        match &self.engine {
+            Engine::Sqlite(p) => (SQLITE_POOL - p.permits.available_permits(), p.idle().len()),
+            Engine::Postgres(p) => (p.size() as usize, p.num_idle()),
+        }
+    }
+
+    pub async fn close(&self) {
+        match &self.engine {
+            Engine::Sqlite(p) => {
+                p.permits.close();
+                p.idle().clear();
+            }
+            Engine::Postgres(p) => p.close().await,
+        }
+    }
+
+    async fn conn(&self) -> Result<Conn> {
+        Ok(Conn(match &self.engine {
+            Engine::Sqlite(p) => ConnKind::Sqlite(p.acquire().await?),
+            Engine::Postgres(p) => ConnKind::Postgres(p.acquire().await?),
+        }))
+    }
+
+    async fn turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_turn.clone().lock_owned().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// Renders a statement for this engine.
@@ -119,25 +634,37 @@ impl Db {
         }
     }
 
+    /// A sea-query statement as a [`Query`].
+    pub fn stmt<S: QueryStatementBuilder>(&self, stmt: &S) -> Result<Query<'static>> {
+        let (sql, values) = self.sql(stmt);
+        Ok(Query { sql: sql.into(), args: values.0.into_iter().map(val_of).collect::<Result<_>>()? })
+    }
+
     /// Starts a write transaction. SQLite must take its write lock up front: a deferred
     /// transaction that reads first and writes later fails instead of waiting its turn.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self.backend {
-            Backend::Sqlite => {
-                let turn = self.write_turn.clone().lock_owned().await;
-                Tx { inner: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
+        let turn = self.turn().await;
+        Ok(match &self.engine {
+            Engine::Sqlite(p) => {
+                let lite = p.acquire().await?;
+                lite.batch("BEGIN IMMEDIATE")?;
+                Tx { conn: Conn(ConnKind::Sqlite(lite)), _turn: turn }
             }
-            Backend::Postgres => Tx { inner: self.pool.begin().await?, _turn: None },
+            Engine::Postgres(p) => Tx { conn: Conn(ConnKind::PostgresTx(p.begin().await?)), _turn: turn },
         })
     }
 
     /// A read-only transaction that sees one moment of the data however long it reads (an
     /// archive of a live workspace). SQLite's deferred transaction takes its snapshot at the
     /// first read and does not hold the write turn.
-    pub async fn read_snapshot(&self) -> Result<sqlx::Transaction<'static, Any>> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin().await?,
-            Backend::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
+    pub async fn read_snapshot(&self) -> Result<Tx> {
+        Ok(match &self.engine {
+            Engine::Sqlite(p) => {
+                let lite = p.acquire().await?;
+                lite.batch("BEGIN")?;
+                Tx { conn: Conn(ConnKind::Sqlite(lite)), _turn: None }
+            }
+            Engine::Postgres(p) => Tx { conn: Conn(ConnKind::PostgresTx(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)), _turn: None },
         })
     }
 
@@ -145,41 +672,32 @@ impl Db {
     /// too, so the write queues behind a long transaction (an import batch) instead of
     /// polling SQLite's lock until the busy timeout gives up.
     pub async fn writer(&self) -> Result<Writer> {
-        let turn = match self.backend {
-            Backend::Sqlite => Some(self.write_turn.clone().lock_owned().await),
-            Backend::Postgres => None,
-        };
-        Ok(Writer { conn: self.pool.acquire().await?, _turn: turn })
+        let turn = self.turn().await;
+        Ok(Writer { conn: self.conn().await?, _turn: turn })
     }
 
-    pub async fn fetch_all<S: QueryStatementBuilder>(&self, stmt: &S) -> Result<Vec<AnyRow>> {
-        let (sql, values) = self.sql(stmt);
-        Ok(bind(sqlx::query(AssertSqlSafe(sql)), values)?.fetch_all(&self.pool).await?)
+    pub async fn fetch_all<S: QueryStatementBuilder>(&self, stmt: &S) -> Result<Vec<Row>> {
+        self.stmt(stmt)?.fetch_all(self).await
     }
 
-    pub async fn fetch_optional<S: QueryStatementBuilder>(&self, stmt: &S) -> Result<Option<AnyRow>> {
-        let (sql, values) = self.sql(stmt);
-        Ok(bind(sqlx::query(AssertSqlSafe(sql)), values)?.fetch_optional(&self.pool).await?)
+    pub async fn fetch_optional<S: QueryStatementBuilder>(&self, stmt: &S) -> Result<Option<Row>> {
+        self.stmt(stmt)?.fetch_optional(self).await
     }
 
     pub async fn execute<S: QueryStatementBuilder>(&self, stmt: &S) -> Result<u64> {
-        let (sql, values) = self.sql(stmt);
-        Ok(bind(sqlx::query(AssertSqlSafe(sql)), values)?.execute(&mut *self.writer().await?).await?.rows_affected())
+        Ok(self.stmt(stmt)?.execute(&mut *self.writer().await?).await?.rows_affected())
     }
 
-    pub async fn tx_fetch_all<S: QueryStatementBuilder>(&self, tx: &mut Tx, stmt: &S) -> Result<Vec<AnyRow>> {
-        let (sql, values) = self.sql(stmt);
-        Ok(bind(sqlx::query(AssertSqlSafe(sql)), values)?.fetch_all(&mut **tx).await?)
+    pub async fn tx_fetch_all<S: QueryStatementBuilder>(&self, tx: &mut Tx, stmt: &S) -> Result<Vec<Row>> {
+        self.stmt(stmt)?.fetch_all(&mut **tx).await
     }
 
-    pub async fn tx_fetch_optional<S: QueryStatementBuilder>(&self, tx: &mut Tx, stmt: &S) -> Result<Option<AnyRow>> {
-        let (sql, values) = self.sql(stmt);
-        Ok(bind(sqlx::query(AssertSqlSafe(sql)), values)?.fetch_optional(&mut **tx).await?)
+    pub async fn tx_fetch_optional<S: QueryStatementBuilder>(&self, tx: &mut Tx, stmt: &S) -> Result<Option<Row>> {
+        self.stmt(stmt)?.fetch_optional(&mut **tx).await
     }
 
     pub async fn tx_execute<S: QueryStatementBuilder>(&self, tx: &mut Tx, stmt: &S) -> Result<u64> {
-        let (sql, values) = self.sql(stmt);
-        Ok(bind(sqlx::query(AssertSqlSafe(sql)), values)?.execute(&mut **tx).await?.rows_affected())
+        Ok(self.stmt(stmt)?.execute(&mut **tx).await?.rows_affected())
     }
 
     /// Inserts and returns the new row's id (`RETURNING id` works on both engines).
@@ -196,59 +714,30 @@ impl Db {
         if self.backend != Backend::Sqlite {
             return Err(Error::conflict("not_sqlite", "only SQLite databases are copied by Accord; use pg_dump for PostgreSQL"));
         }
-        sqlx::query(AssertSqlSafe(format!("VACUUM INTO '{}'", path.replace('\'', "''")))).execute(&self.pool).await?;
+        query("VACUUM INTO $1").bind(path).execute(self).await?;
         Ok(())
     }
 
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        query("SELECT 1").execute(self).await?;
         Ok(())
     }
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
-
-fn bind(mut q: AnyQuery<'_>, values: Values) -> Result<AnyQuery<'_>> {
-    for v in values.0 {
-        q = match v {
-            Value::Bool(b) => q.bind(b.map(i64::from)),
-            Value::TinyInt(i) => q.bind(i.map(i64::from)),
-            Value::SmallInt(i) => q.bind(i.map(i64::from)),
-            Value::Int(i) => q.bind(i.map(i64::from)),
-            Value::BigInt(i) => q.bind(i),
-            Value::TinyUnsigned(i) => q.bind(i.map(i64::from)),
-            Value::SmallUnsigned(i) => q.bind(i.map(i64::from)),
-            Value::Unsigned(i) => q.bind(i.map(i64::from)),
-            Value::BigUnsigned(i) => q.bind(i.map(|u| i64::try_from(u).unwrap_or(i64::MAX))),
-            Value::Float(f) => q.bind(f.map(f64::from)),
-            Value::Double(f) => q.bind(f),
-            Value::String(s) => q.bind(s),
-            Value::Char(c) => q.bind(c.map(|c| c.to_string())),
-            Value::Bytes(b) => q.bind(b),
-            other => return Err(Error::Corrupt(format!("unsupported parameter type {other:?}"))),
-        };
-    }
-    Ok(q)
+pub fn get_i64(row: &Row, col: &str) -> Result<i64> {
+    row.try_get(col)
 }
 
-pub fn get_i64(row: &AnyRow, col: &str) -> Result<i64> {
-    use sqlx::Row;
-    Ok(row.try_get::<i64, _>(col)?)
+pub fn get_opt_i64(row: &Row, col: &str) -> Result<Option<i64>> {
+    row.try_get(col)
 }
 
-pub fn get_opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>> {
-    use sqlx::Row;
-    Ok(row.try_get::<Option<i64>, _>(col)?)
+pub fn get_str(row: &Row, col: &str) -> Result<String> {
+    row.try_get(col)
 }
 
-pub fn get_str(row: &AnyRow, col: &str) -> Result<String> {
-    use sqlx::Row;
-    Ok(row.try_get::<String, _>(col)?)
-}
-
-pub fn get_opt_str(row: &AnyRow, col: &str) -> Result<Option<String>> {
-    use sqlx::Row;
-    Ok(row.try_get::<Option<String>, _>(col)?)
+pub fn get_opt_str(row: &Row, col: &str) -> Result<Option<String>> {
+    row.try_get(col)
 }
 
 pub fn parse_json(s: Option<String>) -> Result<serde_json::Value> {
@@ -256,4 +745,44 @@ pub fn parse_json(s: Option<String>) -> Result<serde_json::Value> {
         Some(s) => serde_json::Value::from_str(&s)?,
         None => serde_json::Value::Null,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn scratch() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.expect("connect");
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn numbered_and_positional_parameters_bind_by_number() {
+        let (_dir, db) = scratch().await;
+        let row = query("SELECT $2 AS b, $1 AS a, $2 || 'x' AS c").bind(1i64).bind("two").fetch_one(&db).await.expect("row");
+        assert_eq!(row.try_get::<String, _>("b").expect("b"), "two");
+        assert_eq!(row.try_get::<i64, _>("a").expect("a"), 1);
+        assert_eq!(row.try_get::<String, _>("c").expect("c"), "twox");
+        let row = query("SELECT ? AS a, ? AS b").bind(None::<i64>).bind(2.5f64).fetch_one(&db).await.expect("row");
+        assert_eq!(row.try_get::<Option<i64>, _>("a").expect("a"), None);
+        assert_eq!(row.try_get::<f64, _>(1usize).expect("b"), 2.5);
+        assert!(row.try_get::<i64, _>("b").is_err(), "2.5 is not an integer");
+        assert!(row.try_get::<i64, _>("a").is_err(), "null is not an integer");
+    }
+
+    #[tokio::test]
+    async fn a_dropped_transaction_rolls_back_and_its_connection_is_reused() {
+        let (_dir, db) = scratch().await;
+        query("CREATE TABLE t (x INTEGER)").execute(&db).await.expect("create");
+        let mut tx = db.begin().await.expect("begin");
+        query("INSERT INTO t VALUES (1)").execute(&mut *tx).await.expect("insert");
+        drop(tx);
+        let mut tx = db.begin().await.expect("begin again: the write turn and the connection were given back");
+        let done = query("INSERT INTO t VALUES (2), (3)").execute(&mut *tx).await.expect("insert");
+        assert_eq!(done.rows_affected(), 2);
+        tx.commit().await.expect("commit");
+        let n = query("SELECT COUNT(*) AS n FROM t").fetch_one(&db).await.expect("count");
+        assert_eq!(n.try_get::<i64, _>("n").expect("n"), 2);
+    }
 }

@@ -3,7 +3,7 @@
 //! form and alphabet are set aside (`accord_domain::dedupe`), each group with its score;
 //! and the bulk merge of reviewed groups, one undoable merge per record.
 use crate::accounts::Principal;
-use crate::db::{Db, get_i64, get_opt_str};
+use crate::db::{Db, get_i64, get_opt_str, query};
 use crate::error::{Error, Result};
 use crate::records::{self, T};
 use crate::visibility;
@@ -82,13 +82,13 @@ pub async fn find(db: &Db, p: &Principal, entity: Entity, limit: usize) -> Resul
     }
     links.extend(dedupe::one_typo_apart(&name_keys).into_iter().map(|(a, b)| (a, b, Reason::SimilarName)));
     // Identifiers two records share, from the keys every write keeps.
-    let shared = sqlx::query(
+    let shared = query(
         "SELECT k.kind, k.value, k.record_id FROM record_keys k WHERE k.workspace_id = $1 AND k.entity = $2 AND k.kind IN ('email', 'phone', 'inn') \
          AND EXISTS (SELECT 1 FROM record_keys o WHERE o.workspace_id = k.workspace_id AND o.entity = k.entity AND o.kind = k.kind AND o.value = k.value AND o.record_id <> k.record_id)",
     )
     .bind(p.workspace_id)
     .bind(entity.as_str())
-    .fetch_all(&db.pool)
+    .fetch_all(&db)
     .await?;
     for r in shared {
         let kind = crate::db::get_str(&r, "kind")?;

@@ -2,7 +2,7 @@
 //! owner or team over its period (revenue, won deals, calls), so goals and reports can never
 //! disagree, and the caller's visibility applies to it like to any figure.
 use crate::accounts::Principal;
-use crate::db::{Db, get_i64, get_opt_i64, get_str};
+use crate::db::{Db, Row, get_i64, get_opt_i64, get_str, query};
 use crate::error::{Error, Result};
 use crate::{now_ms, reports};
 use accord_domain::ValidationErrors;
@@ -66,7 +66,7 @@ const COLUMNS: &str = "id, metric, period, period_start, user_id, team_id, targe
 /// Goals whose period overlaps `from`..`to`, with their progress.
 pub async fn list(db: &Db, p: &Principal, from: NaiveDate, to: NaiveDate) -> Result<Vec<GoalInfo>> {
     let sql = format!("SELECT {COLUMNS} FROM goals WHERE workspace_id = $1 AND period_start <= $2 ORDER BY period_start, metric, id");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(p.workspace_id).bind(to.to_string()).fetch_all(&db.pool).await?;
+    let rows = query(sql).bind(p.workspace_id).bind(to.to_string()).fetch_all(&db).await?;
     let mut out = Vec::new();
     for r in &rows {
         let goal = from_row(r)?;
@@ -77,7 +77,7 @@ pub async fn list(db: &Db, p: &Principal, from: NaiveDate, to: NaiveDate) -> Res
     Ok(out)
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<goals::Goal> {
+fn from_row(r: &Row) -> Result<goals::Goal> {
     goals::check(&get_str(r, "metric")?, &get_str(r, "period")?, &get_str(r, "period_start")?, get_opt_i64(r, "user_id")?, get_opt_i64(r, "team_id")?, &get_str(r, "target")?)
         .map_err(|e| Error::Corrupt(format!("stored goal is invalid: {e:?}")))
 }
@@ -116,7 +116,7 @@ async fn with_progress(db: &Db, p: &Principal, id: i64, version: i64, g: goals::
 /// A goal as stored, with its version.
 async fn stored(db: &Db, p: &Principal, id: i64) -> Result<(goals::Goal, i64)> {
     let sql = format!("SELECT {COLUMNS} FROM goals WHERE id = $1 AND workspace_id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(p.workspace_id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    let r = query(sql).bind(id).bind(p.workspace_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
     Ok((from_row(&r)?, get_i64(&r, "version")?))
 }
 
@@ -132,17 +132,17 @@ pub async fn create(db: &Db, p: &Principal, input: NewGoal) -> Result<GoalInfo> 
     let g = goals::check(&input.metric, &input.period, &input.period_start, input.user_id, input.team_id, &input.target)?;
     let mut tx = db.begin().await?;
     if let Some(u) = g.user_id
-        && sqlx::query("SELECT 1 AS x FROM memberships WHERE workspace_id = $1 AND user_id = $2").bind(p.workspace_id).bind(u).fetch_optional(&mut *tx).await?.is_none()
+        && query("SELECT 1 AS x FROM memberships WHERE workspace_id = $1 AND user_id = $2").bind(p.workspace_id).bind(u).fetch_optional(&mut *tx).await?.is_none()
     {
         return Err(ValidationErrors::single("user_id", "unknown_user", "is not a member of this workspace").into());
     }
     if let Some(t) = g.team_id
-        && sqlx::query("SELECT 1 AS x FROM teams WHERE workspace_id = $1 AND id = $2").bind(p.workspace_id).bind(t).fetch_optional(&mut *tx).await?.is_none()
+        && query("SELECT 1 AS x FROM teams WHERE workspace_id = $1 AND id = $2").bind(p.workspace_id).bind(t).fetch_optional(&mut *tx).await?.is_none()
     {
         return Err(ValidationErrors::single("team_id", "unknown_team", "no such team").into());
     }
     let start = g.first_day.to_string();
-    let taken = sqlx::query("SELECT id FROM goals WHERE workspace_id = $1 AND metric = $2 AND period = $3 AND period_start = $4 AND COALESCE(user_id, 0) = $5 AND COALESCE(team_id, 0) = $6")
+    let taken = query("SELECT id FROM goals WHERE workspace_id = $1 AND metric = $2 AND period = $3 AND period_start = $4 AND COALESCE(user_id, 0) = $5 AND COALESCE(team_id, 0) = $6")
         .bind(p.workspace_id)
         .bind(g.metric.as_str())
         .bind(g.period.as_str())
@@ -155,7 +155,7 @@ pub async fn create(db: &Db, p: &Principal, input: NewGoal) -> Result<GoalInfo> 
         return Err(ValidationErrors::single("period_start", "taken", "this goal is already set for that period; change its target instead").into());
     }
     let now = now_ms();
-    let row = sqlx::query("INSERT INTO goals (workspace_id, metric, period, period_start, user_id, team_id, target, version, created_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $8) RETURNING id")
+    let row = query("INSERT INTO goals (workspace_id, metric, period, period_start, user_id, team_id, target, version, created_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $8) RETURNING id")
         .bind(p.workspace_id)
         .bind(g.metric.as_str())
         .bind(g.period.as_str())
@@ -179,7 +179,7 @@ pub async fn update(db: &Db, p: &Principal, id: i64, change: GoalChange) -> Resu
     let (before, version) = stored(db, p, id).await?;
     let g = goals::check(before.metric.as_str(), before.period.as_str(), &before.first_day.to_string(), before.user_id, before.team_id, &change.target)?;
     let mut tx = db.begin().await?;
-    let n = sqlx::query("UPDATE goals SET target = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND workspace_id = $4 AND version = $5")
+    let n = query("UPDATE goals SET target = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND workspace_id = $4 AND version = $5")
         .bind(g.target.to_string())
         .bind(now_ms())
         .bind(id)
@@ -199,7 +199,7 @@ pub async fn update(db: &Db, p: &Principal, id: i64, change: GoalChange) -> Resu
 pub async fn delete(db: &Db, p: &Principal, id: i64) -> Result<()> {
     p.require_admin()?;
     let mut tx = db.begin().await?;
-    let n = sqlx::query("DELETE FROM goals WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *tx).await?.rows_affected();
+    let n = query("DELETE FROM goals WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *tx).await?.rows_affected();
     if n == 0 {
         return Err(Error::NotFound);
     }

@@ -1,6 +1,7 @@
 //! Accord's storage. One query code path for SQLite and PostgreSQL: statements are built
-//! with sea-query for the engine chosen once from the URL, and run through sqlx's `Any`
-//! driver. Engine-specific code exists only where the engines really differ (full-text
+//! with sea-query (or written with `$1` placeholders both engines read) for the engine
+//! chosen once from the URL, and run through [`db::query`]: rusqlite for SQLite, sqlx for
+//! PostgreSQL. Engine-specific code exists only where the engines really differ (full-text
 //! search, transaction start, migration locking), each behind one function.
 
 pub mod accounts;
@@ -24,5 +25,5 @@ pub mod timeline;
 pub mod views;
 pub mod visibility;
 
-pub use db::{Backend, Db, Tx, now_ms};
+pub use db::{Backend, Conn, Db, Row, Tx, Val, now_ms, query};
 pub use error::{Error, Result};

@@ -1,8 +1,7 @@
 //! Embedded, append-only migrations, applied at start in one transaction. Never edit a
 //! released migration: add the next one.
-use crate::db::{Backend, Db, get_i64, get_str};
+use crate::db::{Backend, Db, get_i64, get_str, query};
 use crate::error::Result;
-use sqlx::AssertSqlSafe;
 
 pub struct Migration {
     pub version: i64,
@@ -49,23 +48,23 @@ pub fn statements(backend: Backend, sql: &str) -> Vec<String> {
 
 /// Applies every pending migration up to `target` (all of them when `None`).
 pub async fn run_to(db: &Db, target: Option<i64>) -> Result<Vec<i64>> {
-    sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
-        .execute(&db.pool)
+    query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+        .execute(&db)
         .await?;
     let mut tx = db.begin().await?;
     if db.backend == Backend::Postgres {
         // Several instances may start at once against one database: one migrates, the
         // others wait here and then find nothing left to do.
-        sqlx::query("SELECT pg_advisory_xact_lock(7474656)").execute(&mut *tx).await?;
+        query("SELECT pg_advisory_xact_lock(7474656)").execute(&mut *tx).await?;
     }
-    let rows = sqlx::query("SELECT version FROM schema_migrations").fetch_all(&mut *tx).await?;
+    let rows = query("SELECT version FROM schema_migrations").fetch_all(&mut *tx).await?;
     let applied: Vec<i64> = rows.iter().map(|r| get_i64(r, "version")).collect::<Result<_>>()?;
     let mut done = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version) && target.is_none_or(|t| m.version <= t)) {
         for stmt in statements(db.backend, m.sql) {
-            sqlx::query(AssertSqlSafe(stmt)).execute(&mut *tx).await?;
+            query(stmt).execute(&mut *tx).await?;
         }
-        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+        query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(m.version)
             .bind(m.name)
             .bind(crate::now_ms())
@@ -97,7 +96,7 @@ pub async fn schema_snapshot(db: &Db) -> Result<Vec<String>> {
                UNION ALL SELECT 'index ' || indexname || ': ' || indexdef FROM pg_indexes WHERE schemaname = current_schema()) s ORDER BY d"
         }
     };
-    let rows = sqlx::query(sql).fetch_all(&db.pool).await?;
+    let rows = query(sql).fetch_all(&db).await?;
     rows.iter().map(|r| get_str(r, "d")).collect()
 }
 

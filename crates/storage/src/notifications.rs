@@ -3,7 +3,7 @@
 //! marks it fired makes delivery exactly-once, also with several instances on one
 //! PostgreSQL and after a restart (what fell due while Accord was down goes out at start).
 use crate::accounts::Principal;
-use crate::db::{Db, get_i64, get_opt_i64, get_opt_str, get_str, parse_json};
+use crate::db::{Db, Row, get_i64, get_opt_i64, get_opt_str, get_str, parse_json, query};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::timeline::rfc3339;
@@ -26,7 +26,7 @@ pub struct Notification {
     pub read_at: Option<String>,
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Notification> {
+fn from_row(r: &Row) -> Result<Notification> {
     Ok(Notification {
         id: get_i64(r, "id")?,
         kind: get_str(r, "kind")?,
@@ -42,12 +42,12 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Notification> {
 pub async fn list(db: &Db, p: &Principal, unread_only: bool, before: Option<i64>, limit: u32) -> Result<Vec<Notification>> {
     let unread = if unread_only { " AND read_at IS NULL" } else { "" };
     let sql = format!("SELECT id, kind, entity, record_id, payload, created_at, read_at FROM notifications WHERE workspace_id = $1 AND user_id = $2 AND id < $3{unread} ORDER BY id DESC LIMIT $4");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(p.workspace_id).bind(p.user.id).bind(before.unwrap_or(i64::MAX)).bind(i64::from(limit)).fetch_all(&db.pool).await?;
+    let rows = query(sql).bind(p.workspace_id).bind(p.user.id).bind(before.unwrap_or(i64::MAX)).bind(i64::from(limit)).fetch_all(&db).await?;
     rows.iter().map(from_row).collect()
 }
 
 pub async fn unread_count(db: &Db, p: &Principal) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM notifications WHERE workspace_id = $1 AND user_id = $2 AND read_at IS NULL").bind(p.workspace_id).bind(p.user.id).fetch_one(&db.pool).await?;
+    let row = query("SELECT COUNT(*) AS n FROM notifications WHERE workspace_id = $1 AND user_id = $2 AND read_at IS NULL").bind(p.workspace_id).bind(p.user.id).fetch_one(&db).await?;
     get_i64(&row, "n")
 }
 
@@ -56,13 +56,13 @@ pub async fn mark_read(db: &Db, p: &Principal, id: Option<i64>) -> Result<u64> {
     let now = now_ms();
     let n = match id {
         Some(id) => {
-            let n = sqlx::query("UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND workspace_id = $3 AND user_id = $4").bind(now).bind(id).bind(p.workspace_id).bind(p.user.id).execute(&mut *db.writer().await?).await?.rows_affected();
+            let n = query("UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND workspace_id = $3 AND user_id = $4").bind(now).bind(id).bind(p.workspace_id).bind(p.user.id).execute(&mut *db.writer().await?).await?.rows_affected();
             if n == 0 {
                 return Err(Error::NotFound);
             }
             n
         }
-        None => sqlx::query("UPDATE notifications SET read_at = $1 WHERE workspace_id = $2 AND user_id = $3 AND read_at IS NULL").bind(now).bind(p.workspace_id).bind(p.user.id).execute(&mut *db.writer().await?).await?.rows_affected(),
+        None => query("UPDATE notifications SET read_at = $1 WHERE workspace_id = $2 AND user_id = $3 AND read_at IS NULL").bind(now).bind(p.workspace_id).bind(p.user.id).execute(&mut *db.writer().await?).await?.rows_affected(),
     };
     Ok(n)
 }
@@ -70,7 +70,7 @@ pub async fn mark_read(db: &Db, p: &Principal, id: Option<i64>) -> Result<u64> {
 /// Delivers every reminder due by `now`, each exactly once. Returns how many this call
 /// delivered.
 pub async fn deliver_due(db: &Db, now: i64) -> Result<u64> {
-    let due = sqlx::query("SELECT id, workspace_id, user_id, entity, record_id, fire_at FROM reminders WHERE fired_at IS NULL AND fire_at <= $1 ORDER BY fire_at LIMIT 500").bind(now).fetch_all(&db.pool).await?;
+    let due = query("SELECT id, workspace_id, user_id, entity, record_id, fire_at FROM reminders WHERE fired_at IS NULL AND fire_at <= $1 ORDER BY fire_at LIMIT 500").bind(now).fetch_all(&db).await?;
     let mut delivered = 0;
     for r in due {
         let id = get_i64(&r, "id")?;
@@ -78,13 +78,13 @@ pub async fn deliver_due(db: &Db, now: i64) -> Result<u64> {
         let record_id = get_i64(&r, "record_id")?;
         let mut tx = db.begin().await?;
         // Whoever marks it first delivers it; the others' updates find it fired.
-        let claimed = sqlx::query("UPDATE reminders SET fired_at = $1 WHERE id = $2 AND fired_at IS NULL").bind(now).bind(id).execute(&mut *tx).await?.rows_affected();
+        let claimed = query("UPDATE reminders SET fired_at = $1 WHERE id = $2 AND fired_at IS NULL").bind(now).bind(id).execute(&mut *tx).await?.rows_affected();
         if claimed != 1 {
             continue;
         }
         let (table, title_col) = if entity == "task" { ("tasks", "title") } else { ("activities", "subject") };
         let sql = format!("SELECT {title_col} AS title, display_name, due_at, deleted_at FROM {table} WHERE id = $1");
-        let Some(rec) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(record_id).fetch_optional(&mut *tx).await? else {
+        let Some(rec) = query(sql).bind(record_id).fetch_optional(&mut *tx).await? else {
             tx.commit().await?;
             continue;
         };
@@ -96,7 +96,7 @@ pub async fn deliver_due(db: &Db, now: i64) -> Result<u64> {
             "title": get_opt_str(&rec, "title")?.unwrap_or(get_str(&rec, "display_name")?),
             "due_at": get_opt_i64(&rec, "due_at")?.map(rfc3339),
         });
-        sqlx::query("INSERT INTO notifications (workspace_id, user_id, kind, entity, record_id, payload, created_at) VALUES ($1, $2, 'reminder', $3, $4, $5, $6)")
+        query("INSERT INTO notifications (workspace_id, user_id, kind, entity, record_id, payload, created_at) VALUES ($1, $2, 'reminder', $3, $4, $5, $6)")
             .bind(get_i64(&r, "workspace_id")?)
             .bind(get_i64(&r, "user_id")?)
             .bind(&entity)

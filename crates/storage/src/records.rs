@@ -4,7 +4,7 @@
 //! [`crate::sales::hooks`] adds what a kind needs beyond its own row (stage history,
 //! timeline links, reminders).
 use crate::accounts::Principal;
-use crate::db::{Db, Tx, get_i64, get_opt_i64, get_opt_str, parse_json};
+use crate::db::{Db, Row, Tx, get_i64, get_opt_i64, get_opt_str, parse_json, query};
 use crate::error::{DuplicateMatch, Error, Result};
 use crate::timeline::{self, Change, rfc3339};
 use crate::{now_ms, search, visibility};
@@ -16,7 +16,6 @@ use accord_domain::permissions::{Access, Viewer};
 use accord_domain::query::{COUNT_CAP, CustomField, Filter, ListQuery, Op, Scalar, Sort, Target, encode_cursor};
 use sea_query::{Alias, Condition, IntoTableRef, Expr, ExprTrait, LikeExpr, NullOrdering, Order, Query, SelectStatement};
 use serde_json::{Map, Value, json};
-use sqlx::any::AnyRow;
 
 /// The alias of the entity table in every generated query.
 pub(crate) const T: &str = "t";
@@ -81,7 +80,7 @@ fn visible_columns(entity: Entity, only: Option<&[String]>) -> Vec<&'static str>
     cols
 }
 
-fn row_to_record(entity: Entity, row: &AnyRow, only: Option<&[String]>) -> Result<Record> {
+fn row_to_record(entity: Entity, row: &Row, only: Option<&[String]>) -> Result<Record> {
     let mut m = Map::new();
     let id = get_i64(row, "id")?;
     let version = get_i64(row, "version")?;
@@ -113,7 +112,7 @@ fn row_to_record(entity: Entity, row: &AnyRow, only: Option<&[String]>) -> Resul
 }
 
 /// A record from a row selected by [`select`].
-pub(crate) fn from_row(entity: Entity, row: &AnyRow) -> Result<Record> {
+pub(crate) fn from_row(entity: Entity, row: &Row) -> Result<Record> {
     row_to_record(entity, row, None)
 }
 
@@ -239,7 +238,7 @@ async fn exists_visible(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, i
 }
 
 async fn is_member(tx: &mut Tx, workspace_id: i64, user_id: i64) -> Result<bool> {
-    Ok(sqlx::query("SELECT 1 AS x FROM memberships WHERE workspace_id = $1 AND user_id = $2 AND active = 1").bind(workspace_id).bind(user_id).fetch_optional(&mut **tx).await?.is_some())
+    Ok(query("SELECT 1 AS x FROM memberships WHERE workspace_id = $1 AND user_id = $2 AND active = 1").bind(workspace_id).bind(user_id).fetch_optional(&mut **tx).await?.is_some())
 }
 
 /// Makes "check that no other record has this value, then write" atomic. SQLite already runs
@@ -252,7 +251,7 @@ async fn lock_values(db: &Db, tx: &mut Tx, mut values: Vec<String>) -> Result<()
     values.sort();
     values.dedup();
     for v in values {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(v).execute(&mut **tx).await?;
+        query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(v).execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -293,9 +292,9 @@ async fn duplicates(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, self_
 #[allow(clippy::too_many_arguments)]
 async fn write_side_tables(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, id: i64, owner_id: i64, prep: Option<&Prepared>, custom: &[CustomField]) -> Result<()> {
     let e = entity.as_str();
-    sqlx::query("DELETE FROM record_keys WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
-    sqlx::query("DELETE FROM record_tags WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
-    sqlx::query("DELETE FROM custom_values WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
+    query("DELETE FROM record_keys WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
+    query("DELETE FROM record_tags WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
+    query("DELETE FROM custom_values WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
     let Some(prep) = prep else {
         return search::remove(db, tx, entity, id).await;
     };
@@ -308,10 +307,10 @@ async fn write_side_tables(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Enti
 async fn insert_side_rows(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, id: i64, owner_id: i64, prep: &Prepared, custom: &[CustomField]) -> Result<()> {
     let e = entity.as_str();
     for (kind, value) in &prep.keys {
-        sqlx::query("INSERT INTO record_keys (workspace_id, entity, record_id, kind, value) VALUES ($1, $2, $3, $4, $5)").bind(workspace_id).bind(e).bind(id).bind(kind.as_str()).bind(value).execute(&mut **tx).await?;
+        query("INSERT INTO record_keys (workspace_id, entity, record_id, kind, value) VALUES ($1, $2, $3, $4, $5)").bind(workspace_id).bind(e).bind(id).bind(kind.as_str()).bind(value).execute(&mut **tx).await?;
     }
     for tag in &prep.tags {
-        sqlx::query("INSERT INTO record_tags (workspace_id, entity, record_id, tag) VALUES ($1, $2, $3, $4)").bind(workspace_id).bind(e).bind(id).bind(tag).execute(&mut **tx).await?;
+        query("INSERT INTO record_tags (workspace_id, entity, record_id, tag) VALUES ($1, $2, $3, $4)").bind(workspace_id).bind(e).bind(id).bind(tag).execute(&mut **tx).await?;
     }
     for (key, v) in &prep.custom {
         let Some(def) = custom.iter().find(|c| &c.def.key == key) else { continue };
@@ -320,7 +319,7 @@ async fn insert_side_rows(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entit
                 IndexValue::Text(t) => (Some(t.clone()), None),
                 IndexValue::Num(n) => (None, Some(*n)),
             };
-            sqlx::query("INSERT INTO custom_values (workspace_id, entity, record_id, field_id, v_text, v_num) VALUES ($1, $2, $3, $4, $5, $6)")
+            query("INSERT INTO custom_values (workspace_id, entity, record_id, field_id, v_text, v_num) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(workspace_id)
                 .bind(e)
                 .bind(id)
@@ -499,7 +498,7 @@ pub async fn update_in(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, id: 
 }
 
 async fn current_keys(tx: &mut Tx, entity: Entity, id: i64) -> Result<Vec<(String, String)>> {
-    let rows = sqlx::query("SELECT kind, value FROM record_keys WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(id).fetch_all(&mut **tx).await?;
+    let rows = query("SELECT kind, value FROM record_keys WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(id).fetch_all(&mut **tx).await?;
     rows.iter().map(|r| Ok((crate::db::get_str(r, "kind")?, crate::db::get_str(r, "value")?))).collect()
 }
 
@@ -569,12 +568,12 @@ pub async fn purge(db: &Db, p: &Principal, entity: Entity, id: i64) -> Result<()
     p.require_admin()?;
     let mut tx = db.begin().await?;
     let sql = format!("DELETE FROM {} WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NOT NULL", entity.table());
-    let n = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(p.workspace_id).execute(&mut *tx).await?.rows_affected();
+    let n = query(sql).bind(id).bind(p.workspace_id).execute(&mut *tx).await?.rows_affected();
     if n == 0 {
         return Err(Error::NotFound);
     }
-    sqlx::query("DELETE FROM notes WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM timeline WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
+    query("DELETE FROM notes WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
+    query("DELETE FROM timeline WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(id).execute(&mut *tx).await?;
     if entity == Entity::Company {
         detach_company(db, &mut tx, p, id).await?;
     }
@@ -587,7 +586,7 @@ pub async fn purge(db: &Db, p: &Principal, entity: Entity, id: i64) -> Result<()
 async fn detach_company(db: &Db, tx: &mut Tx, p: &Principal, company_id: i64) -> Result<()> {
     let defs = crate::custom_fields::for_entity(db, p.workspace_id, Entity::Contact).await?;
     let env = Env::load(db, p, Entity::Contact, &defs, p.user.id).await?.lenient();
-    let rows = sqlx::query("SELECT record_id FROM record_keys WHERE workspace_id = $1 AND entity = 'contact' AND kind = 'company' AND value = $2")
+    let rows = query("SELECT record_id FROM record_keys WHERE workspace_id = $1 AND entity = 'contact' AND kind = 'company' AND value = $2")
         .bind(p.workspace_id)
         .bind(company_id.to_string())
         .fetch_all(&mut **tx)
@@ -616,7 +615,7 @@ pub async fn purge_expired(db: &Db) -> Result<u64> {
             "DELETE FROM {t} WHERE deleted_at IS NOT NULL AND deleted_at < $1 - (SELECT trash_retention_days FROM workspaces w WHERE w.id = {t}.workspace_id) * 86400000",
             t = entity.table()
         );
-        total += sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms()).execute(&mut *db.writer().await?).await?.rows_affected();
+        total += query(sql).bind(now_ms()).execute(&mut *db.writer().await?).await?.rows_affected();
     }
     Ok(total)
 }
@@ -841,13 +840,13 @@ pub async fn merge(db: &Db, p: &Principal, entity: Entity, survivor_id: i64, mer
     let e = entity.as_str();
     let moved_notes = ids(&mut tx, "SELECT id FROM notes WHERE entity = $1 AND record_id = $2", e, merged_id).await?;
     let moved_timeline = ids(&mut tx, "SELECT id FROM timeline WHERE entity = $1 AND record_id = $2", e, merged_id).await?;
-    sqlx::query("UPDATE notes SET record_id = $1 WHERE entity = $2 AND record_id = $3").bind(survivor_id).bind(e).bind(merged_id).execute(&mut *tx).await?;
-    sqlx::query("UPDATE timeline SET record_id = $1 WHERE entity = $2 AND record_id = $3").bind(survivor_id).bind(e).bind(merged_id).execute(&mut *tx).await?;
+    query("UPDATE notes SET record_id = $1 WHERE entity = $2 AND record_id = $3").bind(survivor_id).bind(e).bind(merged_id).execute(&mut *tx).await?;
+    query("UPDATE timeline SET record_id = $1 WHERE entity = $2 AND record_id = $3").bind(survivor_id).bind(e).bind(merged_id).execute(&mut *tx).await?;
     let mut moved_contacts = Vec::new();
     if entity == Entity::Company {
-        let rows = sqlx::query("SELECT id FROM contacts WHERE workspace_id = $1 AND primary_company_id = $2").bind(p.workspace_id).bind(merged_id).fetch_all(&mut *tx).await?;
+        let rows = query("SELECT id FROM contacts WHERE workspace_id = $1 AND primary_company_id = $2").bind(p.workspace_id).bind(merged_id).fetch_all(&mut *tx).await?;
         moved_contacts = rows.iter().map(|r| get_i64(r, "id")).collect::<Result<_>>()?;
-        sqlx::query("UPDATE contacts SET primary_company_id = $1 WHERE workspace_id = $2 AND primary_company_id = $3").bind(survivor_id).bind(p.workspace_id).bind(merged_id).execute(&mut *tx).await?;
+        query("UPDATE contacts SET primary_company_id = $1 WHERE workspace_id = $2 AND primary_company_id = $3").bind(survivor_id).bind(p.workspace_id).bind(merged_id).execute(&mut *tx).await?;
     }
     let snapshot = json!({
         "survivor": survivor.fields,
@@ -861,7 +860,7 @@ pub async fn merge(db: &Db, p: &Principal, entity: Entity, survivor_id: i64, mer
     up.table(Alias::new(entity.table())).value("deleted_at", now_ms()).value("deleted_by", p.user.id).value("version", merged.version + 1).and_where(Expr::col("id").eq(merged_id));
     db.tx_execute(&mut tx, &up).await?;
     write_side_tables(db, &mut tx, p.workspace_id, entity, merged_id, merged.owner_id, None, custom).await?;
-    let row = sqlx::query("INSERT INTO merges (workspace_id, entity, survivor_id, merged_id, snapshot, actor_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+    let row = query("INSERT INTO merges (workspace_id, entity, survivor_id, merged_id, snapshot, actor_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
         .bind(p.workspace_id)
         .bind(e)
         .bind(survivor_id)
@@ -878,7 +877,7 @@ pub async fn merge(db: &Db, p: &Principal, entity: Entity, survivor_id: i64, mer
 }
 
 async fn ids(tx: &mut Tx, sql: &'static str, a: &str, b: i64) -> Result<Vec<i64>> {
-    let rows = sqlx::query(sql).bind(a.to_owned()).bind(b).fetch_all(&mut **tx).await?;
+    let rows = query(sql).bind(a.to_owned()).bind(b).fetch_all(&mut **tx).await?;
     rows.iter().map(|r| get_i64(r, "id")).collect()
 }
 
@@ -887,7 +886,7 @@ async fn ids(tx: &mut Tx, sql: &'static str, a: &str, b: i64) -> Result<Vec<i64>
 /// either record changed after the merge, since undo would silently discard that change.
 pub async fn undo_merge(db: &Db, p: &Principal, merge_id: i64, custom: &[CustomField]) -> Result<Record> {
     let mut tx = db.begin().await?;
-    let row = sqlx::query("SELECT entity, survivor_id, merged_id, snapshot FROM merges WHERE id = $1 AND workspace_id = $2 AND undone_at IS NULL")
+    let row = query("SELECT entity, survivor_id, merged_id, snapshot FROM merges WHERE id = $1 AND workspace_id = $2 AND undone_at IS NULL")
         .bind(merge_id)
         .bind(p.workspace_id)
         .fetch_optional(&mut *tx)
@@ -919,18 +918,18 @@ pub async fn undo_merge(db: &Db, p: &Principal, merge_id: i64, custom: &[CustomF
     for (table, key) in [("notes", "moved_notes"), ("timeline", "moved_timeline")] {
         for id in snapshot[key].as_array().into_iter().flatten().filter_map(Value::as_i64) {
             let sql = format!("UPDATE {table} SET record_id = $1 WHERE id = $2 AND entity = $3");
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merged_id).bind(id).bind(e).execute(&mut *tx).await?;
+            query(sql).bind(merged_id).bind(id).bind(e).execute(&mut *tx).await?;
         }
     }
     for id in snapshot["moved_contacts"].as_array().into_iter().flatten().filter_map(Value::as_i64) {
-        sqlx::query("UPDATE contacts SET primary_company_id = $1 WHERE id = $2 AND primary_company_id = $3").bind(merged_id).bind(id).bind(survivor_id).execute(&mut *tx).await?;
+        query("UPDATE contacts SET primary_company_id = $1 WHERE id = $2 AND primary_company_id = $3").bind(merged_id).bind(id).bind(survivor_id).execute(&mut *tx).await?;
     }
     let rec = write_update(db, &mut tx, p, entity, &survivor_now, &s_prep, s_old.owner_id, custom, "unmerge").await?;
     let mut up = Query::update();
     up.table(Alias::new(entity.table())).value("deleted_at", sea_query::Value::BigInt(None)).value("deleted_by", sea_query::Value::BigInt(None)).and_where(Expr::col("id").eq(merged_id));
     db.tx_execute(&mut tx, &up).await?;
     write_update(db, &mut tx, p, entity, &merged_now, &m_prep, m_old.owner_id, custom, "unmerge").await?;
-    sqlx::query("UPDATE merges SET undone_at = $1 WHERE id = $2").bind(now_ms()).bind(merge_id).execute(&mut *tx).await?;
+    query("UPDATE merges SET undone_at = $1 WHERE id = $2").bind(now_ms()).bind(merge_id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(rec)
 }
@@ -945,13 +944,13 @@ pub async fn access(db: &Db, viewer: &Viewer, entity: Entity, id: i64) -> Result
 
 /// Which entity a merge of this workspace concerns.
 pub async fn merge_entity(db: &Db, workspace_id: i64, merge_id: i64) -> Result<String> {
-    let row = sqlx::query("SELECT entity FROM merges WHERE id = $1 AND workspace_id = $2").bind(merge_id).bind(workspace_id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    let row = query("SELECT entity FROM merges WHERE id = $1 AND workspace_id = $2").bind(merge_id).bind(workspace_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
     crate::db::get_str(&row, "entity")
 }
 
 /// The highest id of an entity's table (benchmarks pick random records below it).
 pub async fn max_id(db: &Db, entity: Entity) -> Result<i64> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COALESCE(MAX(id), 0) AS n FROM {}", entity.table()))).fetch_one(&db.pool).await?;
+    let row = query(format!("SELECT COALESCE(MAX(id), 0) AS n FROM {}", entity.table())).fetch_one(&db).await?;
     get_i64(&row, "n")
 }
 
@@ -959,25 +958,25 @@ pub async fn max_id(db: &Db, entity: Entity) -> Result<i64> {
 /// a new version and an audit entry, like any other change of its data.
 pub async fn strip_custom_field(db: &Db, p: &Principal, field_id: i64, key: &str) -> Result<u64> {
     let mut tx = db.begin().await?;
-    let rows = sqlx::query("SELECT DISTINCT entity, record_id FROM custom_values WHERE field_id = $1").bind(field_id).fetch_all(&mut *tx).await?;
+    let rows = query("SELECT DISTINCT entity, record_id FROM custom_values WHERE field_id = $1").bind(field_id).fetch_all(&mut *tx).await?;
     let mut changed = 0;
     for r in &rows {
         let Some(entity) = Entity::parse(&crate::db::get_str(r, "entity")?) else { continue };
         let id = get_i64(r, "record_id")?;
         let sql = format!("SELECT custom_fields, version FROM {} WHERE id = $1 AND workspace_id = $2", entity.table());
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(p.workspace_id).fetch_optional(&mut *tx).await? else { continue };
+        let Some(row) = query(sql).bind(id).bind(p.workspace_id).fetch_optional(&mut *tx).await? else { continue };
         let old = parse_json(get_opt_str(&row, "custom_fields")?)?;
         let mut new = old.clone();
         if let Some(o) = new.as_object_mut() {
             o.remove(key);
         }
         let update = format!("UPDATE {} SET custom_fields = $1, version = version + 1, updated_at = $2, updated_by = $3 WHERE id = $4", entity.table());
-        sqlx::query(sqlx::AssertSqlSafe(update)).bind(new.to_string()).bind(now_ms()).bind(p.user.id).bind(id).execute(&mut *tx).await?;
+        query(update).bind(new.to_string()).bind(now_ms()).bind(p.user.id).bind(id).execute(&mut *tx).await?;
         timeline::record(&mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "update", actor_id: Some(p.user.id), changes: json!({ "custom_fields": [old, new] }) }).await?;
         changed += 1;
     }
-    sqlx::query("DELETE FROM custom_values WHERE field_id = $1").bind(field_id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM custom_field_defs WHERE id = $1 AND workspace_id = $2").bind(field_id).bind(p.workspace_id).execute(&mut *tx).await?;
+    query("DELETE FROM custom_values WHERE field_id = $1").bind(field_id).execute(&mut *tx).await?;
+    query("DELETE FROM custom_field_defs WHERE id = $1 AND workspace_id = $2").bind(field_id).bind(p.workspace_id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(changed)
 }
@@ -1012,9 +1011,9 @@ pub async fn backdate(db: &Db, entity: Entity, records: &[(i64, i64)]) -> Result
 pub(crate) async fn backdate_in(tx: &mut Tx, entity: Entity, records: &[(i64, i64)]) -> Result<()> {
     let sql = format!("UPDATE {} SET created_at = $1, updated_at = $2 WHERE id = $3", entity.table());
     for &(id, created_at) in records {
-        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(created_at).bind(created_at).bind(id).execute(&mut **tx).await?;
-        sqlx::query("UPDATE audit_log SET at = $1 WHERE entity = $2 AND record_id = $3 AND action = 'create'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut **tx).await?;
-        sqlx::query("UPDATE timeline SET at = $1 WHERE entity = $2 AND record_id = $3 AND kind = 'change'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut **tx).await?;
+        query(sql.as_str()).bind(created_at).bind(created_at).bind(id).execute(&mut **tx).await?;
+        query("UPDATE audit_log SET at = $1 WHERE entity = $2 AND record_id = $3 AND action = 'create'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut **tx).await?;
+        query("UPDATE timeline SET at = $1 WHERE entity = $2 AND record_id = $3 AND kind = 'change'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut **tx).await?;
     }
     Ok(())
 }

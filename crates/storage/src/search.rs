@@ -2,7 +2,7 @@
 //! SQLite uses an FTS5 table with prefix indexes, PostgreSQL a `tsvector` with a GIN index
 //! plus trigrams for fragments. Both read the same `search_docs` rows and apply the same
 //! visibility condition.
-use crate::db::{Backend, Db, Tx, get_i64, get_str};
+use crate::db::{Backend, Db, Row, Tx, get_i64, get_str, query};
 use crate::error::Result;
 use crate::visibility;
 use accord_domain::entities::Entity;
@@ -21,16 +21,16 @@ pub struct Hit {
 
 pub async fn remove(db: &Db, tx: &mut Tx, entity: Entity, record_id: i64) -> Result<()> {
     if db.backend == Backend::Sqlite {
-        sqlx::query("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_docs WHERE entity = $1 AND record_id = $2)").bind(entity.as_str()).bind(record_id).execute(&mut **tx).await?;
+        query("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_docs WHERE entity = $1 AND record_id = $2)").bind(entity.as_str()).bind(record_id).execute(&mut **tx).await?;
     }
-    sqlx::query("DELETE FROM search_docs WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(record_id).execute(&mut **tx).await?;
+    query("DELETE FROM search_docs WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(record_id).execute(&mut **tx).await?;
     Ok(())
 }
 
 /// Adds the search document of a record that has none.
 #[allow(clippy::too_many_arguments)]
 pub async fn add(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, record_id: i64, owner_id: i64, display_name: &str, body: &str) -> Result<()> {
-    let row = sqlx::query("INSERT INTO search_docs (workspace_id, entity, record_id, owner_id, display_name, body) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+    let row = query("INSERT INTO search_docs (workspace_id, entity, record_id, owner_id, display_name, body) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
         .bind(workspace_id)
         .bind(entity.as_str())
         .bind(record_id)
@@ -40,7 +40,7 @@ pub async fn add(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, record
         .fetch_one(&mut **tx)
         .await?;
     if db.backend == Backend::Sqlite {
-        sqlx::query("INSERT INTO search_fts (rowid, body) VALUES ($1, $2)").bind(get_i64(&row, "id")?).bind(body).execute(&mut **tx).await?;
+        query("INSERT INTO search_fts (rowid, body) VALUES ($1, $2)").bind(get_i64(&row, "id")?).bind(body).execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -120,7 +120,7 @@ async fn sqlite_search(db: &Db, base: sea_query::SelectStatement, words: &[Strin
     Ok(found)
 }
 
-fn hits(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<Hit>> {
+fn hits(rows: Vec<Row>) -> Result<Vec<Hit>> {
     rows.iter()
         .filter_map(|r| {
             let entity = get_str(r, "entity").ok().and_then(|e| Entity::parse(&e))?;

@@ -2,7 +2,7 @@
 //! (or merging into another) and removing one everywhere. Each record changes through the
 //! ordinary write, so it is versioned and audited like any edit.
 use crate::accounts::Principal;
-use crate::db::{Db, get_i64, get_str};
+use crate::db::{Db, get_i64, get_str, query};
 use crate::error::Result;
 use crate::records::{self, WriteOptions};
 use accord_domain::ValidationErrors;
@@ -38,10 +38,10 @@ pub struct TagChanged {
 pub async fn list(db: &Db, p: &Principal, entity: &str) -> Result<Vec<TagCount>> {
     p.require_admin()?;
     let entity = Entity::named(entity)?;
-    let rows = sqlx::query("SELECT tag, COUNT(*) AS n FROM record_tags WHERE workspace_id = $1 AND entity = $2 GROUP BY tag ORDER BY COUNT(*) DESC, tag")
+    let rows = query("SELECT tag, COUNT(*) AS n FROM record_tags WHERE workspace_id = $1 AND entity = $2 GROUP BY tag ORDER BY COUNT(*) DESC, tag")
         .bind(p.workspace_id)
         .bind(entity.as_str())
-        .fetch_all(&db.pool)
+        .fetch_all(&db)
         .await?;
     rows.iter().map(|r| Ok(TagCount { tag: get_str(r, "tag")?, records: get_i64(r, "n")? })).collect()
 }
@@ -56,11 +56,11 @@ pub async fn change(db: &Db, p: &Principal, c: TagChange) -> Result<TagChanged> 
         Some(t) => Some(text::fold(t)),
         None => None,
     };
-    let ids: Vec<i64> = sqlx::query("SELECT record_id FROM record_tags WHERE workspace_id = $1 AND entity = $2 AND tag = $3 ORDER BY record_id")
+    let ids: Vec<i64> = query("SELECT record_id FROM record_tags WHERE workspace_id = $1 AND entity = $2 AND tag = $3 ORDER BY record_id")
         .bind(p.workspace_id)
         .bind(entity.as_str())
         .bind(&from)
-        .fetch_all(&db.pool)
+        .fetch_all(&db)
         .await?
         .iter()
         .map(|r| get_i64(r, "record_id"))

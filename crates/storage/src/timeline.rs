@@ -1,7 +1,7 @@
 //! The audit log, per-record timelines and notes. The timeline is one table that every
 //! feature appends to with its own `kind` (change, note; later activity, deal, email …),
 //! so new kinds join it without a redesign.
-use crate::db::{Db, Tx, get_i64, get_opt_i64, get_str, parse_json};
+use crate::db::{Db, Row, Tx, get_i64, get_opt_i64, get_str, parse_json, query};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use accord_domain::entities::Entity;
@@ -38,7 +38,7 @@ pub struct Change<'a> {
 /// Writes an audit entry and the matching timeline row, inside the caller's transaction.
 pub async fn record(tx: &mut Tx, c: Change<'_>) -> Result<i64> {
     let at = now_ms();
-    let row = sqlx::query("INSERT INTO audit_log (workspace_id, entity, record_id, action, actor_id, at, changes) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+    let row = query("INSERT INTO audit_log (workspace_id, entity, record_id, action, actor_id, at, changes) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
         .bind(c.workspace_id)
         .bind(c.entity.as_str())
         .bind(c.record_id)
@@ -56,7 +56,7 @@ pub async fn record(tx: &mut Tx, c: Change<'_>) -> Result<i64> {
 
 #[allow(clippy::too_many_arguments)]
 pub async fn add_timeline(tx: &mut Tx, workspace_id: i64, entity: Entity, record_id: i64, at: i64, kind: &str, ref_id: i64, summary: &Value) -> Result<()> {
-    sqlx::query("INSERT INTO timeline (workspace_id, entity, record_id, at, kind, ref_id, summary) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+    query("INSERT INTO timeline (workspace_id, entity, record_id, at, kind, ref_id, summary) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(workspace_id)
         .bind(entity.as_str())
         .bind(record_id)
@@ -87,7 +87,7 @@ pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn audit_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+fn audit_from_row(r: &Row) -> Result<AuditEntry> {
     Ok(AuditEntry {
         id: get_i64(r, "id")?,
         entity: get_str(r, "entity")?,
@@ -101,23 +101,23 @@ fn audit_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
 
 /// A record's history, newest first; `before` is the id to continue below.
 pub async fn history(db: &Db, entity: Entity, record_id: i64, before: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
-    let rows = sqlx::query("SELECT id, entity, record_id, action, actor_id, at, changes FROM audit_log WHERE entity = $1 AND record_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4")
+    let rows = query("SELECT id, entity, record_id, action, actor_id, at, changes FROM audit_log WHERE entity = $1 AND record_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4")
         .bind(entity.as_str())
         .bind(record_id)
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
-        .fetch_all(&db.pool)
+        .fetch_all(&db)
         .await?;
     rows.iter().map(audit_from_row).collect()
 }
 
 /// The workspace's audit log for admins, newest first.
 pub async fn workspace_log(db: &Db, workspace_id: i64, before: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>> {
-    let rows = sqlx::query("SELECT id, entity, record_id, action, actor_id, at, changes FROM audit_log WHERE workspace_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")
+    let rows = query("SELECT id, entity, record_id, action, actor_id, at, changes FROM audit_log WHERE workspace_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")
         .bind(workspace_id)
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
-        .fetch_all(&db.pool)
+        .fetch_all(&db)
         .await?;
     rows.iter().map(audit_from_row).collect()
 }
@@ -136,7 +136,7 @@ pub struct TimelineEntry {
 /// Newest first; the cursor is `(at, id)` of the last entry seen.
 pub async fn timeline(db: &Db, entity: Entity, record_id: i64, after: Option<(i64, i64)>, limit: u32) -> Result<Vec<(TimelineEntry, i64)>> {
     let (at, id) = after.unwrap_or((i64::MAX, i64::MAX));
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT id, at, kind, ref_id, summary FROM timeline WHERE entity = $1 AND record_id = $2 AND (at < $3 OR (at = $4 AND id < $5)) ORDER BY at DESC, id DESC LIMIT $6",
     )
     .bind(entity.as_str())
@@ -145,7 +145,7 @@ pub async fn timeline(db: &Db, entity: Entity, record_id: i64, after: Option<(i6
     .bind(at)
     .bind(id)
     .bind(i64::from(limit))
-    .fetch_all(&db.pool)
+    .fetch_all(&db)
     .await?;
     rows.iter()
         .map(|r| {
@@ -175,7 +175,7 @@ pub async fn add_note(db: &Db, workspace_id: i64, entity: Entity, record_id: i64
         .ok_or_else(|| accord_domain::ValidationErrors::single("body", "required", "a note needs text"))?;
     let now = now_ms();
     let mut tx = db.begin().await?;
-    let row = sqlx::query("INSERT INTO notes (workspace_id, entity, record_id, body, author_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+    let row = query("INSERT INTO notes (workspace_id, entity, record_id, body, author_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
         .bind(workspace_id)
         .bind(entity.as_str())
         .bind(record_id)
@@ -193,10 +193,10 @@ pub async fn add_note(db: &Db, workspace_id: i64, entity: Entity, record_id: i64
 }
 
 pub async fn notes(db: &Db, entity: Entity, record_id: i64) -> Result<Vec<Note>> {
-    let rows = sqlx::query("SELECT id, entity, record_id, body, author_id, created_at, updated_at FROM notes WHERE entity = $1 AND record_id = $2 AND deleted_at IS NULL ORDER BY id DESC LIMIT 500")
+    let rows = query("SELECT id, entity, record_id, body, author_id, created_at, updated_at FROM notes WHERE entity = $1 AND record_id = $2 AND deleted_at IS NULL ORDER BY id DESC LIMIT 500")
         .bind(entity.as_str())
         .bind(record_id)
-        .fetch_all(&db.pool)
+        .fetch_all(&db)
         .await?;
     rows.iter()
         .map(|r| {
@@ -216,13 +216,13 @@ pub async fn notes(db: &Db, entity: Entity, record_id: i64) -> Result<Vec<Note>>
 }
 
 pub async fn note_record(db: &Db, note_id: i64) -> Result<(Entity, i64, i64)> {
-    let r = sqlx::query("SELECT entity, record_id, author_id FROM notes WHERE id = $1 AND deleted_at IS NULL").bind(note_id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    let r = query("SELECT entity, record_id, author_id FROM notes WHERE id = $1 AND deleted_at IS NULL").bind(note_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
     let entity = Entity::parse(&get_str(&r, "entity")?).ok_or(Error::NotFound)?;
     Ok((entity, get_i64(&r, "record_id")?, get_i64(&r, "author_id")?))
 }
 
 pub async fn delete_note(db: &Db, note_id: i64) -> Result<()> {
-    sqlx::query("UPDATE notes SET deleted_at = $1 WHERE id = $2").bind(now_ms()).bind(note_id).execute(&mut *db.writer().await?).await?;
+    query("UPDATE notes SET deleted_at = $1 WHERE id = $2").bind(now_ms()).bind(note_id).execute(&mut *db.writer().await?).await?;
     Ok(())
 }
 

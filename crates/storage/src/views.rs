@@ -2,7 +2,7 @@
 //! workspace. A view is a preference, not a record: it shows records through the list, so
 //! the viewer's visibility still decides what each one sees.
 use crate::accounts::Principal;
-use crate::db::{Db, get_i64, get_str};
+use crate::db::{Db, Row, get_i64, get_str, query};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use accord_domain::entities::Entity;
@@ -61,7 +61,7 @@ fn params_json(params: &[(String, String)]) -> String {
     Value::Object(params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()).to_string()
 }
 
-fn info(p: &Principal, r: &sqlx::any::AnyRow) -> Result<ViewInfo> {
+fn info(p: &Principal, r: &Row) -> Result<ViewInfo> {
     let entity = Entity::parse(&get_str(r, "entity")?).ok_or_else(|| Error::Corrupt("view of an unknown entity".into()))?;
     let user_id = get_i64(r, "user_id")?;
     let shared = get_i64(r, "shared")? == 1;
@@ -88,21 +88,21 @@ const COLUMNS: &str = "id, entity, name, params, columns, shared, user_id, versi
 /// The views of a list the caller sees: their own and the shared ones, shared first.
 pub async fn list(db: &Db, p: &Principal, entity: &str) -> Result<Vec<ViewInfo>> {
     let entity = Entity::named(entity)?;
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM saved_views WHERE workspace_id = $1 AND entity = $2 AND (shared = 1 OR user_id = $3) ORDER BY shared DESC, name, id")))
+    let rows = query(format!("SELECT {COLUMNS} FROM saved_views WHERE workspace_id = $1 AND entity = $2 AND (shared = 1 OR user_id = $3) ORDER BY shared DESC, name, id"))
         .bind(p.workspace_id)
         .bind(entity.as_str())
         .bind(p.user.id)
-        .fetch_all(&db.pool)
+        .fetch_all(&db)
         .await?;
     rows.iter().map(|r| info(p, r)).collect()
 }
 
 async fn one(db: &Db, p: &Principal, id: i64) -> Result<ViewInfo> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM saved_views WHERE id = $1 AND workspace_id = $2 AND (shared = 1 OR user_id = $3)")))
+    let row = query(format!("SELECT {COLUMNS} FROM saved_views WHERE id = $1 AND workspace_id = $2 AND (shared = 1 OR user_id = $3)"))
         .bind(id)
         .bind(p.workspace_id)
         .bind(p.user.id)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&db)
         .await?
         .ok_or(Error::NotFound)?;
     info(p, &row)
@@ -122,7 +122,7 @@ pub async fn create(db: &Db, p: &Principal, new: NewView) -> Result<ViewInfo> {
     let v = views::check(entity, &new.name, &new.params, &new.columns, &custom, &p.region)?;
     let now = now_ms();
     let mut tx = db.begin().await?;
-    let row = sqlx::query("INSERT INTO saved_views (workspace_id, user_id, entity, name, params, columns, shared, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id")
+    let row = query("INSERT INTO saved_views (workspace_id, user_id, entity, name, params, columns, shared, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id")
         .bind(p.workspace_id)
         .bind(p.user.id)
         .bind(entity.as_str())
@@ -149,7 +149,7 @@ pub async fn update(db: &Db, p: &Principal, id: i64, change: ViewChange) -> Resu
     let custom = crate::custom_fields::for_entity(db, p.workspace_id, before.entity).await?;
     let v = views::check(before.entity, change.name.as_deref().unwrap_or(&before.name), change.params.as_ref().unwrap_or(&before.params), change.columns.as_deref().unwrap_or(&before.columns), &custom, &p.region)?;
     let mut tx = db.begin().await?;
-    let n = sqlx::query("UPDATE saved_views SET name = $1, params = $2, columns = $3, shared = $4, version = version + 1, updated_at = $5 WHERE id = $6 AND workspace_id = $7 AND version = $8")
+    let n = query("UPDATE saved_views SET name = $1, params = $2, columns = $3, shared = $4, version = version + 1, updated_at = $5 WHERE id = $6 AND workspace_id = $7 AND version = $8")
         .bind(&v.name)
         .bind(params_json(&v.params))
         .bind(serde_json::to_string(&v.columns)?)
@@ -175,7 +175,7 @@ pub async fn delete(db: &Db, p: &Principal, id: i64) -> Result<()> {
         return Err(Error::Forbidden("only its author removes a view; shared views are the admins'"));
     }
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM saved_views WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *tx).await?;
+    query("DELETE FROM saved_views WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *tx).await?;
     crate::sales::audit_settings(&mut tx, p, "view", id, "delete", json!({ "name": [before.name, null] })).await?;
     tx.commit().await?;
     Ok(())

@@ -61,8 +61,8 @@ pub async fn fresh_db_at(engine: Engine, version: Option<i64>) -> Db {
         Engine::Postgres => {
             let admin_url = postgres_url().expect("ACCORD_TEST_DATABASE_URL");
             let admin = Db::connect(&admin_url).await.expect("connect to PostgreSQL");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin.pool).await.expect("create test database");
-            admin.pool.close().await;
+            accord_storage::query(format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create test database");
+            admin.close().await;
             let (base, _) = admin_url.rsplit_once('/').expect("database URL has a database name");
             format!("{base}/{name}")
         }
@@ -202,8 +202,8 @@ impl Server {
     }
 
     pub async fn count_rows(&self, table: &str) -> i64 {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {table}"))).fetch_one(&self.db.pool).await.expect("count");
-        sqlx::Row::try_get::<i64, _>(&row, "n").expect("n")
+        let row = accord_storage::query(format!("SELECT COUNT(*) AS n FROM {table}")).fetch_one(&self.db).await.expect("count");
+        row.try_get::<i64, _>("n").expect("n")
     }
 }
 

@@ -352,7 +352,7 @@ async fn import_resumes_after_a_stop(engine: Engine) {
     let stopped = s.get(&admin, &format!("/api/v1/imports/{}", info.id)).await.body;
     assert_eq!((stopped["status"].as_str(), stopped["processed_rows"].as_i64()), (Some("running"), Some(250)), "{stopped}");
     assert!(!accord_storage::imports::work(&s.db).await.unwrap(), "the lease of the stopped worker still holds");
-    sqlx::query("UPDATE imports SET lease_until = 0 WHERE id = $1").bind(info.id).execute(&s.db.pool).await.unwrap();
+    accord_storage::query("UPDATE imports SET lease_until = 0 WHERE id = $1").bind(info.id).execute(&s.db).await.unwrap();
     let mut batches = 0;
     assert!(accord_storage::imports::claim(&s.db, info.id).await.unwrap(), "another worker takes it up");
     accord_storage::imports::process(&s.db, info.id, &mut |_| {
@@ -362,7 +362,7 @@ async fn import_resumes_after_a_stop(engine: Engine) {
     .await
     .unwrap();
     // A run that stopped on an error (the database went away, say) continues when asked.
-    sqlx::query("UPDATE imports SET status = 'failed', error = 'database unreachable', lease_until = NULL WHERE id = $1").bind(info.id).execute(&s.db.pool).await.unwrap();
+    accord_storage::query("UPDATE imports SET status = 'failed', error = 'database unreachable', lease_until = NULL WHERE id = $1").bind(info.id).execute(&s.db).await.unwrap();
     assert_eq!(s.get(&admin, &format!("/api/v1/imports/{}", info.id)).await.body["processed_rows"], 500);
     let resumed = s.post(&admin, &format!("/api/v1/imports/{}/run", info.id), json!({})).await;
     assert_eq!(resumed.status, StatusCode::ACCEPTED, "{}", resumed.body);

@@ -6,7 +6,7 @@ mod resolve;
 mod run;
 
 use crate::accounts::Principal;
-use crate::db::{Db, get_i64, get_opt_i64, get_opt_str, get_str};
+use crate::db::{Db, Row, get_i64, get_opt_i64, get_opt_str, get_str, query};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use accord_domain::ValidationErrors;
@@ -191,7 +191,7 @@ fn counts(s: Option<String>) -> Result<Option<Counts>> {
 }
 
 /// An import as stored; its first rows only where `with_sample` (lists leave them out).
-fn info_from_row(r: &sqlx::any::AnyRow, with_sample: bool) -> Result<ImportInfo> {
+fn info_from_row(r: &Row, with_sample: bool) -> Result<ImportInfo> {
     let sample = if with_sample { serde_json::from_str(&get_str(r, "sample")?)? } else { Vec::new() };
     let entity = get_str(r, "entity")?;
     Ok(ImportInfo {
@@ -295,7 +295,7 @@ pub async fn create(db: &Db, p: &Principal, entity: Entity, file_name: &str, byt
     let detected = detected_json(&scan.detected, preset.as_ref());
     let now = now_ms();
     let mut tx = db.begin().await?;
-    let row = sqlx::query(
+    let row = query(
         "INSERT INTO imports (workspace_id, entity, file_name, file_size, detected, headers, sample, mapping, options, status, total_rows, next_row, version, created_by, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $12, $7, $8, 'draft', $9, 0, 1, $10, $11, $11) RETURNING id",
     )
@@ -314,10 +314,10 @@ pub async fn create(db: &Db, p: &Principal, entity: Entity, file_name: &str, byt
     .fetch_one(&mut *tx)
     .await?;
     let id = get_i64(&row, "id")?;
-    sqlx::query("INSERT INTO import_files (import_id, content) VALUES ($1, $2)").bind(id).bind(bytes.to_vec()).execute(&mut *tx).await?;
+    query("INSERT INTO import_files (import_id, content) VALUES ($1, $2)").bind(id).bind(bytes.to_vec()).execute(&mut *tx).await?;
     crate::sales::audit_settings(&mut tx, p, "import", id, "upload", json!({ "entity": entity.as_str(), "file_name": name, "rows": scan.total_rows })).await?;
     tx.commit().await?;
-    let r = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1"))).bind(id).fetch_one(&db.pool).await?;
+    let r = query(format!("{SELECT} WHERE id = $1")).bind(id).fetch_one(&db).await?;
     info_from_row(&r, true)
 }
 
@@ -325,8 +325,8 @@ fn detected_json(d: &Detected, preset: Option<&Preset>) -> Value {
     json!({ "format": d.format, "encoding": d.encoding, "delimiter": d.delimiter.map(String::from), "preset": preset })
 }
 
-async fn row_of(db: &Db, p: &Principal, id: i64) -> Result<sqlx::any::AnyRow> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = $1 AND workspace_id = $2"))).bind(id).bind(p.workspace_id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+async fn row_of(db: &Db, p: &Principal, id: i64) -> Result<Row> {
+    let row = query(format!("{SELECT} WHERE id = $1 AND workspace_id = $2")).bind(id).bind(p.workspace_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
     if !p.role().is_admin() && get_i64(&row, "created_by")? != p.user.id {
         return Err(Error::NotFound);
     }
@@ -334,9 +334,8 @@ async fn row_of(db: &Db, p: &Principal, id: i64) -> Result<sqlx::any::AnyRow> {
 }
 
 pub async fn file(db: &Db, import_id: i64) -> Result<Vec<u8>> {
-    use sqlx::Row;
-    let row = sqlx::query("SELECT content FROM import_files WHERE import_id = $1").bind(import_id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
-    Ok(row.try_get::<Vec<u8>, _>("content")?)
+    let row = query("SELECT content FROM import_files WHERE import_id = $1").bind(import_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
+    row.try_get::<Vec<u8>, _>("content")
 }
 
 pub async fn get(db: &Db, p: &Principal, id: i64) -> Result<ImportInfo> {
@@ -347,13 +346,13 @@ pub async fn get(db: &Db, p: &Principal, id: i64) -> Result<ImportInfo> {
 /// The caller's imports (an admin's: everyone's), newest first.
 pub async fn list(db: &Db, p: &Principal, before_id: Option<i64>, limit: u32) -> Result<Vec<ImportInfo>> {
     let everyone = p.role().is_admin();
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE workspace_id = $1 AND ($2 = 1 OR created_by = $3) AND id < $4 ORDER BY id DESC LIMIT $5")))
+    let rows = query(format!("{SELECT} WHERE workspace_id = $1 AND ($2 = 1 OR created_by = $3) AND id < $4 ORDER BY id DESC LIMIT $5"))
         .bind(p.workspace_id)
         .bind(i64::from(everyone))
         .bind(p.user.id)
         .bind(before_id.unwrap_or(i64::MAX))
         .bind(i64::from(limit) + 1)
-        .fetch_all(&db.pool)
+        .fetch_all(&db)
         .await?;
     rows.iter().map(|r| info_from_row(r, false)).collect()
 }
@@ -386,7 +385,7 @@ pub async fn update(db: &Db, p: &Principal, id: i64, change: ImportChange) -> Re
     options.check(&mut errors);
     errors.into_result()?;
     let mut tx = db.begin().await?;
-    let n = sqlx::query("UPDATE imports SET mapping = $1, options = $2, status = 'draft', check_counts = NULL, error = NULL, next_row = 0, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5")
+    let n = query("UPDATE imports SET mapping = $1, options = $2, status = 'draft', check_counts = NULL, error = NULL, next_row = 0, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5")
         .bind(serde_json::to_string(&mapping)?)
         .bind(serde_json::to_string(&options)?)
         .bind(now_ms())
@@ -398,7 +397,7 @@ pub async fn update(db: &Db, p: &Principal, id: i64, change: ImportChange) -> Re
     if n != 1 {
         return Err(Error::VersionConflict { expected: change.version, current: change.version + 1 });
     }
-    sqlx::query("DELETE FROM import_rows WHERE import_id = $1 AND phase = 'check'").bind(id).execute(&mut *tx).await?;
+    query("DELETE FROM import_rows WHERE import_id = $1 AND phase = 'check'").bind(id).execute(&mut *tx).await?;
     tx.commit().await?;
     get(db, p, id).await
 }
@@ -416,11 +415,11 @@ pub async fn start(db: &Db, p: &Principal, id: i64, run: bool) -> Result<ImportI
     let (status, phase) = if run { ("running", "run") } else { ("checking", "check") };
     let mut tx = db.begin().await?;
     if resuming {
-        sqlx::query("UPDATE imports SET status = 'running', error = NULL, lease_until = NULL, version = version + 1, updated_at = $1 WHERE id = $2").bind(now_ms()).bind(id).execute(&mut *tx).await?;
+        query("UPDATE imports SET status = 'running', error = NULL, lease_until = NULL, version = version + 1, updated_at = $1 WHERE id = $2").bind(now_ms()).bind(id).execute(&mut *tx).await?;
         crate::sales::audit_settings(&mut tx, p, "import", id, "resume", json!({ "from_row": info.processed_rows })).await?;
     } else {
-        sqlx::query("DELETE FROM import_rows WHERE import_id = $1 AND phase = $2").bind(id).bind(phase).execute(&mut *tx).await?;
-        sqlx::query("UPDATE imports SET status = $1, next_row = 0, error = NULL, lease_until = NULL, version = version + 1, updated_at = $2 WHERE id = $3").bind(status).bind(now_ms()).bind(id).execute(&mut *tx).await?;
+        query("DELETE FROM import_rows WHERE import_id = $1 AND phase = $2").bind(id).bind(phase).execute(&mut *tx).await?;
+        query("UPDATE imports SET status = $1, next_row = 0, error = NULL, lease_until = NULL, version = version + 1, updated_at = $2 WHERE id = $3").bind(status).bind(now_ms()).bind(id).execute(&mut *tx).await?;
         if run {
             crate::sales::audit_settings(&mut tx, p, "import", id, "run", json!({ "entity": info.entity.as_str(), "mapping": info.mapping, "options": info.options })).await?;
         }
@@ -445,13 +444,13 @@ pub struct RowReport {
 /// The rows of a check (`phase` = `check`) or run, optionally of one action, in file order.
 pub async fn rows(db: &Db, p: &Principal, id: i64, phase: &str, action: Option<&str>, after: i64, limit: u32) -> Result<Vec<RowReport>> {
     row_of(db, p, id).await?;
-    let rows = sqlx::query("SELECT row_index, line, action, record_id, problems FROM import_rows WHERE import_id = $1 AND phase = $2 AND ($3 = '' OR action = $3) AND row_index > $4 ORDER BY row_index LIMIT $5")
+    let rows = query("SELECT row_index, line, action, record_id, problems FROM import_rows WHERE import_id = $1 AND phase = $2 AND ($3 = '' OR action = $3) AND row_index > $4 ORDER BY row_index LIMIT $5")
         .bind(id)
         .bind(phase)
         .bind(action.unwrap_or(""))
         .bind(after)
         .bind(i64::from(limit))
-        .fetch_all(&db.pool)
+        .fetch_all(&db)
         .await?;
     rows.iter()
         .map(|r| {
@@ -486,9 +485,9 @@ pub async fn undo(db: &Db, p: &Principal, id: i64) -> Result<UndoResult> {
     }
     let custom = crate::custom_fields::for_entity(db, p.workspace_id, info.entity).await?;
     let mut result = UndoResult { removed: 0, restored: 0, changed_since: Vec::new() };
-    let rows = sqlx::query("SELECT action, record_id, record_version, before FROM import_rows WHERE import_id = $1 AND phase = 'run' AND action IN ('create', 'update') ORDER BY row_index DESC")
+    let rows = query("SELECT action, record_id, record_version, before FROM import_rows WHERE import_id = $1 AND phase = 'run' AND action IN ('create', 'update') ORDER BY row_index DESC")
         .bind(id)
-        .fetch_all(&db.pool)
+        .fetch_all(&db)
         .await?;
     for r in rows {
         let (Some(record_id), Some(version)) = (get_opt_i64(&r, "record_id")?, get_opt_i64(&r, "record_version")?) else { continue };
@@ -505,7 +504,7 @@ pub async fn undo(db: &Db, p: &Principal, id: i64) -> Result<UndoResult> {
         }
     }
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE imports SET status = 'undone', version = version + 1, updated_at = $1 WHERE id = $2").bind(now_ms()).bind(id).execute(&mut *tx).await?;
+    query("UPDATE imports SET status = 'undone', version = version + 1, updated_at = $1 WHERE id = $2").bind(now_ms()).bind(id).execute(&mut *tx).await?;
     crate::sales::audit_settings(&mut tx, p, "import", id, "undo", json!({ "removed": result.removed, "restored": result.restored, "changed_since": result.changed_since })).await?;
     tx.commit().await?;
     Ok(result)

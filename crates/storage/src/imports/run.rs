@@ -4,7 +4,7 @@
 use super::resolve::{self, Resolver};
 use super::{Counts, Mode, Options, file};
 use crate::accounts::Principal;
-use crate::db::{Db, Tx, get_i64, get_opt_i64, get_opt_str, get_str};
+use crate::db::{Db, Tx, get_i64, get_opt_i64, get_opt_str, get_str, query};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::records::{self, Env, WriteOptions};
@@ -99,7 +99,7 @@ const DEAL_KEY: &str = "deal_of_file:";
 /// end. `false` when there was nothing to do.
 pub async fn work(db: &Db) -> Result<bool> {
     let now = now_ms();
-    let candidate = sqlx::query("SELECT id FROM imports WHERE status IN ('checking', 'running') AND (lease_until IS NULL OR lease_until < $1) ORDER BY id LIMIT 1").bind(now).fetch_optional(&db.pool).await?;
+    let candidate = query("SELECT id FROM imports WHERE status IN ('checking', 'running') AND (lease_until IS NULL OR lease_until < $1) ORDER BY id LIMIT 1").bind(now).fetch_optional(&db).await?;
     let Some(row) = candidate else { return Ok(false) };
     let id = get_i64(&row, "id")?;
     if !claim(db, id).await? {
@@ -112,7 +112,7 @@ pub async fn work(db: &Db) -> Result<bool> {
 /// Makes this worker the import's owner unless another holds a live lease.
 pub async fn claim(db: &Db, id: i64) -> Result<bool> {
     let now = now_ms();
-    let n = sqlx::query("UPDATE imports SET lease_until = $1 WHERE id = $2 AND status IN ('checking', 'running') AND (lease_until IS NULL OR lease_until < $3)").bind(now + LEASE_MS).bind(id).bind(now).execute(&mut *db.writer().await?).await?.rows_affected();
+    let n = query("UPDATE imports SET lease_until = $1 WHERE id = $2 AND status IN ('checking', 'running') AND (lease_until IS NULL OR lease_until < $3)").bind(now + LEASE_MS).bind(id).bind(now).execute(&mut *db.writer().await?).await?.rows_affected();
     Ok(n == 1)
 }
 
@@ -127,14 +127,14 @@ pub async fn process(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Resu
         Err(e) => {
             // A failure of the database or the file: the position is kept, a new check or a
             // restart of the run continues; the user sees why it stopped.
-            sqlx::query("UPDATE imports SET status = 'failed', error = $1, lease_until = NULL, version = version + 1, updated_at = $2 WHERE id = $3").bind(e.to_string()).bind(now_ms()).bind(id).execute(&mut *db.writer().await?).await?;
+            query("UPDATE imports SET status = 'failed', error = $1, lease_until = NULL, version = version + 1, updated_at = $2 WHERE id = $3").bind(e.to_string()).bind(now_ms()).bind(id).execute(&mut *db.writer().await?).await?;
             Err(e)
         }
     }
 }
 
 async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Result<()> {
-    let row = sqlx::query("SELECT workspace_id, entity, headers, mapping, options, status, total_rows, next_row, check_counts, run_counts, created_by FROM imports WHERE id = $1").bind(id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    let row = query("SELECT workspace_id, entity, headers, mapping, options, status, total_rows, next_row, check_counts, run_counts, created_by FROM imports WHERE id = $1").bind(id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
     let status = get_str(&row, "status")?;
     let dry = match status.as_str() {
         "checking" => true,
@@ -161,7 +161,7 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
     let custom = crate::custom_fields::for_entity(db, p.workspace_id, entity).await?;
     let mut seen = HashMap::new();
     let mut deals = HashMap::new();
-    for r in sqlx::query("SELECT row_index, line, record_id, match_keys FROM import_rows WHERE import_id = $1 AND phase = $2 AND match_keys IS NOT NULL").bind(id).bind(phase).fetch_all(&db.pool).await? {
+    for r in query("SELECT row_index, line, record_id, match_keys FROM import_rows WHERE import_id = $1 AND phase = $2 AND match_keys IS NOT NULL").bind(id).bind(phase).fetch_all(&db).await? {
         let keys: Vec<String> = serde_json::from_str(&get_str(&r, "match_keys")?)?;
         let line = get_i64(&r, "line")?;
         for k in keys {
@@ -201,7 +201,7 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
             outcomes.push((index as i64, line, outcome));
         }
         for (index, line, o) in &outcomes {
-            sqlx::query("INSERT INTO import_rows (import_id, phase, row_index, line, action, record_id, record_version, before, problems, match_keys) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            query("INSERT INTO import_rows (import_id, phase, row_index, line, action, record_id, record_version, before, problems, match_keys) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                 .bind(id)
                 .bind(phase)
                 .bind(*index)
@@ -216,11 +216,11 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
                 .await?;
         }
         for (row_index, version) in job.newer_versions.drain(..) {
-            sqlx::query("UPDATE import_rows SET record_version = $1 WHERE import_id = $2 AND phase = $3 AND row_index = $4").bind(version).bind(id).bind(phase).bind(row_index).execute(&mut *tx).await?;
+            query("UPDATE import_rows SET record_version = $1 WHERE import_id = $2 AND phase = $3 AND row_index = $4").bind(version).bind(id).bind(phase).bind(row_index).execute(&mut *tx).await?;
         }
         processed += outcomes.len() as i64;
         let counts_col = if dry { "check_counts" } else { "run_counts" };
-        sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE imports SET next_row = $1, {counts_col} = $2, lease_until = $3, updated_at = $4 WHERE id = $5")))
+        query(format!("UPDATE imports SET next_row = $1, {counts_col} = $2, lease_until = $3, updated_at = $4 WHERE id = $5"))
             .bind(processed)
             .bind(serde_json::to_string(&counts)?)
             .bind(now_ms() + LEASE_MS)
@@ -235,7 +235,7 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
     }
     let mut tx = db.begin().await?;
     let counts_col = if dry { "check_counts" } else { "run_counts" };
-    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE imports SET status = $1, {counts_col} = $2, total_rows = $3, lease_until = NULL, finished_at = $4, version = version + 1, updated_at = $4 WHERE id = $5")))
+    query(format!("UPDATE imports SET status = $1, {counts_col} = $2, total_rows = $3, lease_until = NULL, finished_at = $4, version = version + 1, updated_at = $4 WHERE id = $5"))
         .bind(if dry { "checked" } else { "done" })
         .bind(serde_json::to_string(&counts)?)
         .bind(processed)
@@ -266,7 +266,7 @@ async fn create_custom_fields(db: &Db, p: &Principal, entity: Entity, headers: &
         changed = true;
     }
     if changed {
-        sqlx::query("UPDATE imports SET mapping = $1 WHERE id = $2").bind(serde_json::to_string(&mapping)?).bind(id).execute(&mut *db.writer().await?).await?;
+        query("UPDATE imports SET mapping = $1 WHERE id = $2").bind(serde_json::to_string(&mapping)?).bind(id).execute(&mut *db.writer().await?).await?;
     }
     Ok(())
 }
@@ -470,7 +470,7 @@ async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, row_index: i64, r: &source:
     if dry {
         return Ok(Outcome { action, record_id: existing, version: None, before: None, problems: notes, keys });
     }
-    sqlx::query("SAVEPOINT import_row").execute(&mut **tx).await?;
+    query("SAVEPOINT import_row").execute(&mut **tx).await?;
     let written = match existing {
         Some(id) => match records::get_for_write(db, tx, &job.p.viewer, job.entity, id, false).await {
             Ok(current) => {
@@ -486,15 +486,15 @@ async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, row_index: i64, r: &source:
     match written {
         Ok((rec, before)) => {
             if let Some(ext) = &b.external_id {
-                sqlx::query("DELETE FROM external_ids WHERE workspace_id = $1 AND entity = $2 AND value = $3").bind(job.p.workspace_id).bind(job.entity.as_str()).bind(ext.trim()).execute(&mut **tx).await?;
-                sqlx::query("INSERT INTO external_ids (workspace_id, entity, value, record_id) VALUES ($1, $2, $3, $4)").bind(job.p.workspace_id).bind(job.entity.as_str()).bind(ext.trim()).bind(rec.id).execute(&mut **tx).await?;
+                query("DELETE FROM external_ids WHERE workspace_id = $1 AND entity = $2 AND value = $3").bind(job.p.workspace_id).bind(job.entity.as_str()).bind(ext.trim()).execute(&mut **tx).await?;
+                query("INSERT INTO external_ids (workspace_id, entity, value, record_id) VALUES ($1, $2, $3, $4)").bind(job.p.workspace_id).bind(job.entity.as_str()).bind(ext.trim()).bind(rec.id).execute(&mut **tx).await?;
             }
             if let (Some(created), None) = (&b.created_at, &before)
                 && let Ok(ms) = entities::parse_moment(created, job.p.user.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow))
             {
                 records::backdate_in(tx, job.entity, &[(rec.id, ms)]).await?;
             }
-            sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
+            query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
             if let Some(d) = deal_of_file.as_deref().and_then(|e| job.deals.get_mut(e)) {
                 d.record_id = Some(rec.id);
             }
@@ -507,8 +507,8 @@ async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, row_index: i64, r: &source:
 /// A write of a row that the database refused: its savepoint is rolled back and the row
 /// fails with the reason; errors that are not the row's fault stop the import.
 async fn failed_write(tx: &mut Tx, job: &Job, e: Error) -> Result<Outcome> {
-    sqlx::query("ROLLBACK TO SAVEPOINT import_row").execute(&mut **tx).await?;
-    sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
+    query("ROLLBACK TO SAVEPOINT import_row").execute(&mut **tx).await?;
+    query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
     let problems = match e {
         Error::Invalid(v) => field_problems(job, &v),
         Error::Duplicate(d) => d.iter().map(|m| Problem::new(None, "duplicate", format!("{} #{} «{}» has the same {} {}", m.entity, m.id, m.display_name, m.matched_on, m.value))).collect(),
@@ -531,7 +531,7 @@ async fn add_line(db: &Db, tx: &mut Tx, job: &mut Job, first: DealOfFile, input:
     let Some(deal_id) = first.record_id else {
         return Ok(Outcome::skip(Problem::new(None, "deal_not_written", format!("the deal of line {} was not written", first.line)), None));
     };
-    sqlx::query("SAVEPOINT import_row").execute(&mut **tx).await?;
+    query("SAVEPOINT import_row").execute(&mut **tx).await?;
     let written = match records::get_for_write(db, tx, &job.p.viewer, Entity::Deal, deal_id, false).await {
         Ok(current) => {
             let mut items = current.fields.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -543,7 +543,7 @@ async fn add_line(db: &Db, tx: &mut Tx, job: &mut Job, first: DealOfFile, input:
     };
     match written {
         Ok(rec) => {
-            sqlx::query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
+            query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
             job.newer_versions.push((first.row_index, rec.version));
             Ok(Outcome { version: Some(rec.version), ..line })
         }

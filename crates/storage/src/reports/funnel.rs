@@ -1,7 +1,7 @@
 //! The funnel of one pipeline: deals entering each stage, how far the deals created in the
 //! range got, time spent per stage, and open deals aging in their stage.
 use super::{Ctx, Figures, T, in_bounds, named_pipeline};
-use crate::db::{get_i64, get_opt_i64};
+use crate::db::{get_i64, get_opt_i64, query};
 use crate::error::{Error, Result};
 use accord_domain::entities::Entity;
 use accord_domain::reports::{ColumnKind as K, Table, average, decimal, median, percent};
@@ -41,7 +41,7 @@ pub async fn funnel(ctx: &mut Ctx<'_>) -> Result<Figures> {
     // stage (the farthest open or won stage each ever stood in, so moving back loses
     // nothing). SQL finds each deal's farthest position and counts deals per position.
     let mut positions = BTreeMap::new();
-    for r in sqlx::query("SELECT id, position FROM stages WHERE pipeline_id = $1 AND deleted_at IS NULL").bind(pid).fetch_all(&ctx.db.pool).await? {
+    for r in query("SELECT id, position FROM stages WHERE pipeline_id = $1 AND deleted_at IS NULL").bind(pid).fetch_all(&ctx.db).await? {
         positions.insert(get_i64(&r, "position")?, get_i64(&r, "id")?);
     }
     let index: BTreeMap<i64, usize> = pipeline.stages.iter().enumerate().map(|(i, s)| (s.id, i)).collect();

@@ -8,7 +8,7 @@ mod funnel;
 mod people;
 
 use crate::accounts::Principal;
-use crate::db::{Db, get_i64, get_str};
+use crate::db::{Db, Row, get_i64, get_str};
 use crate::error::{Error, Result};
 use crate::records;
 use crate::sales::Converter;
@@ -117,7 +117,7 @@ pub(crate) fn bucket_ms(column: &'static str, periods: &Periods) -> Expr {
     bucket(Expr::col((T, column)), &bounds)
 }
 
-pub(crate) fn bucket_of(row: &sqlx::any::AnyRow) -> Result<usize> {
+pub(crate) fn bucket_of(row: &Row) -> Result<usize> {
     usize::try_from(get_i64(row, "bucket")?).map_err(|_| Error::Corrupt("negative period index".into()))
 }
 

@@ -2,7 +2,7 @@
 //! currency and a page of cards in board order; and moving a card.
 use super::{Converter, PipelineInfo, StageInfo};
 use crate::accounts::Principal;
-use crate::db::{Db, get_i64, get_opt_i64, get_str};
+use crate::db::{Db, get_i64, get_opt_i64, get_str, query};
 use crate::error::{Error, Result};
 use crate::records::{self, Record, WriteOptions};
 use accord_domain::ValidationErrors;
@@ -167,18 +167,18 @@ pub async fn move_deal(db: &Db, p: &Principal, id: i64, m: MoveRequest, custom: 
         // the cards beyond shift to make some.
         let (cmp, order, step) = if below { (">", "ASC", 1024) } else { ("<", "DESC", -1024) };
         let sql = format!("SELECT board_position FROM deals WHERE workspace_id = $1 AND stage_id = $2 AND deleted_at IS NULL AND id <> $3 AND board_position {cmp} $4 ORDER BY board_position {order} LIMIT 1");
-        let next = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(p.workspace_id).bind(m.stage_id).bind(id).bind(pos).fetch_optional(&mut *tx).await?;
+        let next = query(sql).bind(p.workspace_id).bind(m.stage_id).bind(id).bind(pos).fetch_optional(&mut *tx).await?;
         let next = next.map(|r| get_i64(&r, "board_position")).transpose()?;
         let target = match next {
             Some(n) if (n - pos).abs() >= 2 => pos + (n - pos) / 2,
             Some(_) => {
                 let shift = format!("UPDATE deals SET board_position = board_position + $1 WHERE workspace_id = $2 AND stage_id = $3 AND board_position {cmp} $4");
-                sqlx::query(sqlx::AssertSqlSafe(shift)).bind(step * 2).bind(p.workspace_id).bind(m.stage_id).bind(pos).execute(&mut *tx).await?;
+                query(shift).bind(step * 2).bind(p.workspace_id).bind(m.stage_id).bind(pos).execute(&mut *tx).await?;
                 pos + step
             }
             None => pos + step,
         };
-        sqlx::query("UPDATE deals SET board_position = $1 WHERE id = $2").bind(target).bind(id).execute(&mut *tx).await?;
+        query("UPDATE deals SET board_position = $1 WHERE id = $2").bind(target).bind(id).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(rec)
@@ -198,7 +198,7 @@ pub struct StageStay {
 
 /// A deal's stays in stages, oldest first (its cycle is the sum).
 pub async fn stage_history(db: &Db, workspace_id: i64, deal_id: i64) -> Result<Vec<StageStay>> {
-    let rows = sqlx::query("SELECT pipeline_id, stage_id, entered_at, left_at, actor_id FROM deal_stage_history WHERE deal_id = $1 AND workspace_id = $2 ORDER BY id").bind(deal_id).bind(workspace_id).fetch_all(&db.pool).await?;
+    let rows = query("SELECT pipeline_id, stage_id, entered_at, left_at, actor_id FROM deal_stage_history WHERE deal_id = $1 AND workspace_id = $2 ORDER BY id").bind(deal_id).bind(workspace_id).fetch_all(&db).await?;
     let now = crate::now_ms();
     rows.iter()
         .map(|r| {

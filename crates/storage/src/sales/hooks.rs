@@ -3,7 +3,7 @@
 //! tasks on the records they are linked to, reminders, and the next occurrence of a
 //! recurring task. Called by [`crate::records`] for every write of every entity.
 use crate::accounts::Principal;
-use crate::db::{Db, Tx, get_i64, get_opt_i64};
+use crate::db::{Db, Tx, get_i64, get_opt_i64, query};
 use crate::error::{Error, Result};
 use crate::records::{self, Record, WriteOptions};
 use crate::timeline;
@@ -98,7 +98,7 @@ fn counted(rec: Option<&Record>) -> Option<Counted> {
 }
 
 async fn add_to_totals(tx: &mut Tx, workspace_id: i64, c: &Counted, sign: i64) -> Result<()> {
-    sqlx::query(
+    query(
         "INSERT INTO deal_totals (workspace_id, pipeline_id, stage_id, owner_id, currency, deals, amount_num) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (workspace_id, pipeline_id, stage_id, owner_id, currency) DO UPDATE SET deals = deal_totals.deals + excluded.deals, amount_num = deal_totals.amount_num + excluded.amount_num",
     )
@@ -164,8 +164,8 @@ pub async fn after_write(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, be
 
 /// Closes the deal's current stay in a stage and opens one in `stage_id`.
 async fn enter_stage(tx: &mut Tx, p: &Principal, deal_id: i64, pipeline_id: i64, stage_id: i64, now: i64) -> Result<i64> {
-    sqlx::query("UPDATE deal_stage_history SET left_at = $1 WHERE deal_id = $2 AND left_at IS NULL").bind(now).bind(deal_id).execute(&mut **tx).await?;
-    let row = sqlx::query("INSERT INTO deal_stage_history (workspace_id, deal_id, pipeline_id, stage_id, entered_at, actor_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+    query("UPDATE deal_stage_history SET left_at = $1 WHERE deal_id = $2 AND left_at IS NULL").bind(now).bind(deal_id).execute(&mut **tx).await?;
+    let row = query("INSERT INTO deal_stage_history (workspace_id, deal_id, pipeline_id, stage_id, entered_at, actor_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
         .bind(p.workspace_id)
         .bind(deal_id)
         .bind(pipeline_id)
@@ -175,7 +175,7 @@ async fn enter_stage(tx: &mut Tx, p: &Principal, deal_id: i64, pipeline_id: i64,
         .fetch_one(&mut **tx)
         .await?;
     // A card that arrives in a column goes on top of it.
-    sqlx::query("UPDATE deals SET board_position = (SELECT COALESCE(MIN(d.board_position), 0) - 1024 FROM deals d WHERE d.workspace_id = $1 AND d.stage_id = $2 AND d.deleted_at IS NULL AND d.id <> $3) WHERE id = $4")
+    query("UPDATE deals SET board_position = (SELECT COALESCE(MIN(d.board_position), 0) - 1024 FROM deals d WHERE d.workspace_id = $1 AND d.stage_id = $2 AND d.deleted_at IS NULL AND d.id <> $3) WHERE id = $4")
         .bind(p.workspace_id)
         .bind(stage_id)
         .bind(deal_id)
@@ -218,7 +218,7 @@ async fn deal_written(tx: &mut Tx, p: &Principal, before: Option<&Record>, after
 /// Moves a deal to another stage of the same kind (when its stage is removed), with a
 /// new version, stage history and an audit entry.
 pub async fn move_to_stage(tx: &mut Tx, p: &Principal, deal_id: i64, pipeline_id: i64, to: i64) -> Result<()> {
-    let row = sqlx::query("SELECT stage_id, owner_id, currency, amount_num, deleted_at FROM deals WHERE id = $1 AND workspace_id = $2").bind(deal_id).bind(p.workspace_id).fetch_optional(&mut **tx).await?.ok_or(Error::NotFound)?;
+    let row = query("SELECT stage_id, owner_id, currency, amount_num, deleted_at FROM deals WHERE id = $1 AND workspace_id = $2").bind(deal_id).bind(p.workspace_id).fetch_optional(&mut **tx).await?.ok_or(Error::NotFound)?;
     let from = get_i64(&row, "stage_id")?;
     if get_opt_i64(&row, "deleted_at")?.is_none() {
         let mut c = Counted { pipeline_id, stage_id: from, owner_id: get_i64(&row, "owner_id")?, currency: crate::db::get_str(&row, "currency")?, amount_num: get_i64(&row, "amount_num")? };
@@ -227,7 +227,7 @@ pub async fn move_to_stage(tx: &mut Tx, p: &Principal, deal_id: i64, pipeline_id
         add_to_totals(tx, p.workspace_id, &c, 1).await?;
     }
     let now = now_ms();
-    sqlx::query("UPDATE deals SET stage_id = $1, pipeline_id = $2, version = version + 1, updated_at = $3, updated_by = $4, stage_changed_at = $5 WHERE id = $6")
+    query("UPDATE deals SET stage_id = $1, pipeline_id = $2, version = version + 1, updated_at = $3, updated_by = $4, stage_changed_at = $5 WHERE id = $6")
         .bind(to)
         .bind(pipeline_id)
         .bind(now)
@@ -246,8 +246,8 @@ pub async fn move_to_stage(tx: &mut Tx, p: &Principal, deal_id: i64, pipeline_id
 /// reminder waiting while it is planned. Both are rebuilt from the record on every write.
 async fn linked_written(tx: &mut Tx, p: &Principal, entity: Entity, id: i64, after: Option<&Record>) -> Result<()> {
     let kind = entity.as_str();
-    sqlx::query("DELETE FROM timeline WHERE kind = $1 AND ref_id = $2").bind(kind).bind(id).execute(&mut **tx).await?;
-    sqlx::query("DELETE FROM reminders WHERE entity = $1 AND record_id = $2 AND fired_at IS NULL").bind(kind).bind(id).execute(&mut **tx).await?;
+    query("DELETE FROM timeline WHERE kind = $1 AND ref_id = $2").bind(kind).bind(id).execute(&mut **tx).await?;
+    query("DELETE FROM reminders WHERE entity = $1 AND record_id = $2 AND fired_at IS NULL").bind(kind).bind(id).execute(&mut **tx).await?;
     // To the trash: its timeline rows and pending reminder went with it.
     let Some(rec) = after.filter(|r| !trashed(r)) else { return Ok(()) };
     let (done_key, subject_key, open_status) = if entity == Entity::Task { ("completed_at", "title", "open") } else { ("done_at", "subject", "planned") };
@@ -268,7 +268,7 @@ async fn linked_written(tx: &mut Tx, p: &Principal, entity: Entity, id: i64, aft
     if let (Some(due), Some(minutes), Some(true)) = (due, id_of(rec, "remind_before_minutes"), str_of(rec, "status").map(|s| s == open_status)) {
         let fire_at = due - minutes * 60_000;
         // The same reminder does not fire twice because the record was edited after it fired.
-        let fired = sqlx::query("SELECT 1 AS x FROM reminders WHERE entity = $1 AND record_id = $2 AND fire_at = $3 AND user_id = $4 AND fired_at IS NOT NULL")
+        let fired = query("SELECT 1 AS x FROM reminders WHERE entity = $1 AND record_id = $2 AND fire_at = $3 AND user_id = $4 AND fired_at IS NOT NULL")
             .bind(kind)
             .bind(rec.id)
             .bind(fire_at)
@@ -276,7 +276,7 @@ async fn linked_written(tx: &mut Tx, p: &Principal, entity: Entity, id: i64, aft
             .fetch_optional(&mut **tx)
             .await?;
         if fired.is_none() {
-            sqlx::query("INSERT INTO reminders (workspace_id, user_id, entity, record_id, fire_at) VALUES ($1, $2, $3, $4, $5)")
+            query("INSERT INTO reminders (workspace_id, user_id, entity, record_id, fire_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(p.workspace_id)
                 .bind(rec.owner_id)
                 .bind(kind)
@@ -314,7 +314,7 @@ async fn next_occurrence(db: &Db, tx: &mut Tx, p: &Principal, done: &Record) -> 
 
 /// Where a deal sits in its column, to place another card next to it.
 pub(crate) async fn board_position(tx: &mut Tx, workspace_id: i64, deal_id: i64) -> Result<Option<(i64, i64)>> {
-    let row = sqlx::query("SELECT stage_id, board_position FROM deals WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL").bind(deal_id).bind(workspace_id).fetch_optional(&mut **tx).await?;
+    let row = query("SELECT stage_id, board_position FROM deals WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL").bind(deal_id).bind(workspace_id).fetch_optional(&mut **tx).await?;
     row.map(|r| Ok((get_i64(&r, "stage_id")?, get_opt_i64(&r, "board_position")?.unwrap_or(0)))).transpose()
 }
 
@@ -322,10 +322,10 @@ pub(crate) async fn board_position(tx: &mut Tx, workspace_id: i64, deal_id: i64)
 /// `(stage_id, entered_at)` lasts until the next one enters; the last is where it is now.
 pub async fn replace_stage_history(db: &Db, workspace_id: i64, deal_id: i64, pipeline_id: i64, stays: &[(i64, i64)]) -> Result<()> {
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM deal_stage_history WHERE deal_id = $1 AND workspace_id = $2").bind(deal_id).bind(workspace_id).execute(&mut *tx).await?;
+    query("DELETE FROM deal_stage_history WHERE deal_id = $1 AND workspace_id = $2").bind(deal_id).bind(workspace_id).execute(&mut *tx).await?;
     for (i, (stage_id, entered)) in stays.iter().enumerate() {
         let left = stays.get(i + 1).map(|(_, at)| *at);
-        sqlx::query("INSERT INTO deal_stage_history (workspace_id, deal_id, pipeline_id, stage_id, entered_at, left_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        query("INSERT INTO deal_stage_history (workspace_id, deal_id, pipeline_id, stage_id, entered_at, left_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(workspace_id)
             .bind(deal_id)
             .bind(pipeline_id)
@@ -336,7 +336,7 @@ pub async fn replace_stage_history(db: &Db, workspace_id: i64, deal_id: i64, pip
             .await?;
     }
     if let Some((_, last)) = stays.last() {
-        sqlx::query("UPDATE deals SET stage_changed_at = $1 WHERE id = $2").bind(*last).bind(deal_id).execute(&mut *tx).await?;
+        query("UPDATE deals SET stage_changed_at = $1 WHERE id = $2").bind(*last).bind(deal_id).execute(&mut *tx).await?;
     }
     tx.commit().await
 }

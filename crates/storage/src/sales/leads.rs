@@ -1,7 +1,7 @@
 //! Leads becoming customers: conversion into a contact, a company and a deal in one
 //! transaction, and the public web forms that create leads from websites.
 use crate::accounts::{self, Principal, random_token};
-use crate::db::{Db, Tx, get_i64, get_opt_i64, get_str};
+use crate::db::{Db, Row, Tx, get_i64, get_opt_i64, get_str, query};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::records::{self, Record, WriteOptions};
@@ -152,7 +152,7 @@ pub async fn convert(db: &Db, p: &Principal, lead_id: i64, req: ConvertRequest) 
     };
 
     let now = now_ms();
-    let n = sqlx::query("UPDATE leads SET status = 'qualified', contact_id = $1, company_id = $2, deal_id = $3, converted_at = $4, version = version + 1, updated_at = $5, updated_by = $6 WHERE id = $7 AND version = $8")
+    let n = query("UPDATE leads SET status = 'qualified', contact_id = $1, company_id = $2, deal_id = $3, converted_at = $4, version = version + 1, updated_at = $5, updated_by = $6 WHERE id = $7 AND version = $8")
         .bind(contact_id)
         .bind(company_id)
         .bind(deal_id)
@@ -204,7 +204,7 @@ pub struct WebFormInput {
     pub active: Option<bool>,
 }
 
-fn form_from_row(r: &sqlx::any::AnyRow) -> Result<WebForm> {
+fn form_from_row(r: &Row) -> Result<WebForm> {
     Ok(WebForm {
         id: get_i64(r, "id")?,
         name: get_str(r, "name")?,
@@ -217,7 +217,7 @@ fn form_from_row(r: &sqlx::any::AnyRow) -> Result<WebForm> {
 
 pub async fn web_forms(db: &Db, p: &Principal) -> Result<Vec<WebForm>> {
     p.require_admin()?;
-    let rows = sqlx::query("SELECT id, name, form_key, owner_id, source, active FROM web_forms WHERE workspace_id = $1 ORDER BY id").bind(p.workspace_id).fetch_all(&db.pool).await?;
+    let rows = query("SELECT id, name, form_key, owner_id, source, active FROM web_forms WHERE workspace_id = $1 ORDER BY id").bind(p.workspace_id).fetch_all(&db).await?;
     rows.iter().map(form_from_row).collect()
 }
 
@@ -250,7 +250,7 @@ pub async fn save_web_form(db: &Db, p: &Principal, id: Option<i64>, input: WebFo
     let name = name.unwrap_or_default();
     let id = match current {
         Some(c) => {
-            sqlx::query("UPDATE web_forms SET name = $1, owner_id = $2, source = $3, active = $4 WHERE id = $5")
+            query("UPDATE web_forms SET name = $1, owner_id = $2, source = $3, active = $4 WHERE id = $5")
                 .bind(&name)
                 .bind(owner_id)
                 .bind(&source)
@@ -261,7 +261,7 @@ pub async fn save_web_form(db: &Db, p: &Principal, id: Option<i64>, input: WebFo
             c.id
         }
         None => {
-            let row = sqlx::query("INSERT INTO web_forms (workspace_id, name, form_key, owner_id, source, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+            let row = query("INSERT INTO web_forms (workspace_id, name, form_key, owner_id, source, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
                 .bind(p.workspace_id)
                 .bind(&name)
                 .bind(random_token("wf_"))
@@ -269,7 +269,7 @@ pub async fn save_web_form(db: &Db, p: &Principal, id: Option<i64>, input: WebFo
                 .bind(&source)
                 .bind(i64::from(active))
                 .bind(now_ms())
-                .fetch_one(&db.pool)
+                .fetch_one(&db)
                 .await?;
             get_i64(&row, "id")?
         }
@@ -279,7 +279,7 @@ pub async fn save_web_form(db: &Db, p: &Principal, id: Option<i64>, input: WebFo
 
 pub async fn delete_web_form(db: &Db, p: &Principal, id: i64) -> Result<()> {
     p.require_admin()?;
-    let n = sqlx::query("DELETE FROM web_forms WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *db.writer().await?).await?.rows_affected();
+    let n = query("DELETE FROM web_forms WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *db.writer().await?).await?.rows_affected();
     if n == 0 { Err(Error::NotFound) } else { Ok(()) }
 }
 
@@ -303,16 +303,16 @@ pub async fn submit_form(db: &Db, form_key: &str, client_addr: &str, fields: &Ma
     let now = now_ms();
     let key = format!("form:{client_addr}");
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM form_hits WHERE client_key = $1 AND at < $2").bind(&key).bind(now - FORM_WINDOW_MS).execute(&mut *tx).await?;
-    let row = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM form_hits WHERE client_key = $1").bind(&key).fetch_one(&mut *tx).await?;
+    query("DELETE FROM form_hits WHERE client_key = $1 AND at < $2").bind(&key).bind(now - FORM_WINDOW_MS).execute(&mut *tx).await?;
+    let row = query("SELECT COUNT(*) AS n, MIN(at) AS first FROM form_hits WHERE client_key = $1").bind(&key).fetch_one(&mut *tx).await?;
     if get_i64(&row, "n")? >= FORM_POSTS_PER_WINDOW {
         let first = get_opt_i64(&row, "first")?.unwrap_or(now);
         return Err(Error::TooManyAttempts { retry_after_secs: ((first + FORM_WINDOW_MS - now) / 1000).max(1) });
     }
-    sqlx::query("INSERT INTO form_hits (client_key, at) VALUES ($1, $2)").bind(&key).bind(now).execute(&mut *tx).await?;
+    query("INSERT INTO form_hits (client_key, at) VALUES ($1, $2)").bind(&key).bind(now).execute(&mut *tx).await?;
     tx.commit().await?;
 
-    let form = sqlx::query("SELECT workspace_id, owner_id, source FROM web_forms WHERE form_key = $1 AND active = 1").bind(form_key).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    let form = query("SELECT workspace_id, owner_id, source FROM web_forms WHERE form_key = $1 AND active = 1").bind(form_key).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
     if fields.get(HONEYPOT_FIELD).is_some_and(|v| v.as_str().is_none_or(|s| !s.trim().is_empty())) {
         return Ok(FormOutcome::Ignored);
     }

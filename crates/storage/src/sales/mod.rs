@@ -7,7 +7,7 @@ pub mod leads;
 pub mod price_lists;
 
 use crate::accounts::Principal;
-use crate::db::{Db, Tx, get_i64, get_str};
+use crate::db::{Db, Row, Tx, get_i64, get_str, query};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::timeline::{self, Change};
@@ -58,7 +58,7 @@ fn parse_names(s: &str) -> Names {
 /// Gives every workspace without a pipeline the classic sales pipeline and lost reasons
 /// (new workspaces, and those created before sales existed).
 pub async fn seed_defaults(db: &Db) -> Result<()> {
-    let rows = sqlx::query("SELECT id FROM workspaces w WHERE NOT EXISTS (SELECT 1 FROM pipelines p WHERE p.workspace_id = w.id)").fetch_all(&db.pool).await?;
+    let rows = query("SELECT id FROM workspaces w WHERE NOT EXISTS (SELECT 1 FROM pipelines p WHERE p.workspace_id = w.id)").fetch_all(&db).await?;
     if rows.is_empty() {
         return Ok(());
     }
@@ -69,7 +69,7 @@ pub async fn seed_defaults(db: &Db) -> Result<()> {
         let stages: Vec<(Names, StageKind, i64)> = d.stages.iter().map(|s| (s.names.clone(), s.kind, s.probability)).collect();
         insert_pipeline(&mut tx, ws, &d.pipeline, 0, &stages).await?;
         for (i, reason) in d.lost_reasons.iter().enumerate() {
-            sqlx::query("INSERT INTO lost_reasons (workspace_id, names, requires_comment, position, active) VALUES ($1, $2, $3, $4, 1)")
+            query("INSERT INTO lost_reasons (workspace_id, names, requires_comment, position, active) VALUES ($1, $2, $3, $4, 1)")
                 .bind(ws)
                 .bind(names_json(&reason.names))
                 .bind(i64::from(reason.requires_comment))
@@ -84,7 +84,7 @@ pub async fn seed_defaults(db: &Db) -> Result<()> {
 
 async fn insert_pipeline(tx: &mut Tx, ws: i64, names: &Names, position: i64, stages: &[(Names, StageKind, i64)]) -> Result<i64> {
     let now = now_ms();
-    let row = sqlx::query("INSERT INTO pipelines (workspace_id, names, position, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, 1) RETURNING id")
+    let row = query("INSERT INTO pipelines (workspace_id, names, position, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, 1) RETURNING id")
         .bind(ws)
         .bind(names_json(names))
         .bind(position)
@@ -100,7 +100,7 @@ async fn insert_pipeline(tx: &mut Tx, ws: i64, names: &Names, position: i64, sta
 }
 
 async fn insert_stage(tx: &mut Tx, ws: i64, pipeline_id: i64, names: &Names, kind: StageKind, probability: i64, position: i64) -> Result<i64> {
-    let row = sqlx::query("INSERT INTO stages (workspace_id, pipeline_id, names, kind, probability, position) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+    let row = query("INSERT INTO stages (workspace_id, pipeline_id, names, kind, probability, position) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
         .bind(ws)
         .bind(pipeline_id)
         .bind(names_json(names))
@@ -114,13 +114,13 @@ async fn insert_stage(tx: &mut Tx, ws: i64, pipeline_id: i64, names: &Names, kin
 
 /// Everything the sales rules need to know about a workspace.
 pub async fn config(db: &Db, ws: i64) -> Result<Config> {
-    let w = sqlx::query("SELECT base_currency, vat_rates FROM workspaces WHERE id = $1").bind(ws).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    let w = query("SELECT base_currency, vat_rates FROM workspaces WHERE id = $1").bind(ws).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
     let vat_rates: Vec<String> = serde_json::from_str(&get_str(&w, "vat_rates")?)?;
     let mut pipelines: Vec<Pipeline> = Vec::new();
-    for r in sqlx::query("SELECT id, names FROM pipelines WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(&db.pool).await? {
+    for r in query("SELECT id, names FROM pipelines WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(&db).await? {
         pipelines.push(Pipeline { id: get_i64(&r, "id")?, names: parse_names(&get_str(&r, "names")?), stages: Vec::new() });
     }
-    for r in sqlx::query("SELECT id, pipeline_id, names, kind, probability FROM stages WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY position, id").bind(ws).fetch_all(&db.pool).await? {
+    for r in query("SELECT id, pipeline_id, names, kind, probability FROM stages WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY position, id").bind(ws).fetch_all(&db).await? {
         let pipeline_id = get_i64(&r, "pipeline_id")?;
         let stage = Stage {
             id: get_i64(&r, "id")?,
@@ -134,11 +134,11 @@ pub async fn config(db: &Db, ws: i64) -> Result<Config> {
         }
     }
     let mut lost_reasons = Vec::new();
-    for r in sqlx::query("SELECT id, names, requires_comment, active FROM lost_reasons WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(&db.pool).await? {
+    for r in query("SELECT id, names, requires_comment, active FROM lost_reasons WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(&db).await? {
         lost_reasons.push(LostReason { id: get_i64(&r, "id")?, names: parse_names(&get_str(&r, "names")?), requires_comment: get_i64(&r, "requires_comment")? != 0, active: get_i64(&r, "active")? != 0 });
     }
     let mut price_lists = Vec::new();
-    for r in sqlx::query("SELECT id, names, currency, active FROM price_lists WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(&db.pool).await? {
+    for r in query("SELECT id, names, currency, active FROM price_lists WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(&db).await? {
         price_lists.push(PriceList { id: get_i64(&r, "id")?, names: parse_names(&get_str(&r, "names")?), currency: get_str(&r, "currency")?, active: get_i64(&r, "active")? != 0 });
     }
     Ok(Config { base_currency: get_str(&w, "base_currency")?, vat_rates, pipelines, lost_reasons, price_lists })
@@ -222,7 +222,7 @@ fn pipeline_info(p: &Pipeline, locale: &str, version: i64) -> PipelineInfo {
 
 pub async fn pipelines(db: &Db, p: &Principal) -> Result<Vec<PipelineInfo>> {
     let cfg = config(db, p.workspace_id).await?;
-    let versions = sqlx::query("SELECT id, version FROM pipelines WHERE workspace_id = $1").bind(p.workspace_id).fetch_all(&db.pool).await?;
+    let versions = query("SELECT id, version FROM pipelines WHERE workspace_id = $1").bind(p.workspace_id).fetch_all(&db).await?;
     let version_of = |id: i64| versions.iter().find(|r| get_i64(r, "id").ok() == Some(id)).and_then(|r| get_i64(r, "version").ok()).unwrap_or(1);
     Ok(cfg.pipelines.iter().map(|pl| pipeline_info(pl, &p.user.locale, version_of(pl.id))).collect())
 }
@@ -272,7 +272,7 @@ pub async fn create_pipeline(db: &Db, p: &Principal, input: NewPipeline) -> Resu
     };
     errors.into_result()?;
     let mut tx = db.begin().await?;
-    let position = sqlx::query("SELECT COALESCE(MAX(position), 0) + 1 AS n FROM pipelines WHERE workspace_id = $1").bind(p.workspace_id).fetch_one(&mut *tx).await?;
+    let position = query("SELECT COALESCE(MAX(position), 0) + 1 AS n FROM pipelines WHERE workspace_id = $1").bind(p.workspace_id).fetch_one(&mut *tx).await?;
     let stages: Vec<_> = stages.into_iter().map(|(_, n, k, pr)| (n, k, pr)).collect();
     let id = insert_pipeline(&mut tx, p.workspace_id, &names, get_i64(&position, "n")?, &stages).await?;
     audit_settings(&mut tx, p, "pipeline", id, "create", json!({ "names": [null, names] })).await?;
@@ -282,7 +282,7 @@ pub async fn create_pipeline(db: &Db, p: &Principal, input: NewPipeline) -> Resu
 
 /// Settings changes go to the same audit log as records.
 pub(crate) async fn audit_settings(tx: &mut Tx, p: &Principal, what: &str, id: i64, action: &str, changes: Value) -> Result<()> {
-    sqlx::query("INSERT INTO audit_log (workspace_id, entity, record_id, action, actor_id, at, changes) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+    query("INSERT INTO audit_log (workspace_id, entity, record_id, action, actor_id, at, changes) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(p.workspace_id)
         .bind(what)
         .bind(id)
@@ -327,7 +327,7 @@ pub async fn update_pipeline(db: &Db, p: &Principal, id: i64, change: PipelineCh
     }
     errors.clone().into_result()?;
     let mut tx = db.begin().await?;
-    let bumped = sqlx::query("UPDATE pipelines SET version = version + 1, updated_at = $1 WHERE id = $2 AND workspace_id = $3 AND version = $4")
+    let bumped = query("UPDATE pipelines SET version = version + 1, updated_at = $1 WHERE id = $2 AND workspace_id = $3 AND version = $4")
         .bind(now_ms())
         .bind(id)
         .bind(p.workspace_id)
@@ -338,21 +338,21 @@ pub async fn update_pipeline(db: &Db, p: &Principal, id: i64, change: PipelineCh
         return Err(Error::VersionConflict { expected: change.version, current: change.version + 1 });
     }
     if let Some(n) = &names {
-        sqlx::query("UPDATE pipelines SET names = $1 WHERE id = $2").bind(names_json(n)).bind(id).execute(&mut *tx).await?;
+        query("UPDATE pipelines SET names = $1 WHERE id = $2").bind(names_json(n)).bind(id).execute(&mut *tx).await?;
     }
     if let Some(stages) = &stages {
         // A stage holding deals keeps its kind: changing it would change what those deals are.
         for (sid, _, kind, _) in stages.iter() {
             if let Some(old) = sid.and_then(|sid| before.stages.iter().find(|s| s.id == sid))
                 && old.kind != *kind
-                && sqlx::query("SELECT 1 AS x FROM deals WHERE stage_id = $1 LIMIT 1").bind(old.id).fetch_optional(&mut *tx).await?.is_some()
+                && query("SELECT 1 AS x FROM deals WHERE stage_id = $1 LIMIT 1").bind(old.id).fetch_optional(&mut *tx).await?.is_some()
             {
                 return Err(ValidationErrors::single("stages", "kind_of_used_stage", format!("stage {} holds deals: its kind cannot change", old.id)).into());
             }
         }
         for s in &removed {
             let target = change.stage_moves.iter().find(|m| m.from == s.id).map(|m| m.to);
-            let holding = sqlx::query("SELECT id FROM deals WHERE stage_id = $1").bind(s.id).fetch_all(&mut *tx).await?;
+            let holding = query("SELECT id FROM deals WHERE stage_id = $1").bind(s.id).fetch_all(&mut *tx).await?;
             match target {
                 None if !holding.is_empty() => {
                     errors.add("stage_moves", "deals_in_removed_stage", format!("stage {} holds {} deals: say where they go", s.id, holding.len()));
@@ -364,13 +364,13 @@ pub async fn update_pipeline(db: &Db, p: &Principal, id: i64, change: PipelineCh
                     }
                 }
             }
-            sqlx::query("UPDATE stages SET deleted_at = $1 WHERE id = $2").bind(now_ms()).bind(s.id).execute(&mut *tx).await?;
+            query("UPDATE stages SET deleted_at = $1 WHERE id = $2").bind(now_ms()).bind(s.id).execute(&mut *tx).await?;
         }
         errors.into_result()?;
         for (pos, (sid, names, kind, probability)) in stages.iter().enumerate() {
             match sid {
                 Some(sid) => {
-                    sqlx::query("UPDATE stages SET names = $1, kind = $2, probability = $3, position = $4 WHERE id = $5")
+                    query("UPDATE stages SET names = $1, kind = $2, probability = $3, position = $4 WHERE id = $5")
                         .bind(names_json(names))
                         .bind(kind.as_str())
                         .bind(*probability)
@@ -402,11 +402,11 @@ pub async fn delete_pipeline(db: &Db, p: &Principal, id: i64) -> Result<()> {
         return Err(Error::conflict("last_pipeline", "the last pipeline cannot be removed"));
     }
     let mut tx = db.begin().await?;
-    if sqlx::query("SELECT 1 AS x FROM deals WHERE pipeline_id = $1 LIMIT 1").bind(id).fetch_optional(&mut *tx).await?.is_some() {
+    if query("SELECT 1 AS x FROM deals WHERE pipeline_id = $1 LIMIT 1").bind(id).fetch_optional(&mut *tx).await?.is_some() {
         return Err(Error::conflict("pipeline_has_deals", "the pipeline still holds deals (the trash included): move or purge them first"));
     }
-    sqlx::query("DELETE FROM stages WHERE pipeline_id = $1").bind(id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM pipelines WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *tx).await?;
+    query("DELETE FROM stages WHERE pipeline_id = $1").bind(id).execute(&mut *tx).await?;
+    query("DELETE FROM pipelines WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *tx).await?;
     audit_settings(&mut tx, p, "pipeline", id, "delete", json!({})).await?;
     tx.commit().await?;
     Ok(())
@@ -459,7 +459,7 @@ pub async fn save_lost_reason(db: &Db, p: &Principal, id: Option<i64>, input: Lo
     let mut tx = db.begin().await?;
     let id = match id {
         Some(id) => {
-            sqlx::query("UPDATE lost_reasons SET names = $1, requires_comment = $2, active = $3 WHERE id = $4 AND workspace_id = $5")
+            query("UPDATE lost_reasons SET names = $1, requires_comment = $2, active = $3 WHERE id = $4 AND workspace_id = $5")
                 .bind(names_json(&names))
                 .bind(i64::from(requires_comment))
                 .bind(i64::from(active))
@@ -470,7 +470,7 @@ pub async fn save_lost_reason(db: &Db, p: &Principal, id: Option<i64>, input: Lo
             id
         }
         None => {
-            let row = sqlx::query("INSERT INTO lost_reasons (workspace_id, names, requires_comment, position, active) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            let row = query("INSERT INTO lost_reasons (workspace_id, names, requires_comment, position, active) VALUES ($1, $2, $3, $4, $5) RETURNING id")
                 .bind(p.workspace_id)
                 .bind(names_json(&names))
                 .bind(i64::from(requires_comment))
@@ -507,12 +507,12 @@ pub struct NewExchangeRate {
     pub valid_from: String,
 }
 
-fn rate_from_row(r: &sqlx::any::AnyRow) -> Result<ExchangeRate> {
+fn rate_from_row(r: &Row) -> Result<ExchangeRate> {
     Ok(ExchangeRate { id: get_i64(r, "id")?, currency: get_str(r, "currency")?, rate: get_str(r, "rate")?, valid_from: get_str(r, "valid_from")? })
 }
 
 pub async fn exchange_rates(db: &Db, ws: i64) -> Result<Vec<ExchangeRate>> {
-    let rows = sqlx::query("SELECT id, currency, rate, valid_from FROM exchange_rates WHERE workspace_id = $1 ORDER BY currency, valid_from DESC").bind(ws).fetch_all(&db.pool).await?;
+    let rows = query("SELECT id, currency, rate, valid_from FROM exchange_rates WHERE workspace_id = $1 ORDER BY currency, valid_from DESC").bind(ws).fetch_all(&db).await?;
     rows.iter().map(rate_from_row).collect()
 }
 
@@ -536,10 +536,10 @@ pub async fn add_exchange_rate(db: &Db, p: &Principal, input: NewExchangeRate) -
     let (Some(currency), Some(rate), Some(day)) = (currency, rate, day) else { return Err(Error::Corrupt("validated values missing".into())) };
     let mut tx = db.begin().await?;
     let day = day.format("%Y-%m-%d").to_string();
-    if sqlx::query("SELECT 1 AS x FROM exchange_rates WHERE workspace_id = $1 AND currency = $2 AND valid_from = $3").bind(p.workspace_id).bind(&currency).bind(&day).fetch_optional(&mut *tx).await?.is_some() {
+    if query("SELECT 1 AS x FROM exchange_rates WHERE workspace_id = $1 AND currency = $2 AND valid_from = $3").bind(p.workspace_id).bind(&currency).bind(&day).fetch_optional(&mut *tx).await?.is_some() {
         return Err(ValidationErrors::single("valid_from", "taken", "this currency already has a rate from that day; delete it first").into());
     }
-    let row = sqlx::query("INSERT INTO exchange_rates (workspace_id, currency, rate, valid_from, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+    let row = query("INSERT INTO exchange_rates (workspace_id, currency, rate, valid_from, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
         .bind(p.workspace_id)
         .bind(&currency)
         .bind(rate.to_string())
@@ -557,7 +557,7 @@ pub async fn add_exchange_rate(db: &Db, p: &Principal, input: NewExchangeRate) -
 pub async fn delete_exchange_rate(db: &Db, p: &Principal, id: i64) -> Result<()> {
     p.require_admin()?;
     let mut tx = db.begin().await?;
-    let n = sqlx::query("DELETE FROM exchange_rates WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *tx).await?.rows_affected();
+    let n = query("DELETE FROM exchange_rates WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *tx).await?.rows_affected();
     if n == 0 {
         return Err(Error::NotFound);
     }
@@ -574,7 +574,7 @@ pub struct Converter {
 
 impl Converter {
     pub async fn load(db: &Db, ws: i64) -> Result<Converter> {
-        let row = sqlx::query("SELECT base_currency FROM workspaces WHERE id = $1").bind(ws).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+        let row = query("SELECT base_currency FROM workspaces WHERE id = $1").bind(ws).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
         let base = get_str(&row, "base_currency")?;
         let rates = exchange_rates(db, ws).await?.into_iter().filter_map(|r| Some((r.currency, r.valid_from, Decimal::from_str(&r.rate).ok()?))).collect();
         Ok(Converter { base, rates })

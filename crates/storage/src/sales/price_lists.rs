@@ -3,7 +3,7 @@
 //! ([`super::hooks::before_prepare`]), and a line may still name its own price.
 use super::{audit_settings, names_json, parse_names};
 use crate::accounts::Principal;
-use crate::db::{Db, get_i64, get_str};
+use crate::db::{Db, Row, get_i64, get_str, query};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use accord_domain::ValidationErrors;
@@ -64,18 +64,18 @@ pub struct PriceInput {
 
 const COLUMNS: &str = "id, names, currency, active, version";
 
-fn info(p: &Principal, r: &sqlx::any::AnyRow) -> Result<PriceListInfo> {
+fn info(p: &Principal, r: &Row) -> Result<PriceListInfo> {
     let names = parse_names(&get_str(r, "names")?);
     Ok(PriceListInfo { id: get_i64(r, "id")?, name: names.for_locale(&p.user.locale).to_owned(), names, currency: get_str(r, "currency")?, active: get_i64(r, "active")? != 0, version: get_i64(r, "version")? })
 }
 
 pub async fn list(db: &Db, p: &Principal) -> Result<Vec<PriceListInfo>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM price_lists WHERE workspace_id = $1 ORDER BY position, id"))).bind(p.workspace_id).fetch_all(&db.pool).await?;
+    let rows = query(format!("SELECT {COLUMNS} FROM price_lists WHERE workspace_id = $1 ORDER BY position, id")).bind(p.workspace_id).fetch_all(&db).await?;
     rows.iter().map(|r| info(p, r)).collect()
 }
 
 pub async fn one(db: &Db, p: &Principal, id: i64) -> Result<PriceListInfo> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM price_lists WHERE id = $1 AND workspace_id = $2"))).bind(id).bind(p.workspace_id).fetch_optional(&db.pool).await?.ok_or(Error::NotFound)?;
+    let row = query(format!("SELECT {COLUMNS} FROM price_lists WHERE id = $1 AND workspace_id = $2")).bind(id).bind(p.workspace_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
     info(p, &row)
 }
 
@@ -88,8 +88,8 @@ pub async fn create(db: &Db, p: &Principal, new: NewPriceList) -> Result<PriceLi
     let currency = currency.unwrap_or_default();
     let now = now_ms();
     let mut tx = db.begin().await?;
-    let position = sqlx::query("SELECT COUNT(*) AS n FROM price_lists WHERE workspace_id = $1").bind(p.workspace_id).fetch_one(&mut *tx).await?;
-    let row = sqlx::query("INSERT INTO price_lists (workspace_id, names, currency, position, active, version, created_at, updated_at) VALUES ($1, $2, $3, $4, 1, 1, $5, $5) RETURNING id")
+    let position = query("SELECT COUNT(*) AS n FROM price_lists WHERE workspace_id = $1").bind(p.workspace_id).fetch_one(&mut *tx).await?;
+    let row = query("INSERT INTO price_lists (workspace_id, names, currency, position, active, version, created_at, updated_at) VALUES ($1, $2, $3, $4, 1, 1, $5, $5) RETURNING id")
         .bind(p.workspace_id)
         .bind(names_json(&names))
         .bind(&currency)
@@ -111,7 +111,7 @@ pub async fn update(db: &Db, p: &Principal, id: i64, change: PriceListChange) ->
     errors.into_result()?;
     let active = change.active.unwrap_or(before.active);
     let mut tx = db.begin().await?;
-    let n = sqlx::query("UPDATE price_lists SET names = $1, active = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND workspace_id = $5 AND version = $6")
+    let n = query("UPDATE price_lists SET names = $1, active = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND workspace_id = $5 AND version = $6")
         .bind(names_json(&names))
         .bind(i64::from(active))
         .bind(now_ms())
@@ -134,13 +134,13 @@ pub async fn delete(db: &Db, p: &Principal, id: i64) -> Result<()> {
     p.require_admin()?;
     one(db, p, id).await?;
     let mut tx = db.begin().await?;
-    let used = sqlx::query("SELECT COUNT(*) AS n FROM deals WHERE workspace_id = $1 AND price_list_id = $2").bind(p.workspace_id).bind(id).fetch_one(&mut *tx).await?;
+    let used = query("SELECT COUNT(*) AS n FROM deals WHERE workspace_id = $1 AND price_list_id = $2").bind(p.workspace_id).bind(id).fetch_one(&mut *tx).await?;
     let used = get_i64(&used, "n")?;
     if used > 0 {
         return Err(Error::conflict("price_list_in_use", format!("{used} deals follow this price list: make it inactive instead")));
     }
-    sqlx::query("DELETE FROM price_list_prices WHERE price_list_id = $1").bind(id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM price_lists WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *tx).await?;
+    query("DELETE FROM price_list_prices WHERE price_list_id = $1").bind(id).execute(&mut *tx).await?;
+    query("DELETE FROM price_lists WHERE id = $1 AND workspace_id = $2").bind(id).bind(p.workspace_id).execute(&mut *tx).await?;
     audit_settings(&mut tx, p, "price_list", id, "delete", json!({})).await?;
     tx.commit().await?;
     Ok(())
@@ -149,11 +149,11 @@ pub async fn delete(db: &Db, p: &Principal, id: i64) -> Result<()> {
 /// The list's prices by product, after `after` (a product id), as many as `limit`.
 pub async fn prices(db: &Db, p: &Principal, id: i64, after: i64, limit: i64) -> Result<Vec<ListPrice>> {
     one(db, p, id).await?;
-    let rows = sqlx::query("SELECT pp.product_id, pp.price, pr.display_name FROM price_list_prices pp JOIN products pr ON pr.id = pp.product_id WHERE pp.price_list_id = $1 AND pp.product_id > $2 ORDER BY pp.product_id LIMIT $3")
+    let rows = query("SELECT pp.product_id, pp.price, pr.display_name FROM price_list_prices pp JOIN products pr ON pr.id = pp.product_id WHERE pp.price_list_id = $1 AND pp.product_id > $2 ORDER BY pp.product_id LIMIT $3")
         .bind(id)
         .bind(after)
         .bind(limit)
-        .fetch_all(&db.pool)
+        .fetch_all(&db)
         .await?;
     rows.iter().map(|r| Ok(ListPrice { product_id: get_i64(r, "product_id")?, product_name: get_str(r, "display_name")?, price: get_str(r, "price")? })).collect()
 }
@@ -171,8 +171,8 @@ pub async fn set_price(db: &Db, p: &Principal, id: i64, product_id: i64, input: 
     let price = Decimal::from_str(&text).ok().filter(|d| !d.is_sign_negative() && d.scale() <= 2).ok_or_else(|| ValidationErrors::single("price", "not_a_price", "must be a non-negative amount with at most 2 decimals"))?;
     let price = round_money(price).to_string();
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM price_list_prices WHERE price_list_id = $1 AND product_id = $2").bind(id).bind(product_id).execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO price_list_prices (price_list_id, product_id, price, updated_at) VALUES ($1, $2, $3, $4)").bind(id).bind(product_id).bind(&price).bind(now_ms()).execute(&mut *tx).await?;
+    query("DELETE FROM price_list_prices WHERE price_list_id = $1 AND product_id = $2").bind(id).bind(product_id).execute(&mut *tx).await?;
+    query("INSERT INTO price_list_prices (price_list_id, product_id, price, updated_at) VALUES ($1, $2, $3, $4)").bind(id).bind(product_id).bind(&price).bind(now_ms()).execute(&mut *tx).await?;
     audit_settings(&mut tx, p, "price_list", id, "price", json!({ "product_id": product_id, "price": price })).await?;
     tx.commit().await?;
     Ok(ListPrice { product_id, product_name: product.fields.get("display_name").and_then(|v| v.as_str()).unwrap_or_default().to_owned(), price })
@@ -182,7 +182,7 @@ pub async fn remove_price(db: &Db, p: &Principal, id: i64, product_id: i64) -> R
     p.require_admin()?;
     one(db, p, id).await?;
     let mut tx = db.begin().await?;
-    let n = sqlx::query("DELETE FROM price_list_prices WHERE price_list_id = $1 AND product_id = $2").bind(id).bind(product_id).execute(&mut *tx).await?.rows_affected();
+    let n = query("DELETE FROM price_list_prices WHERE price_list_id = $1 AND product_id = $2").bind(id).bind(product_id).execute(&mut *tx).await?.rows_affected();
     if n == 0 {
         return Err(Error::NotFound);
     }
@@ -201,9 +201,9 @@ pub(crate) async fn prices_of(db: &Db, workspace_id: i64, list_id: i64, product_
         "SELECT pp.product_id, pp.price FROM price_list_prices pp JOIN price_lists l ON l.id = pp.price_list_id AND l.workspace_id = $2 WHERE pp.price_list_id = $1 AND pp.product_id IN ({})",
         marks.join(", ")
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(list_id).bind(workspace_id);
+    let mut q = query(sql).bind(list_id).bind(workspace_id);
     for id in product_ids {
         q = q.bind(*id);
     }
-    q.fetch_all(&db.pool).await?.iter().map(|r| Ok((get_i64(r, "product_id")?, get_str(r, "price")?))).collect()
+    q.fetch_all(&db).await?.iter().map(|r| Ok((get_i64(r, "product_id")?, get_str(r, "price")?))).collect()
 }
