@@ -387,6 +387,9 @@ impl LitePool {
         use rusqlite::OpenFlags;
         let conn = rusqlite::Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.execute_batch(SQLITE_PRAGMAS)?;
+        // Plans that do not depend on the bound values: otherwise SQLite re-prepares a
+        // cached statement each time a value it compared against a partial index changes.
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         conn.set_prepared_statement_cache_capacity(SQLITE_STATEMENT_CACHE);
         Ok(conn)
     }
