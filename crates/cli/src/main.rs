@@ -236,11 +236,7 @@ fn main() -> anyhow::Result<()> {
     config::layer_environment()?;
     // `--config` was applied by layer_environment; clap only documents and validates it.
     let Cli { command, config: _ } = Cli::parse();
-    // SQLite statements run on the request's own thread (see the storage crate's `db.rs`): a
-    // long report occupies its thread, so there are more threads than cores, and requests
-    // keep being answered while a few run long statements.
-    let threads = std::thread::available_parallelism().map_or(2, usize::from).max(2) * 4;
-    tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?.block_on(run(command))
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(command))
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {

@@ -347,11 +347,11 @@ pub struct WriteOptions {
 }
 
 pub async fn create(db: &Db, p: &Principal, entity: Entity, input: &Map<String, Value>, custom: &[CustomField], opts: &WriteOptions) -> Result<Record> {
-    if !p.viewer.can_write_anything() {
-        return Err(Error::Forbidden("your role may not create records"));
-    }
+    // Validation reads only settings, so it runs before the transaction: the write turn is
+    // held just for the checks against other records and the writes.
+    let prep = validate_new(db, p, entity, input, custom).await?;
     let mut tx = db.begin().await?;
-    let rec = create_in(db, &mut tx, p, entity, input, custom, opts).await?;
+    let rec = insert_validated(db, &mut tx, p, entity, &prep, custom, opts).await?;
     tx.commit().await?;
     Ok(rec)
 }
@@ -359,23 +359,30 @@ pub async fn create(db: &Db, p: &Principal, entity: Entity, input: &Map<String, 
 /// [`create`] inside the caller's transaction (a lead's conversion creates several records
 /// at once).
 pub async fn create_in(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, input: &Map<String, Value>, custom: &[CustomField], opts: &WriteOptions) -> Result<Record> {
+    let prep = validate_new(db, p, entity, input, custom).await?;
+    insert_validated(db, tx, p, entity, &prep, custom, opts).await
+}
+
+async fn validate_new(db: &Db, p: &Principal, entity: Entity, input: &Map<String, Value>, custom: &[CustomField]) -> Result<Prepared> {
     if !p.viewer.can_write_anything() {
         return Err(Error::Forbidden("your role may not create records"));
     }
     let mut input = strip_system(input);
     crate::sales::hooks::before_prepare(db, p, entity, &mut input, None).await?;
     let env = Env::load(db, p, entity, custom, owner_hint(&input, None, p)).await?;
-    let prep = entities::prepare(entity, &input, &env.ctx(None))?;
+    Ok(entities::prepare(entity, &input, &env.ctx(None))?)
+}
+
+async fn insert_validated(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, prep: &Prepared, custom: &[CustomField], opts: &WriteOptions) -> Result<Record> {
     let owner_id = prep.owner_id.unwrap_or(p.user.id);
-    let tx = &mut *tx;
-    check_references(db, tx, p, None, &prep, custom, owner_id).await?;
+    check_references(db, tx, p, None, prep, custom, owner_id).await?;
     if !opts.allow_duplicates {
-        let dups = duplicates(db, tx, &p.viewer, entity, None, &prep).await?;
+        let dups = duplicates(db, tx, &p.viewer, entity, None, prep).await?;
         if !dups.is_empty() {
             return Err(Error::Duplicate(dups));
         }
     }
-    insert_prepared(db, tx, p, entity, &prep, owner_id, custom, "create").await
+    insert_prepared(db, tx, p, entity, prep, owner_id, custom, "create").await
 }
 
 /// Inserts a validated record with its side rows and audit entry.
