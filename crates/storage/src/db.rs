@@ -2,7 +2,9 @@
 //! placeholders, which SQLite reads as numbered parameters) go through [`query`] and come
 //! back as [`Row`]s of plain values. PostgreSQL runs on sqlx's pool; SQLite runs on rusqlite
 //! connections called directly, since a statement there costs microseconds and a hop to a
-//! worker thread per statement (sqlx's design) cost more than the statement itself.
+//! worker thread per statement (sqlx's design) cost more than the statement itself. A long
+//! statement (a report over a year) holds its runtime thread meanwhile; on this machine
+//! kind more runtime threads than cores cost more in wake-ups than they gave back.
 use crate::error::{Error, Result};
 use sea_query::{PostgresQueryBuilder, QueryStatementBuilder, SqliteQueryBuilder, Value, Values};
 use sqlx::any::{AnyPoolOptions, AnyRow, AnyTypeInfoKind};
