@@ -35,7 +35,7 @@ pub async fn download(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Res
     let files: serde_json::Map<String, serde_json::Value> = manifest.files.iter().map(|f| (f.name.clone(), json!(f.rows))).collect();
     timeline::audit_action(&s.db, &p, "archive", 0, "download", json!({ "files": files })).await?;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
-    tokio::spawn(async move {
+    accord_storage::spawn_long(async move {
         crate::exports::send_file(&path, &tx).await;
         drop(dir);
     });

@@ -172,7 +172,7 @@ pub async fn start(db: &Db, p: Principal, entity: Entity, params: Vec<(String, S
         "vcf" => "text/vcard; charset=utf-8",
         _ => "text/csv; charset=utf-8",
     };
-    tokio::spawn(async move {
+    accord_storage::spawn_long(async move {
         let pages = Pages { entity, params: list_params, custom, done: false };
         let result = match format.as_str() {
             "xlsx" => write_xlsx(&db, &p, pages, columns, names, &tx).await,

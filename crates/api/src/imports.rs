@@ -99,7 +99,7 @@ pub async fn update(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<i64
 /// takes it up instead if this one stops.
 fn kick(s: &AppState) {
     let db = s.db.clone();
-    tokio::spawn(async move {
+    accord_storage::spawn_long(async move {
         if let Err(e) = imports::work(&db).await {
             tracing::warn!(error = %e, "import stopped");
         }
@@ -189,7 +189,7 @@ async fn report_csv(s: &AppState, p: &accord_storage::accounts::Principal, id: i
     let filename = format!("accord-import-{id}-{phase}.csv");
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     let (db, p, phase, action) = (s.db.clone(), p.clone(), phase.to_owned(), action.map(str::to_owned));
-    tokio::spawn(async move {
+    accord_storage::spawn_long(async move {
         let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
         let _ = w.write_record(["line", "action", "record_id", "column", "field", "code", "message"]);
         let mut after = -1;

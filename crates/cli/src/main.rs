@@ -249,9 +249,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("cannot listen on {bind}"))?;
             tracing::info!("Accord is listening on http://{}", listener.local_addr()?);
             let state = accord_api::state::AppState { db: db.clone(), config: accord_api::HttpConfig { secure_cookies, trust_proxy }, metrics: accord_api::system::metrics_handle() };
-            tokio::spawn(deliver_reminders(db.clone()));
-            tokio::spawn(resume_imports(db.clone()));
-            tokio::spawn(purge_trash_regularly(db));
+            accord_storage::spawn_long(deliver_reminders(db.clone()));
+            accord_storage::spawn_long(resume_imports(db.clone()));
+            accord_storage::spawn_long(purge_trash_regularly(db));
             accord_api::serve(listener, state, async {
                 let _ = tokio::signal::ctrl_c().await;
                 tracing::info!("shutting down");

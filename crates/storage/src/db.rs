@@ -567,6 +567,21 @@ pub struct Db {
     write_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
+/// Runs long database work (a background job, an import, an export, an archive) on the
+/// runtime's blocking threads. SQLite statements run on whichever thread polls them, so
+/// work that takes minutes must not be polled by the few threads that answer requests.
+/// Reports stay on the request threads: there, a report whose client has gone is dropped
+/// with its request, and reports at once are bounded by the threads rather than one
+/// blocking thread each.
+pub fn spawn_long<F>(job: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || runtime.block_on(job))
+}
+
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }

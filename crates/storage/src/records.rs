@@ -617,12 +617,15 @@ async fn detach_company(db: &Db, tx: &mut Tx, p: &Principal, company_id: i64) ->
 /// Purges what has been in the trash longer than each workspace's retention.
 pub async fn purge_expired(db: &Db) -> Result<u64> {
     let mut total = 0;
-    for entity in Entity::ALL {
-        let sql = format!(
-            "DELETE FROM {t} WHERE deleted_at IS NOT NULL AND deleted_at < $1 - (SELECT trash_retention_days FROM workspaces w WHERE w.id = {t}.workspace_id) * 86400000",
-            t = entity.table()
-        );
-        total += query(sql).bind(now_ms()).execute(&mut *db.writer().await?).await?.rows_affected();
+    // Per workspace, so each delete is a range of the `(workspace_id, deleted_at)` index:
+    // without the workspace in the condition it read every row of every table while
+    // holding the write lock.
+    for w in query("SELECT id, trash_retention_days FROM workspaces").fetch_all(db).await? {
+        let cutoff = now_ms() - get_i64(&w, "trash_retention_days")? * 86_400_000;
+        for entity in Entity::ALL {
+            let sql = format!("DELETE FROM {} WHERE workspace_id = $1 AND deleted_at IS NOT NULL AND deleted_at < $2", entity.table());
+            total += query(sql).bind(get_i64(&w, "id")?).bind(cutoff).execute(&mut *db.writer().await?).await?.rows_affected();
+        }
     }
     Ok(total)
 }
