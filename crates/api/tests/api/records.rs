@@ -4,7 +4,7 @@ use accord_domain::permissions::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-both_engines!(concurrent_duplicates_make_one_record, contact_lifecycle, company_identifiers_and_contacts, duplicates_merge_and_undo, custom_fields_typed_and_filterable, notes_and_timeline);
+both_engines!(concurrent_duplicates_make_one_record, contact_lifecycle, company_identifiers_and_contacts, duplicates_merge_and_undo, custom_fields_typed_and_filterable, notes_and_timeline, trash_retention);
 
 async fn contact_lifecycle(e: Engine) {
     let s = start(e).await;
@@ -289,4 +289,31 @@ async fn concurrent_duplicates_make_one_record(e: Engine) {
     }
     assert_eq!(created, 1);
     assert_eq!(s.count_rows("contacts").await, 1);
+}
+
+/// Trash older than each workspace's retention is purged; newer trash, live records and
+/// other workspaces' trash within their own retention stay.
+async fn trash_retention(e: Engine) {
+    let s = start(e).await;
+    let (acme, other) = (s.workspace("Acme").await, s.workspace("Other").await);
+    let (ann, bob) = (s.user(acme, Role::Member, "ann").await, s.user(other, Role::Member, "bob").await);
+    let old = s.contact(&ann, json!({"last_name": "Старый"})).await;
+    let recent = s.contact(&ann, json!({"last_name": "Недавний"})).await;
+    let live = s.contact(&ann, json!({"last_name": "Живой"})).await;
+    let elsewhere = s.contact(&bob, json!({"last_name": "Чужой"})).await;
+    for (u, id) in [(&ann, old), (&ann, recent), (&bob, elsewhere)] {
+        assert_eq!(s.delete(u, &format!("/api/v1/contacts/{id}")).await.status, StatusCode::NO_CONTENT);
+    }
+    let day = 86_400_000i64;
+    let now = accord_storage::now_ms();
+    accord_storage::query("UPDATE workspaces SET trash_retention_days = $1 WHERE id = $2").bind(30i64).bind(acme).execute(&s.db).await.expect("retention");
+    accord_storage::query("UPDATE workspaces SET trash_retention_days = $1 WHERE id = $2").bind(90i64).bind(other).execute(&s.db).await.expect("retention");
+    for (id, days) in [(old, 31), (recent, 29), (elsewhere, 31)] {
+        accord_storage::query("UPDATE contacts SET deleted_at = $1 WHERE id = $2").bind(now - days * day).bind(id).execute(&s.db).await.expect("age");
+    }
+    assert_eq!(accord_storage::records::purge_expired(&s.db).await.expect("purge"), 1);
+    let trash = s.all_ids(&ann, "/api/v1/contacts/trash").await;
+    assert_eq!(trash, vec![recent], "only the contact past 30 days is gone");
+    assert_eq!(s.all_ids(&ann, "/api/v1/contacts").await, vec![live]);
+    assert_eq!(s.all_ids(&bob, "/api/v1/contacts/trash").await, vec![elsewhere], "31 days is within the other workspace's 90");
 }
