@@ -195,7 +195,7 @@ async fn build_sales(db: &Db, owner: &accounts::Principal, users: &[i64], contac
 /// Deals for the move scenario with their current versions, one `id version` per line, so
 /// every move sends the version it would have read.
 async fn write_moves(db: &Db, path: &std::path::Path, pipeline_id: i64, n: i64) -> anyhow::Result<()> {
-    let rows = query("SELECT id, version FROM deals WHERE pipeline_id = $1 AND status = 'open' AND deleted_at IS NULL ORDER BY id DESC LIMIT $2").bind(pipeline_id).bind(n).fetch_all(&db).await?;
+    let rows = query("SELECT id, version FROM deals WHERE pipeline_id = $1 AND status = 'open' AND deleted_at IS NULL ORDER BY id DESC LIMIT $2").bind(pipeline_id).bind(n).fetch_all(db).await?;
     let mut text = String::new();
     for r in rows {
         text.push_str(&format!("{} {}\n", r.try_get::<i64, _>("id")?, r.try_get::<i64, _>("version")?));

@@ -236,7 +236,12 @@ fn main() -> anyhow::Result<()> {
     config::layer_environment()?;
     // `--config` was applied by layer_environment; clap only documents and validates it.
     let Cli { command, config: _ } = Cli::parse();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(command))
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let result = runtime.block_on(run(command));
+    // A background round still running (an import batch) gets a moment to finish; one cut
+    // short rolls back and is taken up again at the next start, as after a crash.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    result
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
@@ -249,9 +254,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("cannot listen on {bind}"))?;
             tracing::info!("Accord is listening on http://{}", listener.local_addr()?);
             let state = accord_api::state::AppState { db: db.clone(), config: accord_api::HttpConfig { secure_cookies, trust_proxy }, metrics: accord_api::system::metrics_handle() };
-            accord_storage::spawn_long(deliver_reminders(db.clone()));
-            accord_storage::spawn_long(resume_imports(db.clone()));
-            accord_storage::spawn_long(purge_trash_regularly(db));
+            tokio::spawn(deliver_reminders(db.clone()));
+            tokio::spawn(resume_imports(db.clone()));
+            tokio::spawn(purge_trash_regularly(db));
             accord_api::serve(listener, state, async {
                 let _ = tokio::signal::ctrl_c().await;
                 tracing::info!("shutting down");
@@ -326,6 +331,12 @@ pub(crate) fn describe(e: accord_storage::Error) -> anyhow::Error {
     }
 }
 
+/// One round of a background job, on the blocking threads (see `spawn_long`): the loops that
+/// time the rounds stay on the runtime, so at shutdown they simply stop between rounds.
+async fn in_background<T: Send + 'static>(round: impl std::future::Future<Output = accord_storage::Result<T>> + Send + 'static) -> accord_storage::Result<T> {
+    accord_storage::spawn_long(round).await.map_err(|e| accord_storage::Error::Corrupt(format!("background round: {e}")))?
+}
+
 /// Reminders are delivered by every instance; each is claimed once in the database, so
 /// several instances deliver it once between them. The first round runs at start and
 /// catches up with what fell due while Accord was down.
@@ -334,7 +345,8 @@ async fn deliver_reminders(db: Db) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        match accord_storage::notifications::deliver_due(&db, accord_storage::now_ms()).await {
+        let db = db.clone();
+        match in_background(async move { accord_storage::notifications::deliver_due(&db, accord_storage::now_ms()).await }).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(delivered = n, "reminders"),
             Err(e) => tracing::warn!(error = %e, "reminder delivery failed"),
@@ -350,7 +362,8 @@ async fn resume_imports(db: Db) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        match accord_storage::imports::work(&db).await {
+        let db = db.clone();
+        match in_background(async move { accord_storage::imports::work(&db).await }).await {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "import stopped"),
         }
@@ -363,7 +376,8 @@ async fn purge_trash_regularly(db: Db) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every.tick().await;
-        match accord_storage::records::purge_expired(&db).await {
+        let db = db.clone();
+        match in_background(async move { accord_storage::records::purge_expired(&db).await }).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(purged = n, "trash retention"),
             Err(e) => tracing::warn!(error = %e, "trash retention failed"),

@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::Path;
 
 fn entity_of(name: &str) -> anyhow::Result<Entity> {
-    Entity::named(name).map_err(|_| anyhow::anyhow!("unknown entity {name}: use contacts, companies, deals, products, leads, activities or tasks"))
+    Entity::named(name).map_err(|e| crate::describe(e.into()))
 }
 
 /// The member the command acts as: the one named, or the workspace's first owner.

@@ -101,7 +101,7 @@ impl Principal {
 // ---------------------------------------------------------------- workspaces and users
 
 pub async fn find_workspace(db: &Db, name: &str) -> Result<Option<i64>> {
-    let row = query("SELECT id FROM workspaces WHERE name = $1").bind(name).fetch_optional(&db).await?;
+    let row = query("SELECT id FROM workspaces WHERE name = $1").bind(name).fetch_optional(db).await?;
     row.map(|r| get_i64(&r, "id")).transpose()
 }
 
@@ -112,7 +112,7 @@ pub async fn create_workspace(db: &Db, name: &str, region: &str) -> Result<i64> 
         .bind(name)
         .bind(region.to_ascii_uppercase())
         .bind(now_ms())
-        .fetch_one(&db)
+        .fetch_one(db)
         .await?;
     crate::sales::seed_defaults(db).await?;
     get_i64(&row, "id")
@@ -120,7 +120,7 @@ pub async fn create_workspace(db: &Db, name: &str, region: &str) -> Result<i64> 
 
 pub async fn find_user(db: &Db, email: &str) -> Result<Option<i64>> {
     let email = normalize_login_email(email)?;
-    let row = query("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&db).await?;
+    let row = query("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(db).await?;
     row.map(|r| get_i64(&r, "id")).transpose()
 }
 
@@ -137,7 +137,7 @@ pub async fn create_user(db: &Db, email: &str, name: &str, password: &str) -> Re
         .bind(name)
         .bind(hash)
         .bind(now_ms())
-        .fetch_one(&db)
+        .fetch_one(db)
         .await?;
     get_i64(&row, "id")
 }
@@ -165,7 +165,7 @@ pub async fn set_password(db: &Db, user_id: i64, password: &str, keep_session: O
 }
 
 pub async fn change_password(db: &Db, p: &Principal, current: &str, new: &str) -> Result<()> {
-    let row = query("SELECT password_hash FROM users WHERE id = $1").bind(p.user.id).fetch_one(&db).await?;
+    let row = query("SELECT password_hash FROM users WHERE id = $1").bind(p.user.id).fetch_one(db).await?;
     if !verify_password(current, &get_str(&row, "password_hash")?).await {
         return Err(ValidationErrors::single("current_password", "wrong_password", "the current password is not correct").into());
     }
@@ -175,7 +175,7 @@ pub async fn change_password(db: &Db, p: &Principal, current: &str, new: &str) -
 // ---------------------------------------------------------------- principals
 
 pub async fn policies(db: &Db, workspace_id: i64) -> Result<Vec<(Role, Policy)>> {
-    let rows = query("SELECT role, read_scope, edit_scope FROM role_policies WHERE workspace_id = $1").bind(workspace_id).fetch_all(&db).await?;
+    let rows = query("SELECT role, read_scope, edit_scope FROM role_policies WHERE workspace_id = $1").bind(workspace_id).fetch_all(db).await?;
     let mut out: Vec<(Role, Policy)> = Role::ALL.iter().map(|r| (*r, r.default_policy())).collect();
     for row in rows {
         let (Some(role), Some(read), Some(edit)) = (Role::parse(&get_str(&row, "role")?), Scope::parse(&get_str(&row, "read_scope")?), Scope::parse(&get_str(&row, "edit_scope")?)) else {
@@ -240,14 +240,14 @@ pub async fn teammates(db: &Db, workspace_id: i64, user_id: i64) -> Result<Vec<i
     )
     .bind(workspace_id)
     .bind(user_id)
-    .fetch_all(&db)
+    .fetch_all(db)
     .await?;
     rows.iter().map(|r| get_i64(r, "user_id")).collect()
 }
 
 pub async fn session_principal(db: &Db, token: &str) -> Result<Option<Principal>> {
     let sql = format!("SELECT x.id AS session_id, x.csrf_token, {PRINCIPAL_COLUMNS} FROM sessions x {PRINCIPAL_JOINS} WHERE x.token_hash = $1 AND x.expires_at > $2");
-    let Some(row) = query(sql).bind(token_hash(token)).bind(now_ms()).fetch_optional(&db).await? else { return Ok(None) };
+    let Some(row) = query(sql).bind(token_hash(token)).bind(now_ms()).fetch_optional(db).await? else { return Ok(None) };
     let mut p = principal_from_row(db, &row, false).await?;
     p.session_id = Some(get_i64(&row, "session_id")?);
     p.csrf_token = Some(get_str(&row, "csrf_token")?);
@@ -260,7 +260,7 @@ pub async fn token_principal(db: &Db, token: &str) -> Result<Option<Principal>> 
         "SELECT x.id AS token_id, x.scope, x.last_used_at, {PRINCIPAL_COLUMNS} FROM api_tokens x {PRINCIPAL_JOINS} \
          WHERE x.token_hash = $1 AND x.revoked_at IS NULL AND (x.expires_at IS NULL OR x.expires_at > $2)"
     );
-    let Some(row) = query(sql).bind(token_hash(token)).bind(now).fetch_optional(&db).await? else { return Ok(None) };
+    let Some(row) = query(sql).bind(token_hash(token)).bind(now).fetch_optional(db).await? else { return Ok(None) };
     let read_only = get_str(&row, "scope")? == "read";
     let mut p = principal_from_row(db, &row, read_only).await?;
     let id = get_i64(&row, "token_id")?;
@@ -275,7 +275,7 @@ pub async fn token_principal(db: &Db, token: &str) -> Result<Option<Principal>> 
 // ---------------------------------------------------------------- sign-in
 
 async fn failures_since(db: &Db, key: &str, since: i64) -> Result<(i64, Option<i64>)> {
-    let row = query("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE throttle_key = $1 AND at > $2").bind(key).bind(since).fetch_one(&db).await?;
+    let row = query("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE throttle_key = $1 AND at > $2").bind(key).bind(since).fetch_one(db).await?;
     Ok((get_i64(&row, "n")?, get_opt_i64(&row, "oldest")?))
 }
 
@@ -309,7 +309,7 @@ pub async fn login(db: &Db, email: &str, password: &str, client_addr: &str, reme
     .bind(&folded)
     .bind(workspace_id.unwrap_or(0))
     .bind(workspace_id.unwrap_or(0))
-    .fetch_optional(&db)
+    .fetch_optional(db)
     .await?;
     let ok = match &row {
         Some(r) => verify_password(password, &get_str(r, "password_hash")?).await,
@@ -394,7 +394,7 @@ pub async fn create_token(db: &Db, p: &Principal, name: &str, scope: &str, expir
         .bind(scope)
         .bind(now)
         .bind(expires_at)
-        .fetch_one(&db)
+        .fetch_one(db)
         .await?;
     let info = ApiTokenInfo { id: get_i64(&row, "id")?, name: name.unwrap_or_default(), prefix, scope: scope.to_owned(), created_at: now, expires_at, last_used_at: None, revoked_at: None };
     Ok((info, token))
@@ -404,7 +404,7 @@ pub async fn list_tokens(db: &Db, p: &Principal) -> Result<Vec<ApiTokenInfo>> {
     let rows = query("SELECT id, name, token_prefix, scope, created_at, expires_at, last_used_at, revoked_at FROM api_tokens WHERE workspace_id = $1 AND user_id = $2 ORDER BY id DESC")
         .bind(p.workspace_id)
         .bind(p.user.id)
-        .fetch_all(&db)
+        .fetch_all(db)
         .await?;
     rows.iter()
         .map(|r| {
@@ -449,9 +449,9 @@ pub struct Member {
 pub async fn members(db: &Db, workspace_id: i64) -> Result<Vec<Member>> {
     let rows = query("SELECT u.id, u.email, u.name, m.role, m.active FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY u.id")
         .bind(workspace_id)
-        .fetch_all(&db)
+        .fetch_all(db)
         .await?;
-    let links = query("SELECT tm.team_id, tm.user_id FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE t.workspace_id = $1").bind(workspace_id).fetch_all(&db).await?;
+    let links = query("SELECT tm.team_id, tm.user_id FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE t.workspace_id = $1").bind(workspace_id).fetch_all(db).await?;
     let links: Vec<(i64, i64)> = links.iter().map(|r| Ok((get_i64(r, "team_id")?, get_i64(r, "user_id")?))).collect::<Result<_>>()?;
     rows.iter()
         .map(|r| {
@@ -502,8 +502,8 @@ pub struct Team {
 }
 
 pub async fn teams(db: &Db, workspace_id: i64) -> Result<Vec<Team>> {
-    let rows = query("SELECT id, name FROM teams WHERE workspace_id = $1 ORDER BY name").bind(workspace_id).fetch_all(&db).await?;
-    let links = query("SELECT tm.team_id, tm.user_id FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE t.workspace_id = $1 ORDER BY tm.user_id").bind(workspace_id).fetch_all(&db).await?;
+    let rows = query("SELECT id, name FROM teams WHERE workspace_id = $1 ORDER BY name").bind(workspace_id).fetch_all(db).await?;
+    let links = query("SELECT tm.team_id, tm.user_id FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE t.workspace_id = $1 ORDER BY tm.user_id").bind(workspace_id).fetch_all(db).await?;
     let links: Vec<(i64, i64)> = links.iter().map(|r| Ok((get_i64(r, "team_id")?, get_i64(r, "user_id")?))).collect::<Result<_>>()?;
     rows.iter()
         .map(|r| {
@@ -592,7 +592,7 @@ pub async fn invite(db: &Db, p: &Principal, email: &str, role: Role) -> Result<I
         .bind(p.user.id)
         .bind(now)
         .bind(now + INVITATION_TTL_MS)
-        .fetch_one(&db)
+        .fetch_one(db)
         .await?;
     Ok(Invitation { id: get_i64(&row, "id")?, token, expires_at: now + INVITATION_TTL_MS })
 }
@@ -604,7 +604,7 @@ pub async fn accept_invitation(db: &Db, token: &str, name: &str, password: &str)
     let row = query("SELECT id, workspace_id, email, role FROM invitations WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > $2")
         .bind(token_hash(token))
         .bind(now)
-        .fetch_optional(&db)
+        .fetch_optional(db)
         .await?
         .ok_or(Error::NotFound)?;
     let email = get_str(&row, "email")?;
@@ -612,7 +612,7 @@ pub async fn accept_invitation(db: &Db, token: &str, name: &str, password: &str)
     let workspace_id = get_i64(&row, "workspace_id")?;
     let user_id = match find_user(db, &email).await? {
         Some(id) => {
-            let hash_row = query("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_one(&db).await?;
+            let hash_row = query("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_one(db).await?;
             if !verify_password(password, &get_str(&hash_row, "password_hash")?).await {
                 return Err(ValidationErrors::single("password", "wrong_password", "enter the password of your existing account").into());
             }
@@ -631,7 +631,7 @@ pub async fn accept_invitation(db: &Db, token: &str, name: &str, password: &str)
 /// The principal of a member acting outside HTTP (the CLI, demo data, background jobs).
 pub async fn principal_for(db: &Db, workspace_id: i64, user_id: i64) -> Result<Principal> {
     let sql = format!("SELECT {PRINCIPAL_COLUMNS} FROM memberships x {PRINCIPAL_JOINS} WHERE x.workspace_id = $1 AND x.user_id = $2");
-    let row = query(sql).bind(workspace_id).bind(user_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
+    let row = query(sql).bind(workspace_id).bind(user_id).fetch_optional(db).await?.ok_or(Error::NotFound)?;
     principal_from_row(db, &row, false).await
 }
 
@@ -650,7 +650,7 @@ pub struct Workspace {
 }
 
 pub async fn workspace(db: &Db, id: i64) -> Result<Workspace> {
-    let r = query("SELECT id, name, region, base_currency, trash_retention_days, vat_rates FROM workspaces WHERE id = $1").bind(id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
+    let r = query("SELECT id, name, region, base_currency, trash_retention_days, vat_rates FROM workspaces WHERE id = $1").bind(id).fetch_optional(db).await?.ok_or(Error::NotFound)?;
     Ok(Workspace {
         id: get_i64(&r, "id")?,
         name: get_str(&r, "name")?,
@@ -757,7 +757,7 @@ pub async fn update_profile(db: &Db, p: &Principal, name: Option<&str>, locale: 
 
 /// A user's IANA time zone (their local times are read and shown in it).
 pub async fn time_zone(db: &Db, user_id: i64) -> Result<String> {
-    let row = query("SELECT time_zone FROM users WHERE id = $1").bind(user_id).fetch_optional(&db).await?;
+    let row = query("SELECT time_zone FROM users WHERE id = $1").bind(user_id).fetch_optional(db).await?;
     Ok(match row {
         Some(r) => get_str(&r, "time_zone")?,
         None => "Europe/Moscow".to_owned(),

@@ -33,7 +33,7 @@ pub async fn create_feed(db: &Db, p: &Principal) -> Result<(Feed, String)> {
 }
 
 pub async fn feeds(db: &Db, p: &Principal) -> Result<Vec<Feed>> {
-    let rows = query("SELECT id, created_at FROM calendar_feeds WHERE user_id = $1 AND workspace_id = $2 AND revoked_at IS NULL ORDER BY id").bind(p.user.id).bind(p.workspace_id).fetch_all(&db).await?;
+    let rows = query("SELECT id, created_at FROM calendar_feeds WHERE user_id = $1 AND workspace_id = $2 AND revoked_at IS NULL ORDER BY id").bind(p.user.id).bind(p.workspace_id).fetch_all(db).await?;
     rows.iter().map(|r| Ok(Feed { id: get_i64(r, "id")?, created_at: rfc3339(get_i64(r, "created_at")?) })).collect()
 }
 
@@ -65,7 +65,7 @@ pub async fn entries(db: &Db, secret: &str) -> Result<Option<(String, Vec<Entry>
          WHERE f.secret_hash = $1 AND f.revoked_at IS NULL",
     )
     .bind(token_hash(secret))
-    .fetch_optional(&db)
+    .fetch_optional(db)
     .await?
     else {
         return Ok(None);
@@ -82,7 +82,7 @@ pub async fn entries(db: &Db, secret: &str) -> Result<Option<(String, Vec<Entry>
     .bind(user)
     .bind(from)
     .bind(to)
-    .fetch_all(&db)
+    .fetch_all(db)
     .await?;
     for r in meetings {
         out.push(Entry {
@@ -104,7 +104,7 @@ pub async fn entries(db: &Db, secret: &str) -> Result<Option<(String, Vec<Entry>
     .bind(user)
     .bind(from)
     .bind(to)
-    .fetch_all(&db)
+    .fetch_all(db)
     .await?;
     for r in tasks {
         out.push(Entry {

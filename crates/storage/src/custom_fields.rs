@@ -26,7 +26,7 @@ pub struct CustomFieldInfo {
 pub async fn list(db: &Db, workspace_id: i64, entity: Option<Entity>) -> Result<Vec<CustomFieldInfo>> {
     let rows = query("SELECT id, entity, field_key, label, field_type, required, unique_values, options, position FROM custom_field_defs WHERE workspace_id = $1 ORDER BY entity, position, id")
         .bind(workspace_id)
-        .fetch_all(&db)
+        .fetch_all(db)
         .await?;
     let mut out = Vec::new();
     for r in &rows {
@@ -115,7 +115,7 @@ pub async fn create(db: &Db, workspace_id: i64, f: NewField) -> Result<CustomFie
         // A new required field would make every existing record invalid on its next edit.
         let table = f.entity.table();
         let sql = format!("SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} WHERE workspace_id = $1 AND deleted_at IS NULL LIMIT 1) s");
-        let row = query(sql).bind(workspace_id).fetch_one(&db).await?;
+        let row = query(sql).bind(workspace_id).fetch_one(db).await?;
         if get_i64(&row, "n")? > 0 {
             return Err(ValidationErrors::single("required", "records_exist", "records exist: create the field optional, fill it in, then make it required").into());
         }
@@ -132,7 +132,7 @@ pub async fn create(db: &Db, workspace_id: i64, f: NewField) -> Result<CustomFie
         .bind(serde_json::to_string(&options)?)
         .bind(position)
         .bind(now_ms())
-        .fetch_one(&db)
+        .fetch_one(db)
         .await?;
     Ok(CustomFieldInfo { id: get_i64(&row, "id")?, entity: f.entity, key: f.key, label, field_type: f.field_type, required: f.required, unique: f.unique, options, position })
 }

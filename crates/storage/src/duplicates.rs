@@ -88,7 +88,7 @@ pub async fn find(db: &Db, p: &Principal, entity: Entity, limit: usize) -> Resul
     )
     .bind(p.workspace_id)
     .bind(entity.as_str())
-    .fetch_all(&db)
+    .fetch_all(db)
     .await?;
     for r in shared {
         let kind = crate::db::get_str(&r, "kind")?;

@@ -66,7 +66,7 @@ const COLUMNS: &str = "id, metric, period, period_start, user_id, team_id, targe
 /// Goals whose period overlaps `from`..`to`, with their progress.
 pub async fn list(db: &Db, p: &Principal, from: NaiveDate, to: NaiveDate) -> Result<Vec<GoalInfo>> {
     let sql = format!("SELECT {COLUMNS} FROM goals WHERE workspace_id = $1 AND period_start <= $2 ORDER BY period_start, metric, id");
-    let rows = query(sql).bind(p.workspace_id).bind(to.to_string()).fetch_all(&db).await?;
+    let rows = query(sql).bind(p.workspace_id).bind(to.to_string()).fetch_all(db).await?;
     let mut out = Vec::new();
     for r in &rows {
         let goal = from_row(r)?;
@@ -116,7 +116,7 @@ async fn with_progress(db: &Db, p: &Principal, id: i64, version: i64, g: goals::
 /// A goal as stored, with its version.
 async fn stored(db: &Db, p: &Principal, id: i64) -> Result<(goals::Goal, i64)> {
     let sql = format!("SELECT {COLUMNS} FROM goals WHERE id = $1 AND workspace_id = $2");
-    let r = query(sql).bind(id).bind(p.workspace_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
+    let r = query(sql).bind(id).bind(p.workspace_id).fetch_optional(db).await?.ok_or(Error::NotFound)?;
     Ok((from_row(&r)?, get_i64(&r, "version")?))
 }
 

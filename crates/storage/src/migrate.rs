@@ -49,7 +49,7 @@ pub fn statements(backend: Backend, sql: &str) -> Vec<String> {
 /// Applies every pending migration up to `target` (all of them when `None`).
 pub async fn run_to(db: &Db, target: Option<i64>) -> Result<Vec<i64>> {
     query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
-        .execute(&db)
+        .execute(db)
         .await?;
     let mut tx = db.begin().await?;
     if db.backend == Backend::Postgres {
@@ -96,7 +96,7 @@ pub async fn schema_snapshot(db: &Db) -> Result<Vec<String>> {
                UNION ALL SELECT 'index ' || indexname || ': ' || indexdef FROM pg_indexes WHERE schemaname = current_schema()) s ORDER BY d"
         }
     };
-    let rows = query(sql).fetch_all(&db).await?;
+    let rows = query(sql).fetch_all(db).await?;
     rows.iter().map(|r| get_str(r, "d")).collect()
 }
 

@@ -42,12 +42,12 @@ fn from_row(r: &Row) -> Result<Notification> {
 pub async fn list(db: &Db, p: &Principal, unread_only: bool, before: Option<i64>, limit: u32) -> Result<Vec<Notification>> {
     let unread = if unread_only { " AND read_at IS NULL" } else { "" };
     let sql = format!("SELECT id, kind, entity, record_id, payload, created_at, read_at FROM notifications WHERE workspace_id = $1 AND user_id = $2 AND id < $3{unread} ORDER BY id DESC LIMIT $4");
-    let rows = query(sql).bind(p.workspace_id).bind(p.user.id).bind(before.unwrap_or(i64::MAX)).bind(i64::from(limit)).fetch_all(&db).await?;
+    let rows = query(sql).bind(p.workspace_id).bind(p.user.id).bind(before.unwrap_or(i64::MAX)).bind(i64::from(limit)).fetch_all(db).await?;
     rows.iter().map(from_row).collect()
 }
 
 pub async fn unread_count(db: &Db, p: &Principal) -> Result<i64> {
-    let row = query("SELECT COUNT(*) AS n FROM notifications WHERE workspace_id = $1 AND user_id = $2 AND read_at IS NULL").bind(p.workspace_id).bind(p.user.id).fetch_one(&db).await?;
+    let row = query("SELECT COUNT(*) AS n FROM notifications WHERE workspace_id = $1 AND user_id = $2 AND read_at IS NULL").bind(p.workspace_id).bind(p.user.id).fetch_one(db).await?;
     get_i64(&row, "n")
 }
 
@@ -70,7 +70,7 @@ pub async fn mark_read(db: &Db, p: &Principal, id: Option<i64>) -> Result<u64> {
 /// Delivers every reminder due by `now`, each exactly once. Returns how many this call
 /// delivered.
 pub async fn deliver_due(db: &Db, now: i64) -> Result<u64> {
-    let due = query("SELECT id, workspace_id, user_id, entity, record_id, fire_at FROM reminders WHERE fired_at IS NULL AND fire_at <= $1 ORDER BY fire_at LIMIT 500").bind(now).fetch_all(&db).await?;
+    let due = query("SELECT id, workspace_id, user_id, entity, record_id, fire_at FROM reminders WHERE fired_at IS NULL AND fire_at <= $1 ORDER BY fire_at LIMIT 500").bind(now).fetch_all(db).await?;
     let mut delivered = 0;
     for r in due {
         let id = get_i64(&r, "id")?;

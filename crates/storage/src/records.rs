@@ -954,13 +954,13 @@ pub async fn access(db: &Db, viewer: &Viewer, entity: Entity, id: i64) -> Result
 
 /// Which entity a merge of this workspace concerns.
 pub async fn merge_entity(db: &Db, workspace_id: i64, merge_id: i64) -> Result<String> {
-    let row = query("SELECT entity FROM merges WHERE id = $1 AND workspace_id = $2").bind(merge_id).bind(workspace_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
+    let row = query("SELECT entity FROM merges WHERE id = $1 AND workspace_id = $2").bind(merge_id).bind(workspace_id).fetch_optional(db).await?.ok_or(Error::NotFound)?;
     crate::db::get_str(&row, "entity")
 }
 
 /// The highest id of an entity's table (benchmarks pick random records below it).
 pub async fn max_id(db: &Db, entity: Entity) -> Result<i64> {
-    let row = query(format!("SELECT COALESCE(MAX(id), 0) AS n FROM {}", entity.table())).fetch_one(&db).await?;
+    let row = query(format!("SELECT COALESCE(MAX(id), 0) AS n FROM {}", entity.table())).fetch_one(db).await?;
     get_i64(&row, "n")
 }
 

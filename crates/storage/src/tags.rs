@@ -41,7 +41,7 @@ pub async fn list(db: &Db, p: &Principal, entity: &str) -> Result<Vec<TagCount>>
     let rows = query("SELECT tag, COUNT(*) AS n FROM record_tags WHERE workspace_id = $1 AND entity = $2 GROUP BY tag ORDER BY COUNT(*) DESC, tag")
         .bind(p.workspace_id)
         .bind(entity.as_str())
-        .fetch_all(&db)
+        .fetch_all(db)
         .await?;
     rows.iter().map(|r| Ok(TagCount { tag: get_str(r, "tag")?, records: get_i64(r, "n")? })).collect()
 }
@@ -60,7 +60,7 @@ pub async fn change(db: &Db, p: &Principal, c: TagChange) -> Result<TagChanged> 
         .bind(p.workspace_id)
         .bind(entity.as_str())
         .bind(&from)
-        .fetch_all(&db)
+        .fetch_all(db)
         .await?
         .iter()
         .map(|r| get_i64(r, "record_id"))

@@ -106,7 +106,7 @@ pub async fn history(db: &Db, entity: Entity, record_id: i64, before: Option<i64
         .bind(record_id)
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
-        .fetch_all(&db)
+        .fetch_all(db)
         .await?;
     rows.iter().map(audit_from_row).collect()
 }
@@ -117,7 +117,7 @@ pub async fn workspace_log(db: &Db, workspace_id: i64, before: Option<i64>, limi
         .bind(workspace_id)
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
-        .fetch_all(&db)
+        .fetch_all(db)
         .await?;
     rows.iter().map(audit_from_row).collect()
 }
@@ -145,7 +145,7 @@ pub async fn timeline(db: &Db, entity: Entity, record_id: i64, after: Option<(i6
     .bind(at)
     .bind(id)
     .bind(i64::from(limit))
-    .fetch_all(&db)
+    .fetch_all(db)
     .await?;
     rows.iter()
         .map(|r| {
@@ -196,7 +196,7 @@ pub async fn notes(db: &Db, entity: Entity, record_id: i64) -> Result<Vec<Note>>
     let rows = query("SELECT id, entity, record_id, body, author_id, created_at, updated_at FROM notes WHERE entity = $1 AND record_id = $2 AND deleted_at IS NULL ORDER BY id DESC LIMIT 500")
         .bind(entity.as_str())
         .bind(record_id)
-        .fetch_all(&db)
+        .fetch_all(db)
         .await?;
     rows.iter()
         .map(|r| {
@@ -216,7 +216,7 @@ pub async fn notes(db: &Db, entity: Entity, record_id: i64) -> Result<Vec<Note>>
 }
 
 pub async fn note_record(db: &Db, note_id: i64) -> Result<(Entity, i64, i64)> {
-    let r = query("SELECT entity, record_id, author_id FROM notes WHERE id = $1 AND deleted_at IS NULL").bind(note_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
+    let r = query("SELECT entity, record_id, author_id FROM notes WHERE id = $1 AND deleted_at IS NULL").bind(note_id).fetch_optional(db).await?.ok_or(Error::NotFound)?;
     let entity = Entity::parse(&get_str(&r, "entity")?).ok_or(Error::NotFound)?;
     Ok((entity, get_i64(&r, "record_id")?, get_i64(&r, "author_id")?))
 }

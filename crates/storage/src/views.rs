@@ -92,7 +92,7 @@ pub async fn list(db: &Db, p: &Principal, entity: &str) -> Result<Vec<ViewInfo>>
         .bind(p.workspace_id)
         .bind(entity.as_str())
         .bind(p.user.id)
-        .fetch_all(&db)
+        .fetch_all(db)
         .await?;
     rows.iter().map(|r| info(p, r)).collect()
 }
@@ -102,7 +102,7 @@ async fn one(db: &Db, p: &Principal, id: i64) -> Result<ViewInfo> {
         .bind(id)
         .bind(p.workspace_id)
         .bind(p.user.id)
-        .fetch_optional(&db)
+        .fetch_optional(db)
         .await?
         .ok_or(Error::NotFound)?;
     info(p, &row)

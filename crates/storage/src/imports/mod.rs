@@ -317,7 +317,7 @@ pub async fn create(db: &Db, p: &Principal, entity: Entity, file_name: &str, byt
     query("INSERT INTO import_files (import_id, content) VALUES ($1, $2)").bind(id).bind(bytes.to_vec()).execute(&mut *tx).await?;
     crate::sales::audit_settings(&mut tx, p, "import", id, "upload", json!({ "entity": entity.as_str(), "file_name": name, "rows": scan.total_rows })).await?;
     tx.commit().await?;
-    let r = query(format!("{SELECT} WHERE id = $1")).bind(id).fetch_one(&db).await?;
+    let r = query(format!("{SELECT} WHERE id = $1")).bind(id).fetch_one(db).await?;
     info_from_row(&r, true)
 }
 
@@ -326,7 +326,7 @@ fn detected_json(d: &Detected, preset: Option<&Preset>) -> Value {
 }
 
 async fn row_of(db: &Db, p: &Principal, id: i64) -> Result<Row> {
-    let row = query(format!("{SELECT} WHERE id = $1 AND workspace_id = $2")).bind(id).bind(p.workspace_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
+    let row = query(format!("{SELECT} WHERE id = $1 AND workspace_id = $2")).bind(id).bind(p.workspace_id).fetch_optional(db).await?.ok_or(Error::NotFound)?;
     if !p.role().is_admin() && get_i64(&row, "created_by")? != p.user.id {
         return Err(Error::NotFound);
     }
@@ -334,7 +334,7 @@ async fn row_of(db: &Db, p: &Principal, id: i64) -> Result<Row> {
 }
 
 pub async fn file(db: &Db, import_id: i64) -> Result<Vec<u8>> {
-    let row = query("SELECT content FROM import_files WHERE import_id = $1").bind(import_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
+    let row = query("SELECT content FROM import_files WHERE import_id = $1").bind(import_id).fetch_optional(db).await?.ok_or(Error::NotFound)?;
     row.try_get::<Vec<u8>, _>("content")
 }
 
@@ -352,7 +352,7 @@ pub async fn list(db: &Db, p: &Principal, before_id: Option<i64>, limit: u32) ->
         .bind(p.user.id)
         .bind(before_id.unwrap_or(i64::MAX))
         .bind(i64::from(limit) + 1)
-        .fetch_all(&db)
+        .fetch_all(db)
         .await?;
     rows.iter().map(|r| info_from_row(r, false)).collect()
 }
@@ -450,7 +450,7 @@ pub async fn rows(db: &Db, p: &Principal, id: i64, phase: &str, action: Option<&
         .bind(action.unwrap_or(""))
         .bind(after)
         .bind(i64::from(limit))
-        .fetch_all(&db)
+        .fetch_all(db)
         .await?;
     rows.iter()
         .map(|r| {
@@ -487,7 +487,7 @@ pub async fn undo(db: &Db, p: &Principal, id: i64) -> Result<UndoResult> {
     let mut result = UndoResult { removed: 0, restored: 0, changed_since: Vec::new() };
     let rows = query("SELECT action, record_id, record_version, before FROM import_rows WHERE import_id = $1 AND phase = 'run' AND action IN ('create', 'update') ORDER BY row_index DESC")
         .bind(id)
-        .fetch_all(&db)
+        .fetch_all(db)
         .await?;
     for r in rows {
         let (Some(record_id), Some(version)) = (get_opt_i64(&r, "record_id")?, get_opt_i64(&r, "record_version")?) else { continue };

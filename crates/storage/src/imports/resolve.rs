@@ -394,7 +394,7 @@ async fn by_column(db: &Db, p: &Principal, entity: Entity, column: &'static str,
 
 /// The record that had this id in the system a file came from (recorded by earlier imports).
 pub(super) async fn by_external(db: &Db, p: &Principal, entity: Entity, value: &str) -> Result<Option<i64>> {
-    let row = query("SELECT record_id FROM external_ids WHERE workspace_id = $1 AND entity = $2 AND value = $3").bind(p.workspace_id).bind(entity.as_str()).bind(value.trim()).fetch_optional(&db).await?;
+    let row = query("SELECT record_id FROM external_ids WHERE workspace_id = $1 AND entity = $2 AND value = $3").bind(p.workspace_id).bind(entity.as_str()).bind(value.trim()).fetch_optional(db).await?;
     let Some(row) = row else { return Ok(None) };
     let id = get_i64(&row, "record_id")?;
     // Only a record the importer can see, and that is not in the trash, counts.

@@ -99,7 +99,7 @@ const DEAL_KEY: &str = "deal_of_file:";
 /// end. `false` when there was nothing to do.
 pub async fn work(db: &Db) -> Result<bool> {
     let now = now_ms();
-    let candidate = query("SELECT id FROM imports WHERE status IN ('checking', 'running') AND (lease_until IS NULL OR lease_until < $1) ORDER BY id LIMIT 1").bind(now).fetch_optional(&db).await?;
+    let candidate = query("SELECT id FROM imports WHERE status IN ('checking', 'running') AND (lease_until IS NULL OR lease_until < $1) ORDER BY id LIMIT 1").bind(now).fetch_optional(db).await?;
     let Some(row) = candidate else { return Ok(false) };
     let id = get_i64(&row, "id")?;
     if !claim(db, id).await? {
@@ -134,7 +134,7 @@ pub async fn process(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Resu
 }
 
 async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Result<()> {
-    let row = query("SELECT workspace_id, entity, headers, mapping, options, status, total_rows, next_row, check_counts, run_counts, created_by FROM imports WHERE id = $1").bind(id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
+    let row = query("SELECT workspace_id, entity, headers, mapping, options, status, total_rows, next_row, check_counts, run_counts, created_by FROM imports WHERE id = $1").bind(id).fetch_optional(db).await?.ok_or(Error::NotFound)?;
     let status = get_str(&row, "status")?;
     let dry = match status.as_str() {
         "checking" => true,
@@ -161,7 +161,7 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
     let custom = crate::custom_fields::for_entity(db, p.workspace_id, entity).await?;
     let mut seen = HashMap::new();
     let mut deals = HashMap::new();
-    for r in query("SELECT row_index, line, record_id, match_keys FROM import_rows WHERE import_id = $1 AND phase = $2 AND match_keys IS NOT NULL").bind(id).bind(phase).fetch_all(&db).await? {
+    for r in query("SELECT row_index, line, record_id, match_keys FROM import_rows WHERE import_id = $1 AND phase = $2 AND match_keys IS NOT NULL").bind(id).bind(phase).fetch_all(db).await? {
         let keys: Vec<String> = serde_json::from_str(&get_str(&r, "match_keys")?)?;
         let line = get_i64(&r, "line")?;
         for k in keys {

@@ -41,7 +41,7 @@ pub async fn funnel(ctx: &mut Ctx<'_>) -> Result<Figures> {
     // stage (the farthest open or won stage each ever stood in, so moving back loses
     // nothing). SQL finds each deal's farthest position and counts deals per position.
     let mut positions = BTreeMap::new();
-    for r in query("SELECT id, position FROM stages WHERE pipeline_id = $1 AND deleted_at IS NULL").bind(pid).fetch_all(&ctx.db).await? {
+    for r in query("SELECT id, position FROM stages WHERE pipeline_id = $1 AND deleted_at IS NULL").bind(pid).fetch_all(ctx.db).await? {
         positions.insert(get_i64(&r, "position")?, get_i64(&r, "id")?);
     }
     let index: BTreeMap<i64, usize> = pipeline.stages.iter().enumerate().map(|(i, s)| (s.id, i)).collect();

@@ -198,7 +198,7 @@ pub struct StageStay {
 
 /// A deal's stays in stages, oldest first (its cycle is the sum).
 pub async fn stage_history(db: &Db, workspace_id: i64, deal_id: i64) -> Result<Vec<StageStay>> {
-    let rows = query("SELECT pipeline_id, stage_id, entered_at, left_at, actor_id FROM deal_stage_history WHERE deal_id = $1 AND workspace_id = $2 ORDER BY id").bind(deal_id).bind(workspace_id).fetch_all(&db).await?;
+    let rows = query("SELECT pipeline_id, stage_id, entered_at, left_at, actor_id FROM deal_stage_history WHERE deal_id = $1 AND workspace_id = $2 ORDER BY id").bind(deal_id).bind(workspace_id).fetch_all(db).await?;
     let now = crate::now_ms();
     rows.iter()
         .map(|r| {

@@ -217,7 +217,7 @@ fn form_from_row(r: &Row) -> Result<WebForm> {
 
 pub async fn web_forms(db: &Db, p: &Principal) -> Result<Vec<WebForm>> {
     p.require_admin()?;
-    let rows = query("SELECT id, name, form_key, owner_id, source, active FROM web_forms WHERE workspace_id = $1 ORDER BY id").bind(p.workspace_id).fetch_all(&db).await?;
+    let rows = query("SELECT id, name, form_key, owner_id, source, active FROM web_forms WHERE workspace_id = $1 ORDER BY id").bind(p.workspace_id).fetch_all(db).await?;
     rows.iter().map(form_from_row).collect()
 }
 
@@ -269,7 +269,7 @@ pub async fn save_web_form(db: &Db, p: &Principal, id: Option<i64>, input: WebFo
                 .bind(&source)
                 .bind(i64::from(active))
                 .bind(now_ms())
-                .fetch_one(&db)
+                .fetch_one(db)
                 .await?;
             get_i64(&row, "id")?
         }
@@ -312,7 +312,7 @@ pub async fn submit_form(db: &Db, form_key: &str, client_addr: &str, fields: &Ma
     query("INSERT INTO form_hits (client_key, at) VALUES ($1, $2)").bind(&key).bind(now).execute(&mut *tx).await?;
     tx.commit().await?;
 
-    let form = query("SELECT workspace_id, owner_id, source FROM web_forms WHERE form_key = $1 AND active = 1").bind(form_key).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
+    let form = query("SELECT workspace_id, owner_id, source FROM web_forms WHERE form_key = $1 AND active = 1").bind(form_key).fetch_optional(db).await?.ok_or(Error::NotFound)?;
     if fields.get(HONEYPOT_FIELD).is_some_and(|v| v.as_str().is_none_or(|s| !s.trim().is_empty())) {
         return Ok(FormOutcome::Ignored);
     }

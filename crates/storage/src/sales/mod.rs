@@ -58,7 +58,7 @@ fn parse_names(s: &str) -> Names {
 /// Gives every workspace without a pipeline the classic sales pipeline and lost reasons
 /// (new workspaces, and those created before sales existed).
 pub async fn seed_defaults(db: &Db) -> Result<()> {
-    let rows = query("SELECT id FROM workspaces w WHERE NOT EXISTS (SELECT 1 FROM pipelines p WHERE p.workspace_id = w.id)").fetch_all(&db).await?;
+    let rows = query("SELECT id FROM workspaces w WHERE NOT EXISTS (SELECT 1 FROM pipelines p WHERE p.workspace_id = w.id)").fetch_all(db).await?;
     if rows.is_empty() {
         return Ok(());
     }
@@ -114,13 +114,13 @@ async fn insert_stage(tx: &mut Tx, ws: i64, pipeline_id: i64, names: &Names, kin
 
 /// Everything the sales rules need to know about a workspace.
 pub async fn config(db: &Db, ws: i64) -> Result<Config> {
-    let w = query("SELECT base_currency, vat_rates FROM workspaces WHERE id = $1").bind(ws).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
+    let w = query("SELECT base_currency, vat_rates FROM workspaces WHERE id = $1").bind(ws).fetch_optional(db).await?.ok_or(Error::NotFound)?;
     let vat_rates: Vec<String> = serde_json::from_str(&get_str(&w, "vat_rates")?)?;
     let mut pipelines: Vec<Pipeline> = Vec::new();
-    for r in query("SELECT id, names FROM pipelines WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(&db).await? {
+    for r in query("SELECT id, names FROM pipelines WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(db).await? {
         pipelines.push(Pipeline { id: get_i64(&r, "id")?, names: parse_names(&get_str(&r, "names")?), stages: Vec::new() });
     }
-    for r in query("SELECT id, pipeline_id, names, kind, probability FROM stages WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY position, id").bind(ws).fetch_all(&db).await? {
+    for r in query("SELECT id, pipeline_id, names, kind, probability FROM stages WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY position, id").bind(ws).fetch_all(db).await? {
         let pipeline_id = get_i64(&r, "pipeline_id")?;
         let stage = Stage {
             id: get_i64(&r, "id")?,
@@ -134,11 +134,11 @@ pub async fn config(db: &Db, ws: i64) -> Result<Config> {
         }
     }
     let mut lost_reasons = Vec::new();
-    for r in query("SELECT id, names, requires_comment, active FROM lost_reasons WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(&db).await? {
+    for r in query("SELECT id, names, requires_comment, active FROM lost_reasons WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(db).await? {
         lost_reasons.push(LostReason { id: get_i64(&r, "id")?, names: parse_names(&get_str(&r, "names")?), requires_comment: get_i64(&r, "requires_comment")? != 0, active: get_i64(&r, "active")? != 0 });
     }
     let mut price_lists = Vec::new();
-    for r in query("SELECT id, names, currency, active FROM price_lists WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(&db).await? {
+    for r in query("SELECT id, names, currency, active FROM price_lists WHERE workspace_id = $1 ORDER BY position, id").bind(ws).fetch_all(db).await? {
         price_lists.push(PriceList { id: get_i64(&r, "id")?, names: parse_names(&get_str(&r, "names")?), currency: get_str(&r, "currency")?, active: get_i64(&r, "active")? != 0 });
     }
     Ok(Config { base_currency: get_str(&w, "base_currency")?, vat_rates, pipelines, lost_reasons, price_lists })
@@ -222,7 +222,7 @@ fn pipeline_info(p: &Pipeline, locale: &str, version: i64) -> PipelineInfo {
 
 pub async fn pipelines(db: &Db, p: &Principal) -> Result<Vec<PipelineInfo>> {
     let cfg = config(db, p.workspace_id).await?;
-    let versions = query("SELECT id, version FROM pipelines WHERE workspace_id = $1").bind(p.workspace_id).fetch_all(&db).await?;
+    let versions = query("SELECT id, version FROM pipelines WHERE workspace_id = $1").bind(p.workspace_id).fetch_all(db).await?;
     let version_of = |id: i64| versions.iter().find(|r| get_i64(r, "id").ok() == Some(id)).and_then(|r| get_i64(r, "version").ok()).unwrap_or(1);
     Ok(cfg.pipelines.iter().map(|pl| pipeline_info(pl, &p.user.locale, version_of(pl.id))).collect())
 }
@@ -512,7 +512,7 @@ fn rate_from_row(r: &Row) -> Result<ExchangeRate> {
 }
 
 pub async fn exchange_rates(db: &Db, ws: i64) -> Result<Vec<ExchangeRate>> {
-    let rows = query("SELECT id, currency, rate, valid_from FROM exchange_rates WHERE workspace_id = $1 ORDER BY currency, valid_from DESC").bind(ws).fetch_all(&db).await?;
+    let rows = query("SELECT id, currency, rate, valid_from FROM exchange_rates WHERE workspace_id = $1 ORDER BY currency, valid_from DESC").bind(ws).fetch_all(db).await?;
     rows.iter().map(rate_from_row).collect()
 }
 
@@ -574,7 +574,7 @@ pub struct Converter {
 
 impl Converter {
     pub async fn load(db: &Db, ws: i64) -> Result<Converter> {
-        let row = query("SELECT base_currency FROM workspaces WHERE id = $1").bind(ws).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
+        let row = query("SELECT base_currency FROM workspaces WHERE id = $1").bind(ws).fetch_optional(db).await?.ok_or(Error::NotFound)?;
         let base = get_str(&row, "base_currency")?;
         let rates = exchange_rates(db, ws).await?.into_iter().filter_map(|r| Some((r.currency, r.valid_from, Decimal::from_str(&r.rate).ok()?))).collect();
         Ok(Converter { base, rates })

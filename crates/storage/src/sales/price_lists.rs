@@ -70,12 +70,12 @@ fn info(p: &Principal, r: &Row) -> Result<PriceListInfo> {
 }
 
 pub async fn list(db: &Db, p: &Principal) -> Result<Vec<PriceListInfo>> {
-    let rows = query(format!("SELECT {COLUMNS} FROM price_lists WHERE workspace_id = $1 ORDER BY position, id")).bind(p.workspace_id).fetch_all(&db).await?;
+    let rows = query(format!("SELECT {COLUMNS} FROM price_lists WHERE workspace_id = $1 ORDER BY position, id")).bind(p.workspace_id).fetch_all(db).await?;
     rows.iter().map(|r| info(p, r)).collect()
 }
 
 pub async fn one(db: &Db, p: &Principal, id: i64) -> Result<PriceListInfo> {
-    let row = query(format!("SELECT {COLUMNS} FROM price_lists WHERE id = $1 AND workspace_id = $2")).bind(id).bind(p.workspace_id).fetch_optional(&db).await?.ok_or(Error::NotFound)?;
+    let row = query(format!("SELECT {COLUMNS} FROM price_lists WHERE id = $1 AND workspace_id = $2")).bind(id).bind(p.workspace_id).fetch_optional(db).await?.ok_or(Error::NotFound)?;
     info(p, &row)
 }
 
@@ -153,7 +153,7 @@ pub async fn prices(db: &Db, p: &Principal, id: i64, after: i64, limit: i64) -> 
         .bind(id)
         .bind(after)
         .bind(limit)
-        .fetch_all(&db)
+        .fetch_all(db)
         .await?;
     rows.iter().map(|r| Ok(ListPrice { product_id: get_i64(r, "product_id")?, product_name: get_str(r, "display_name")?, price: get_str(r, "price")? })).collect()
 }
@@ -205,5 +205,5 @@ pub(crate) async fn prices_of(db: &Db, workspace_id: i64, list_id: i64, product_
     for id in product_ids {
         q = q.bind(*id);
     }
-    q.fetch_all(&db).await?.iter().map(|r| Ok((get_i64(r, "product_id")?, get_str(r, "price")?))).collect()
+    q.fetch_all(db).await?.iter().map(|r| Ok((get_i64(r, "product_id")?, get_str(r, "price")?))).collect()
 }
