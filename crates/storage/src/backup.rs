@@ -479,6 +479,7 @@ async fn restore_rows(db: &Db, tx: &mut crate::Tx, workspace_id: i64, manifest: 
     .bind(workspace_id)
     .execute(&mut **tx)
     .await?;
+    crate::sales::lines::rebuild(tx, Some(workspace_id)).await?;
     Ok(report)
 }
 

@@ -16,7 +16,17 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 4, name: "imports", sql: include_str!("../migrations/0004_imports.sql") },
     Migration { version: 5, name: "views", sql: include_str!("../migrations/0005_views.sql") },
     Migration { version: 6, name: "price_lists", sql: include_str!("../migrations/0006_price_lists.sql") },
+    Migration { version: 7, name: "report_facts", sql: include_str!("../migrations/0007_report_facts.sql") },
 ];
+
+/// Tables a migration adds that are derived from existing rows by Rust code (decimals
+/// parsed exactly, which SQL of both engines cannot), filled in its transaction.
+async fn fill_derived(tx: &mut crate::Tx, version: i64) -> Result<()> {
+    match version {
+        7 => crate::sales::lines::rebuild(tx, None).await,
+        _ => Ok(()),
+    }
+}
 
 pub fn latest() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
@@ -64,6 +74,7 @@ pub async fn run_to(db: &Db, target: Option<i64>) -> Result<Vec<i64>> {
         for stmt in statements(db.backend, m.sql) {
             query(stmt).execute(&mut *tx).await?;
         }
+        fill_derived(&mut tx, m.version).await?;
         query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(m.version)
             .bind(m.name)

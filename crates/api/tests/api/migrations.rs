@@ -1,6 +1,6 @@
 use crate::both_engines;
 use crate::harness::{Engine, fresh_db, fresh_db_at};
-use accord_storage::migrate;
+use accord_storage::{accounts, migrate, query};
 
 both_engines!(upgrade_from_first_migration_matches_fresh_schema);
 
@@ -14,4 +14,37 @@ async fn upgrade_from_first_migration_matches_fresh_schema(e: Engine) {
     let fresh = fresh_db(e).await;
     assert_eq!(migrate::schema_snapshot(&old).await.expect("old"), migrate::schema_snapshot(&fresh).await.expect("fresh"));
     assert!(migrate::run(&fresh).await.expect("again").is_empty());
+}
+
+both_engines!(report_lines_filled_on_upgrade);
+
+/// Deals written before the products report read `deal_lines` get their lines when the
+/// database is upgraded: exact decimals, live deals only.
+async fn report_lines_filled_on_upgrade(e: Engine) {
+    let db = fresh_db_at(e, Some(6)).await;
+    let ws = accounts::create_workspace(&db, "До обновления", "RU").await.expect("workspace");
+    let user = accounts::create_user(&db, "old@example.com", "Old", "password-old-1").await.expect("user");
+    let items = r#"[{"name":"Стол","sku":"T-1","quantity":"2.5","price":"1000.10","total":"2500.25"},{"product_id":7,"name":"Доставка","quantity":"1","price":"300","total":"300.00"}]"#;
+    for (deleted_at, items) in [(None, items), (Some(1_i64), items), (None, "[]")] {
+        query(
+            "INSERT INTO deals (workspace_id, owner_id, version, created_at, created_by, updated_at, updated_by, deleted_at, display_name, pipeline_id, stage_id, status, contacts, amount, currency, \
+             vat_included, vat_amount, items, win_probability, closed_at, stage_changed_at, tags, custom_fields, amount_num) \
+             VALUES ($1, $2, 1, 0, $2, 0, $2, $3, 'Старая', 1, 1, 'won', '[]', '2800.25', 'RUB', 0, '0.00', $4, 100, 5, 0, '[]', '{}', 28002500)",
+        )
+        .bind(ws)
+        .bind(user)
+        .bind(deleted_at)
+        .bind(items)
+        .execute(&db)
+        .await
+        .expect("old deal");
+    }
+    migrate::run(&db).await.expect("upgrade");
+    let rows = query("SELECT line, owner_id, status, closed_at, currency, product_id, name, sku, quantity_num, total_num FROM deal_lines ORDER BY line").fetch_all(&db).await.expect("lines");
+    let got: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| serde_json::json!([r.try_get::<i64, _>("line").unwrap(), r.try_get::<Option<i64>, _>("product_id").unwrap(), r.try_get::<String, _>("name").unwrap(), r.try_get::<Option<String>, _>("sku").unwrap(), r.try_get::<i64, _>("quantity_num").unwrap(), r.try_get::<i64, _>("total_num").unwrap()]))
+        .collect();
+    assert_eq!(got, [serde_json::json!([0, null, "Стол", "T-1", 25_000, 25_002_500]), serde_json::json!([1, 7, "Доставка", null, 10_000, 3_000_000])], "the trashed deal and the one without lines have none");
+    assert!(rows.iter().all(|r| r.try_get::<i64, _>("owner_id").unwrap() == user && r.try_get::<String, _>("status").unwrap() == "won" && r.try_get::<Option<i64>, _>("closed_at").unwrap() == Some(5)));
 }

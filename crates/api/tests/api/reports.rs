@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-both_engines!(report_figures, report_rules, goals_progress);
+both_engines!(report_figures, report_rules, products_follow_lines, goals_progress);
 
 #[derive(Clone, Copy)]
 struct Spec {
@@ -329,6 +329,89 @@ async fn report_rules(engine: Engine) {
     assert_eq!(s.get(&w.admin, "/api/v1/reports/revenue?from=2020-01-01&group_by=day").await.field_errors(), ["group_by"]);
     assert_eq!(s.get(&w.admin, "/api/v1/reports/churn?format=csv&table=nope").await.field_errors(), ["table"]);
     assert_eq!(s.call(None, reqwest::Method::GET, "/api/v1/reports/revenue", None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+/// A line of a won deal as the products report should count it.
+struct Sold {
+    deal: usize,
+    name: &'static str,
+    quantity: i64,
+    price: i64,
+}
+
+/// The products report follows each write of a deal's lines (edits, the trash, restores,
+/// reopening), converts at the rate of the winning day, and applies visibility and filters.
+async fn products_follow_lines(engine: Engine) {
+    let w = world(engine).await;
+    let s = &w.s;
+    for (rate, from) in [("90", "2025-01-01"), ("100", "2026-03-01")] {
+        assert_eq!(s.post(&w.admin, "/api/v1/exchange_rates", json!({"currency": "USD", "rate": rate, "valid_from": from})).await.status, StatusCode::CREATED);
+    }
+    let rate = |closed: &str| if closed < "2026-03-01" { 90 } else { 100 };
+    // (owner, currency, closed, tag)
+    let deals = [(0, "RUB", "2026-01-20", "vip"), (1, "USD", "2026-02-20", "опт"), (1, "USD", "2026-04-10", "опт")];
+    let mut lines = vec![Sold { deal: 0, name: "Стол", quantity: 2, price: 1000 }, Sold { deal: 0, name: "Доставка", quantity: 1, price: 500 }, Sold { deal: 1, name: "Стол", quantity: 1, price: 10 }, Sold { deal: 2, name: "Стол", quantity: 3, price: 10 }];
+    let items = |lines: &[Sold], d: usize| -> Value { lines.iter().filter(|l| l.deal == d).map(|l| json!({"name": l.name, "quantity": l.quantity.to_string(), "price": l.price.to_string(), "vat_rate": "none"})).collect() };
+    let mut ids = Vec::new();
+    for (i, (owner, currency, closed, tag)) in deals.iter().enumerate() {
+        let body = json!({"title": format!("Продажа {i}"), "owner_id": w.owners[*owner].id, "stage_id": w.stage("won"), "currency": currency, "tags": [tag],
+            "closed_at": format!("{closed}T12:00:00Z"), "items": items(&lines, i)});
+        let r = s.post(&w.admin, "/api/v1/deals", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push((r.id(), r.body["version"].as_i64().unwrap()));
+    }
+    // Won without lines, and open with lines: neither is in the table.
+    let typed = s.post(&w.admin, "/api/v1/deals", json!({"title": "Без строк", "owner_id": w.owners[0].id, "stage_id": w.stage("won"), "amount": "777", "closed_at": "2026-01-25T12:00:00Z"})).await;
+    assert_eq!(typed.status, StatusCode::CREATED, "{}", typed.body);
+    let open = s.post(&w.admin, "/api/v1/deals", json!({"title": "Открыта", "stage_id": w.stages[0]["id"], "items": [{"name": "Стол", "quantity": "50", "price": "1000"}]})).await;
+    assert_eq!(open.status, StatusCode::CREATED, "{}", open.body);
+
+    // name → (quantity, revenue in RUB, deals), from the lines of the deals a caller sees.
+    let expected = |lines: &[Sold], visible: &[usize]| -> BTreeMap<String, (String, String, i64)> {
+        let mut m: BTreeMap<String, (i64, i64, Vec<usize>)> = BTreeMap::new();
+        for l in lines.iter().filter(|l| visible.contains(&l.deal)) {
+            let (_, currency, closed, _) = deals[l.deal];
+            let e = m.entry(l.name.to_owned()).or_default();
+            e.0 += l.quantity;
+            e.1 += l.quantity * l.price * if currency == "USD" { rate(closed) } else { 1 };
+            if !e.2.contains(&l.deal) {
+                e.2.push(l.deal);
+            }
+        }
+        m.into_iter().map(|(k, (q, r, d))| (k, (q.to_string(), money(Decimal::from(r)), d.len() as i64))).collect()
+    };
+    let got = |report: &Value| -> BTreeMap<String, (String, String, i64)> {
+        table(report, "products").iter().map(|r| (r["product"].as_str().unwrap().to_owned(), (r["quantity"].as_str().unwrap().to_owned(), r["revenue"].as_str().unwrap().to_owned(), r["won_deals"].as_i64().unwrap()))).collect()
+    };
+    let all = w.report(&w.admin, "products", RANGE).await;
+    assert_eq!(got(&all), expected(&lines, &[0, 1, 2]));
+    assert_eq!(all["summary"]["won_deals_without_lines"], 1);
+    // The manager's team is owner 0; a tag filter selects deals by a field lines do not carry.
+    let team = w.report(&w.manager, "products", RANGE).await;
+    assert_eq!(got(&team), expected(&lines, &[0]));
+    assert_eq!(team["summary"]["won_deals_without_lines"], 1);
+    let tagged = w.report(&w.admin, "products", &format!("{RANGE}&tag=опт")).await;
+    assert_eq!(got(&tagged), expected(&lines, &[1, 2]));
+    assert_eq!(tagged["summary"]["won_deals_without_lines"], 0);
+
+    // Edited lines replace the old ones.
+    lines.retain(|l| l.deal != 0);
+    lines.push(Sold { deal: 0, name: "Стол", quantity: 5, price: 1000 });
+    let (first, version) = ids[0];
+    let r = s.patch(&w.admin, &format!("/api/v1/deals/{first}"), json!({"items": items(&lines, 0), "version": version})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(got(&w.report(&w.admin, "products", RANGE).await), expected(&lines, &[0, 1, 2]));
+    // The trash takes a deal's lines out, a restore brings them back.
+    let (last, _) = ids[2];
+    assert_eq!(s.delete(&w.admin, &format!("/api/v1/deals/{last}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(got(&w.report(&w.admin, "products", RANGE).await), expected(&lines, &[0, 1]));
+    assert_eq!(s.post(&w.admin, &format!("/api/v1/deals/{last}/restore"), json!({})).await.status, StatusCode::OK);
+    assert_eq!(got(&w.report(&w.admin, "products", RANGE).await), expected(&lines, &[0, 1, 2]));
+    // Reopened, a deal is no longer won.
+    let current = s.get(&w.admin, &format!("/api/v1/deals/{first}")).await.body;
+    let r = s.post(&w.admin, &format!("/api/v1/deals/{first}/move"), json!({"stage_id": w.stages[0]["id"], "version": current["version"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(got(&w.report(&w.admin, "products", RANGE).await), expected(&lines, &[1, 2]));
 }
 
 async fn goals_progress(engine: Engine) {

@@ -11,28 +11,43 @@ use sea_query::{Expr, ExprTrait, Query};
 use serde_json::{Map, Value, json};
 
 /// Every visible won deal closed before `until_ms`, by customer: earlier purchases decide
-/// who is new and who is a repeat customer.
+/// who is new and who is a repeat customer. Deals with a company are read from the closed
+/// deals' index alone; only those without one are read for their first contact.
 async fn purchases(ctx: &Ctx<'_>, until_ms: i64) -> Result<(Customers, i64)> {
-    let mut q = Query::select();
-    q.from_as("deals", T)
-        .column((T, "closed_at"))
-        .column((T, "company_id"))
-        .column((T, "contacts"))
-        .cond_where(ctx.condition(Entity::Deal)?)
-        .and_where(Expr::col((T, "status")).eq("won"))
-        .and_where(Expr::col((T, "closed_at")).lt(until_ms));
+    let won = |with_company: bool| -> Result<sea_query::SelectStatement> {
+        let mut q = Query::select();
+        q.from_as("deals", T)
+            .column((T, "closed_at"))
+            .cond_where(ctx.condition(Entity::Deal)?)
+            .and_where(Expr::col((T, "status")).eq("won"))
+            .and_where(Expr::col((T, "closed_at")).lt(until_ms))
+            .and_where(if with_company { Expr::col((T, "company_id")).is_not_null() } else { Expr::col((T, "company_id")).is_null() });
+        Ok(q)
+    };
     let mut customers = Customers::default();
+    let mut by_company = won(true)?;
+    by_company.column((T, "company_id"));
+    ctx.db
+        .stmt(&by_company)?
+        .for_each(ctx.db, |r| {
+            if let (Some(at), Some(c)) = (get_opt_i64(r, "closed_at")?, get_opt_i64(r, "company_id")?) {
+                customers.add(format!("company:{c}"), at);
+            }
+            Ok(())
+        })
+        .await?;
     let mut anonymous = 0;
-    for r in ctx.db.fetch_all(&q).await? {
+    let mut by_contact = won(false)?;
+    by_contact.column((T, "contacts"));
+    for r in ctx.db.fetch_all(&by_contact).await? {
         let Some(at) = get_opt_i64(&r, "closed_at")? else { continue };
         let contact = || -> Option<i64> {
             let contacts: Vec<Value> = serde_json::from_str(&get_opt_str(&r, "contacts").ok()??).ok()?;
             contacts.first()?.get("contact_id")?.as_i64()
         };
-        match (get_opt_i64(&r, "company_id")?, contact()) {
-            (Some(c), _) => customers.add(format!("company:{c}"), at),
-            (None, Some(c)) => customers.add(format!("contact:{c}"), at),
-            (None, None) => anonymous += 1,
+        match contact() {
+            Some(c) => customers.add(format!("contact:{c}"), at),
+            None => anonymous += 1,
         }
     }
     Ok((customers, anonymous))

@@ -1,18 +1,18 @@
 //! Reports over closed and open deals: revenue, win rate, lost reasons, sales cycle,
 //! leaderboard, forecast and products.
-use super::{Ctx, Figures, T, bucket, bucket_ms, bucket_of, in_bounds};
+use super::{Ctx, Figures, T, bucket_ms, bucket_of, in_bounds};
 use crate::db::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::error::Result;
 use accord_domain::entities::Entity;
 use accord_domain::reports::{ColumnKind as K, Periods, ProductOrder, Table, decimal, median, money, percent, ratio, trend};
 use rust_decimal::Decimal;
-use sea_query::{Expr, ExprTrait, Query, SelectStatement, Value};
+use sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 const COUNT: &str = "COUNT(*)";
 const SUM: &str = "CAST(SUM(t.amount_num) AS BIGINT)";
+const LINE_SUM: &str = "CAST(SUM(t.total_num) AS BIGINT)";
 
 /// Deals closed with `status` within `periods`, for grouping.
 fn closed(ctx: &Ctx<'_>, periods: &Periods, statuses: &[&str]) -> Result<SelectStatement> {
@@ -128,11 +128,14 @@ pub async fn lost_reasons(ctx: &mut Ctx<'_>) -> Result<Figures> {
 pub async fn sales_cycle(ctx: &mut Ctx<'_>) -> Result<Figures> {
     let mut q = closed(ctx, &ctx.periods, &["won"])?;
     q.expr_as(bucket_ms("closed_at", &ctx.periods), "bucket").expr_as(Expr::cust("t.closed_at - t.created_at"), "d");
-    let rows = ctx.db.fetch_all(&q).await?;
     let mut per: Vec<Vec<i64>> = vec![Vec::new(); ctx.periods.len()];
-    for r in &rows {
-        per[bucket_of(r)?].push(Ord::max(get_i64(r, "d")?, 0));
-    }
+    ctx.db
+        .stmt(&q)?
+        .for_each(ctx.db, |r| {
+            per[bucket_of(r)?].push(Ord::max(get_i64(r, "d")?, 0));
+            Ok(())
+        })
+        .await?;
     let mut t = Table::new("sales_cycle", &[("period", K::Period), ("won_deals", K::Count), ("median_days", K::Days), ("average_days", K::Days)]);
     for (p, d) in ctx.periods.list.iter().zip(per.iter_mut()) {
         t.push(vec![json!(p.label), json!(d.len()), decimal(median(d)), decimal(accord_domain::reports::average(d))]);
@@ -187,22 +190,25 @@ pub async fn forecast(ctx: &mut Ctx<'_>) -> Result<Figures> {
     ctx.periods = Periods { grouping: g, list: all.list[offset..].to_vec() };
 
     // Open deals by expected close date, weighted by their probability at today's rate.
-    let bounds: Vec<Value> = ctx.periods.bounds_dates().into_iter().map(Value::from).collect();
-    let (first, last) = (bounds.first().cloned().unwrap_or(Value::from("")), bounds.last().cloned().unwrap_or(Value::from("")));
+    // Grouped by the date itself, in the order of the forecast index, so SQLite sums while
+    // it reads instead of sorting every open deal; the periods are found here.
+    let bounds = ctx.periods.bounds_dates();
+    let (first, last) = (bounds.first().cloned().unwrap_or_default(), bounds.last().cloned().unwrap_or_default());
     let mut q = Query::select();
     q.from_as("deals", T)
         .cond_where(ctx.condition(Entity::Deal)?)
         .and_where(Expr::col((T, "status")).eq("open"))
         .and_where(Expr::col((T, "expected_close_date")).gte(first))
         .and_where(Expr::col((T, "expected_close_date")).lt(last));
-    q.expr_as(bucket(Expr::col((T, "expected_close_date")), &bounds), "bucket").column((T, "currency")).column((T, "win_probability")).expr_as(Expr::cust(COUNT), "n").expr_as(Expr::cust(SUM), "s");
-    q.add_group_by([Expr::cust("bucket"), Expr::col((T, "currency")), Expr::col((T, "win_probability"))]);
+    q.column((T, "expected_close_date")).column((T, "currency")).column((T, "win_probability")).expr_as(Expr::cust(COUNT), "n").expr_as(Expr::cust(SUM), "s");
+    q.add_group_by([Expr::col((T, "expected_close_date")), Expr::col((T, "currency")), Expr::col((T, "win_probability"))]);
     let rows = ctx.db.fetch_all(&q).await?;
     let len = ctx.periods.len();
     let (mut open_count, mut open_amount, mut weighted) = (vec![0i64; len], vec![Decimal::ZERO; len], vec![Decimal::ZERO; len]);
     let today = ctx.today;
     for r in &rows {
-        let b = bucket_of(r)?;
+        let date = get_str(r, "expected_close_date")?;
+        let Some(b) = bounds.partition_point(|d| *d <= date).checked_sub(1).filter(|b| *b < len) else { continue };
         let amount = ctx.scaled_in_base(get_opt_i64(r, "s")?.unwrap_or(0), &get_str(r, "currency")?, today);
         open_count[b] += get_i64(r, "n")?;
         open_amount[b] += amount;
@@ -231,10 +237,24 @@ pub async fn forecast(ctx: &mut Ctx<'_>) -> Result<Figures> {
     Ok((summary, vec![t]))
 }
 
+/// Lines of deals won in the range that the caller may see and the filters select, in
+/// `currency`. Without filters the shared condition applies to the lines themselves
+/// (they carry the deal's workspace, owner and trash columns); a filter on any other
+/// field of the deal selects the deals first.
+fn won_lines(ctx: &Ctx<'_>, currency: &str) -> Result<SelectStatement> {
+    let mut q = Query::select();
+    q.from_as("deal_lines", T).and_where(Expr::col((T, "status")).eq("won")).and_where(Expr::col((T, "currency")).eq(currency)).cond_where(ctx.in_range("closed_at"));
+    if ctx.req.filters.is_empty() {
+        q.cond_where(ctx.condition(Entity::Deal)?);
+    } else {
+        let mut deals = closed(ctx, &ctx.periods, &["won"])?;
+        deals.column((T, "id"));
+        q.and_where(Expr::col((T, "workspace_id")).eq(ctx.p.workspace_id)).and_where(Expr::col((T, "deal_id")).in_subquery(deals));
+    }
+    Ok(q)
+}
+
 pub async fn products(ctx: &mut Ctx<'_>) -> Result<Figures> {
-    let mut q = closed(ctx, &ctx.periods, &["won"])?;
-    q.column((T, "items")).column((T, "currency")).column((T, "closed_at"));
-    let rows = ctx.db.fetch_all(&q).await?;
     #[derive(Default)]
     struct Line {
         name: String,
@@ -244,31 +264,50 @@ pub async fn products(ctx: &mut Ctx<'_>) -> Result<Figures> {
         revenue: Decimal,
         deals: i64,
     }
+    let scale = |n: i64| Decimal::new(n, accord_domain::custom_fields::NUM_SCALE);
     let mut lines: BTreeMap<(Option<i64>, String), Line> = BTreeMap::new();
-    let mut without_lines = 0;
-    for r in &rows {
-        let items: Vec<Json> = serde_json::from_str(&get_opt_str(r, "items")?.unwrap_or_default()).unwrap_or_default();
-        if items.is_empty() {
-            without_lines += 1;
-            continue;
+    // Deals with lines, counted by their first line.
+    let mut with_lines = 0;
+    let base = ctx.converter.base().to_owned();
+    for currency in super::currencies(ctx).await? {
+        let mut q = won_lines(ctx, &currency)?;
+        q.columns([(T, "product_id"), (T, "name")]);
+        if currency == base {
+            // Already in the base currency: summed in SQL.
+            q.expr_as(Expr::cust("MAX(t.sku)"), "sku").expr_as(Expr::cust("MAX(t.unit)"), "unit").expr_as(Expr::cust("CAST(SUM(t.quantity_num) AS BIGINT)"), "q").expr_as(Expr::cust(LINE_SUM), "s");
+            q.expr_as(Expr::cust("COUNT(DISTINCT t.deal_id)"), "deals").expr_as(Expr::cust("CAST(SUM(CASE WHEN t.line = 0 THEN 1 ELSE 0 END) AS BIGINT)"), "firsts");
+            q.add_group_by([Expr::col((T, "product_id")), Expr::col((T, "name"))]);
+        } else {
+            // Each line at the rate of the day its deal was won.
+            q.columns([(T, "sku"), (T, "unit"), (T, "quantity_num"), (T, "total_num"), (T, "deal_id"), (T, "line"), (T, "closed_at")]);
         }
-        let currency = get_str(r, "currency")?;
-        let day = chrono::DateTime::from_timestamp_millis(get_opt_i64(r, "closed_at")?.unwrap_or(0)).map_or(ctx.today, |t| t.with_timezone(&ctx.tz).date_naive());
-        let mut seen = Vec::new();
-        for item in &items {
-            let text = |k: &str| item.get(k).and_then(Json::as_str).map(str::to_owned);
-            let number = |k: &str| text(k).and_then(|s| Decimal::from_str(&s).ok()).unwrap_or_default();
-            let key = (item.get("product_id").and_then(Json::as_i64), text("name").unwrap_or_default());
-            let revenue = ctx.in_base(number("total"), &currency, day);
-            let line = lines.entry(key.clone()).or_insert_with(|| Line { name: key.1.clone(), sku: text("sku"), unit: text("unit"), ..Line::default() });
-            line.quantity += number("quantity");
+        let mut seen: std::collections::HashSet<(i64, Option<i64>, String)> = Default::default();
+        for r in ctx.db.fetch_all(&q).await? {
+            let key = (get_opt_i64(&r, "product_id")?, get_str(&r, "name")?);
+            let (quantity, revenue, deals, firsts) = if currency == base {
+                (scale(get_opt_i64(&r, "q")?.unwrap_or(0)), scale(get_opt_i64(&r, "s")?.unwrap_or(0)), get_i64(&r, "deals")?, get_i64(&r, "firsts")?)
+            } else {
+                let day = chrono::DateTime::from_timestamp_millis(get_opt_i64(&r, "closed_at")?.unwrap_or(0)).map_or(ctx.today, |t| t.with_timezone(&ctx.tz).date_naive());
+                let revenue = ctx.in_base(scale(get_i64(&r, "total_num")?), &currency, day);
+                let first = seen.insert((get_i64(&r, "deal_id")?, key.0, key.1.clone()));
+                (scale(get_i64(&r, "quantity_num")?), revenue, i64::from(first), i64::from(get_i64(&r, "line")? == 0))
+            };
+            with_lines += firsts;
+            let line = lines.entry(key.clone()).or_insert_with(|| Line { name: key.1.clone(), ..Line::default() });
+            line.sku = line.sku.take().or(get_opt_str(&r, "sku")?);
+            line.unit = line.unit.take().or(get_opt_str(&r, "unit")?);
+            line.quantity += quantity;
             line.revenue += revenue;
-            if !seen.contains(&key) {
-                line.deals += 1;
-                seen.push(key);
-            }
+            line.deals += deals;
         }
     }
+    let mut won = closed(ctx, &ctx.periods, &["won"])?;
+    won.expr_as(Expr::cust(COUNT), "n");
+    let won = match ctx.db.fetch_optional(&won).await? {
+        Some(r) => get_i64(&r, "n")?,
+        None => 0,
+    };
+    let without_lines = won - with_lines;
     let total: Decimal = lines.values().map(|l| l.revenue).sum();
     let mut list: Vec<_> = lines.into_iter().collect();
     match ctx.req.order {

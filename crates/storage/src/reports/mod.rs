@@ -90,6 +90,13 @@ impl Ctx<'_> {
     }
 }
 
+/// The currencies the workspace's live deals are in, from the board's totals (a few rows
+/// instead of a scan of the deals).
+pub(crate) async fn currencies(ctx: &Ctx<'_>) -> Result<Vec<String>> {
+    let rows = crate::db::query("SELECT DISTINCT currency FROM deal_totals WHERE workspace_id = $1 AND deals > 0 ORDER BY currency").bind(ctx.p.workspace_id).fetch_all(ctx.db).await?;
+    rows.iter().map(|r| get_str(r, "currency")).collect()
+}
+
 /// `bounds[0] <= table.column < bounds[n]` for the instants of the periods.
 pub(crate) fn in_bounds(table: &'static str, column: &'static str, periods: &Periods) -> Condition {
     let b = periods.bounds_ms();
@@ -100,7 +107,7 @@ pub(crate) fn in_bounds(table: &'static str, column: &'static str, periods: &Per
 /// The index of the period a value falls in, as SQL: a binary search over the bounds
 /// written as nested CASEs, so a row costs about log2(periods) comparisons. Rows outside
 /// the bounds must be filtered out by the caller.
-pub(crate) fn bucket(column: Expr, bounds: &[Value]) -> Expr {
+fn bucket(column: Expr, bounds: &[Value]) -> Expr {
     fn split(column: &Expr, bounds: &[Value], lo: usize, hi: usize) -> Expr {
         if hi - lo <= 1 {
             return Expr::cust(lo.to_string());

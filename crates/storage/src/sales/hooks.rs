@@ -137,6 +137,9 @@ async fn update_totals(tx: &mut Tx, workspace_id: i64, before: Option<&Record>, 
 pub async fn after_write(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, before: Option<&Record>, after: Option<&Record>) -> Result<()> {
     if entity == Entity::Deal {
         update_totals(tx, p.workspace_id, before, after).await?;
+        if let Some(id) = after.or(before).map(|r| r.id) {
+            super::lines::sync(tx, p.workspace_id, id, before, after).await?;
+        }
     }
     match entity {
         Entity::Deal => match (before, after) {

@@ -4,6 +4,7 @@
 pub mod board;
 pub mod hooks;
 pub mod leads;
+pub(crate) mod lines;
 pub mod price_lists;
 
 use crate::accounts::Principal;
