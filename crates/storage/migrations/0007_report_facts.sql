@@ -1,4 +1,5 @@
--- Accord schema, version 7: reports that read an index range instead of a row per deal.
+-- Accord schema, version 7: reports that read an index range or counters instead of a row
+-- per deal or activity.
 
 -- Closed deals by day, now also with what the sales cycle (created_at), lost reasons
 -- (lost_reason_id), the pipeline filter and the customer reports (company_id) read, so
@@ -47,3 +48,30 @@ CREATE TABLE deal_lines (
 );
 -- @end
 CREATE INDEX deal_lines_closed ON deal_lines (workspace_id, status, closed_at, currency, product_id, name, owner_id, deleted_at, quantity_num, total_num, line);
+
+-- Done activities per owner and kind, per UTC hour (span_hours 1) and per UTC day (24),
+-- kept by every write of an activity (see sales::activity_counts). `deleted_at` stays
+-- empty only so that the shared visibility condition applies as is.
+-- @sqlite
+CREATE TABLE activity_counts (
+    workspace_id BIGINT NOT NULL,
+    span_hours BIGINT NOT NULL,
+    start_at BIGINT NOT NULL,
+    owner_id BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    deleted_at BIGINT,
+    done BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, span_hours, start_at, owner_id, kind)
+) WITHOUT ROWID;
+-- @postgres
+CREATE TABLE activity_counts (
+    workspace_id BIGINT NOT NULL,
+    span_hours BIGINT NOT NULL,
+    start_at BIGINT NOT NULL,
+    owner_id BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    deleted_at BIGINT,
+    done BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, span_hours, start_at, owner_id, kind)
+);
+-- @end

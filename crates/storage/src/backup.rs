@@ -480,6 +480,7 @@ async fn restore_rows(db: &Db, tx: &mut crate::Tx, workspace_id: i64, manifest: 
     .execute(&mut **tx)
     .await?;
     crate::sales::lines::rebuild(tx, Some(workspace_id)).await?;
+    crate::sales::activity_counts::rebuild(tx, Some(workspace_id)).await?;
     Ok(report)
 }
 

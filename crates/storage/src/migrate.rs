@@ -23,7 +23,10 @@ pub const MIGRATIONS: &[Migration] = &[
 /// parsed exactly, which SQL of both engines cannot), filled in its transaction.
 async fn fill_derived(tx: &mut crate::Tx, version: i64) -> Result<()> {
     match version {
-        7 => crate::sales::lines::rebuild(tx, None).await,
+        7 => {
+            crate::sales::lines::rebuild(tx, None).await?;
+            crate::sales::activity_counts::rebuild(tx, None).await
+        }
         _ => Ok(()),
     }
 }

@@ -18,8 +18,9 @@ async fn upgrade_from_first_migration_matches_fresh_schema(e: Engine) {
 
 both_engines!(report_lines_filled_on_upgrade);
 
-/// Deals written before the products report read `deal_lines` get their lines when the
-/// database is upgraded: exact decimals, live deals only.
+/// Deals and activities written before the reports read `deal_lines` and `activity_counts`
+/// get their lines and counts when the database is upgraded: exact decimals, live deals and
+/// done, live activities only.
 async fn report_lines_filled_on_upgrade(e: Engine) {
     let db = fresh_db_at(e, Some(6)).await;
     let ws = accounts::create_workspace(&db, "До обновления", "RU").await.expect("workspace");
@@ -39,7 +40,29 @@ async fn report_lines_filled_on_upgrade(e: Engine) {
         .await
         .expect("old deal");
     }
+    // Done at 01:30 UTC on day 2 (twice), planned, and trashed.
+    let at = 86_400_000 + 5_400_000;
+    for (status, done_at, deleted_at) in [("done", Some(at), None), ("done", Some(at + 60_000), None), ("planned", None, None), ("done", Some(at), Some(1_i64))] {
+        query(
+            "INSERT INTO activities (workspace_id, owner_id, version, created_at, created_by, updated_at, updated_by, deleted_at, display_name, kind, participants, status, done_at, tags, custom_fields, at) \
+             VALUES ($1, $2, 1, 0, $2, 0, $2, $3, 'call', 'call', '[]', $4, $5, '[]', '{}', 0)",
+        )
+        .bind(ws)
+        .bind(user)
+        .bind(deleted_at)
+        .bind(status)
+        .bind(done_at)
+        .execute(&db)
+        .await
+        .expect("old activity");
+    }
     migrate::run(&db).await.expect("upgrade");
+    let counts = query("SELECT span_hours, start_at, owner_id, kind, done FROM activity_counts ORDER BY span_hours").fetch_all(&db).await.expect("counts");
+    let counts: Vec<serde_json::Value> = counts
+        .iter()
+        .map(|r| serde_json::json!([r.try_get::<i64, _>("span_hours").unwrap(), r.try_get::<i64, _>("start_at").unwrap(), r.try_get::<i64, _>("owner_id").unwrap() == user, r.try_get::<String, _>("kind").unwrap(), r.try_get::<i64, _>("done").unwrap()]))
+        .collect();
+    assert_eq!(counts, [serde_json::json!([1, 86_400_000 + 3_600_000, true, "call", 2]), serde_json::json!([24, 86_400_000, true, "call", 2])]);
     let rows = query("SELECT line, owner_id, status, closed_at, currency, product_id, name, sku, quantity_num, total_num FROM deal_lines ORDER BY line").fetch_all(&db).await.expect("lines");
     let got: Vec<serde_json::Value> = rows
         .iter()

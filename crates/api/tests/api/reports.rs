@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-both_engines!(report_figures, report_rules, products_follow_lines, goals_progress);
+both_engines!(report_figures, report_rules, products_follow_lines, activity_counts_follow_writes, goals_progress);
 
 #[derive(Clone, Copy)]
 struct Spec {
@@ -412,6 +412,78 @@ async fn products_follow_lines(engine: Engine) {
     let r = s.post(&w.admin, &format!("/api/v1/deals/{first}/move"), json!({"stage_id": w.stages[0]["id"], "version": current["version"]})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(got(&w.report(&w.admin, "products", RANGE).await), expected(&lines, &[1, 2]));
+}
+
+/// The activity report counts from counters kept by each write of an activity (per UTC
+/// day, and per hour at the range's edges); in a time zone whose midnight is not a whole
+/// UTC hour it counts the activities themselves. Both give what the instants say.
+async fn activity_counts_follow_writes(engine: Engine) {
+    let w = world(engine).await;
+    let s = &w.s;
+    let range = "from=2026-03-01&to=2026-03-31";
+    // (owner, kind, done at): the range's first and last instants in Moscow, just outside
+    // them, the middle, and just outside the range in Kolkata (UTC+5:30).
+    let mut acts = vec![
+        (0, "call", "2026-02-28T21:00:00Z"),
+        (0, "call", "2026-02-28T20:59:59Z"),
+        (0, "note", "2026-03-15T10:00:00Z"),
+        (1, "email", "2026-03-31T20:59:59Z"),
+        (1, "call", "2026-03-31T21:00:00Z"),
+        (1, "email", "2026-02-28T18:29:59Z"),
+    ];
+    let mut ids = Vec::new();
+    for (owner, kind, at) in &acts {
+        let r = s.post(&w.admin, "/api/v1/activities", json!({"kind": kind, "owner_id": w.owners[*owner].id, "body": "Итоги", "done_at": at})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push(r.id());
+    }
+    let ms = |at: &str| chrono::DateTime::parse_from_rfc3339(at).unwrap().timestamp_millis();
+    // user id → [calls, meetings, emails, notes] of the activities in [from, to).
+    let expected = |acts: &[(usize, &str, &str)], from: &str, to: &str| -> BTreeMap<i64, [i64; 4]> {
+        let mut m: BTreeMap<i64, [i64; 4]> = BTreeMap::new();
+        for (owner, kind, at) in acts.iter().filter(|(_, _, at)| ms(at) >= ms(from) && ms(at) < ms(to)) {
+            m.entry(w.owners[*owner].id).or_default()[["call", "meeting", "email", "note"].iter().position(|k| k == kind).unwrap()] += 1;
+        }
+        m
+    };
+    let got = |report: &Value| -> BTreeMap<i64, [i64; 4]> {
+        table(report, "activity")
+            .iter()
+            .map(|r| (r["user_id"].as_i64().unwrap(), ["calls", "meetings", "emails", "notes"].map(|k| r[k].as_i64().unwrap())))
+            .filter(|(_, c)| c.iter().any(|n| *n > 0))
+            .collect()
+    };
+    let moscow = ("2026-02-28T21:00:00Z", "2026-03-31T21:00:00Z");
+    let check = |acts: Vec<(usize, &'static str, &'static str)>| {
+        let w = &w;
+        async move {
+            assert_eq!(got(&w.report(&w.admin, "activity", range).await), expected(&acts, moscow.0, moscow.1), "Moscow");
+            // The manager's team is owner 0.
+            let team: BTreeMap<i64, [i64; 4]> = expected(&acts, moscow.0, moscow.1).into_iter().filter(|(id, _)| *id == w.owners[0].id).collect();
+            assert_eq!(got(&w.report(&w.manager, "activity", range).await), team, "team");
+        }
+    };
+    check(acts.clone()).await;
+    let r = s.patch(&w.admin, "/api/v1/me", json!({"time_zone": "Asia/Kolkata"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(got(&w.report(&w.admin, "activity", range).await), expected(&acts, "2026-02-28T18:30:00Z", "2026-03-31T18:30:00Z"), "Kolkata");
+    assert_eq!(s.patch(&w.admin, "/api/v1/me", json!({"time_zone": "Europe/Moscow"})).await.status, StatusCode::OK);
+
+    // The trash, a restore, another owner, another time: each moves the counts.
+    assert_eq!(s.delete(&w.admin, &format!("/api/v1/activities/{}", ids[2])).await.status, StatusCode::NO_CONTENT);
+    let without: Vec<_> = acts.iter().enumerate().filter(|(i, _)| *i != 2).map(|(_, a)| *a).collect();
+    check(without).await;
+    assert_eq!(s.post(&w.admin, &format!("/api/v1/activities/{}/restore", ids[2]), json!({})).await.status, StatusCode::OK);
+    check(acts.clone()).await;
+    let first = s.get(&w.admin, &format!("/api/v1/activities/{}", ids[0])).await.body;
+    let r = s.patch(&w.admin, &format!("/api/v1/activities/{}", ids[0]), json!({"owner_id": w.owners[1].id, "version": first["version"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    acts[0].0 = 1;
+    check(acts.clone()).await;
+    let r = s.patch(&w.admin, &format!("/api/v1/activities/{}", ids[0]), json!({"done_at": "2026-02-01T12:00:00Z", "version": r.body["version"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    acts[0].2 = "2026-02-01T12:00:00Z";
+    check(acts.clone()).await;
 }
 
 async fn goals_progress(engine: Engine) {

@@ -7,7 +7,7 @@ use crate::visibility;
 use accord_domain::entities::Entity;
 use accord_domain::reports::{ColumnKind as K, LeadDimension, Table, decimal, percent};
 use rust_decimal::Decimal;
-use sea_query::{Condition, Expr, ExprTrait, IntoTableRef, Query};
+use sea_query::{Condition, Expr, ExprTrait, IntoTableRef, Query, SelectStatement};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -129,24 +129,61 @@ pub async fn conversion(ctx: &mut Ctx<'_>) -> Result<Figures> {
     Ok((summary, vec![table]))
 }
 
+/// Queries whose rows (`owner_id`, `kind`, `n`) add up to the done activities of the range.
+/// Without filters, and where the range's bounds are whole UTC hours (every time zone but
+/// a few), they read the counters: whole UTC days, and the hours before the first and
+/// after the last of them. Otherwise they count the activities.
+fn done_activities(ctx: &Ctx<'_>) -> Result<Vec<SelectStatement>> {
+    use crate::sales::activity_counts::{DAY_MS, HOUR_MS, span_start};
+    let bounds = ctx.periods.bounds_ms();
+    let (from, to) = (bounds.first().copied().unwrap_or(0), bounds.last().copied().unwrap_or(0));
+    if !ctx.req.filters.is_empty() || from % HOUR_MS != 0 || to % HOUR_MS != 0 {
+        let mut q = Query::select();
+        q.from_as("activities", T)
+            .column((T, "owner_id"))
+            .column((T, "kind"))
+            .expr_as(Expr::cust("COUNT(*)"), "n")
+            .cond_where(ctx.condition(Entity::Activity)?)
+            .cond_where(ctx.in_range("done_at"))
+            .and_where(Expr::col((T, "status")).eq("done"))
+            .add_group_by([Expr::col((T, "owner_id")), Expr::col((T, "kind"))]);
+        return Ok(vec![q]);
+    }
+    let first_day = span_start(from + DAY_MS - 1, 24);
+    let last_day = Ord::max(span_start(to, 24), first_day);
+    let spans = if first_day < to { vec![(24, first_day, last_day), (1, from, first_day), (1, last_day, to)] } else { vec![(1, from, to)] };
+    // The counters carry the workspace, owner and trash columns the condition reads.
+    let visible = ctx.condition(Entity::Activity)?;
+    Ok(spans
+        .into_iter()
+        .filter(|(_, a, b)| a < b)
+        .map(|(hours, a, b)| {
+            let mut q = Query::select();
+            q.from_as("activity_counts", T)
+                .column((T, "owner_id"))
+                .column((T, "kind"))
+                .expr_as(Expr::cust("CAST(SUM(t.done) AS BIGINT)"), "n")
+                .cond_where(visible.clone())
+                .and_where(Expr::col((T, "span_hours")).eq(hours))
+                .and_where(Expr::col((T, "start_at")).gte(a))
+                .and_where(Expr::col((T, "start_at")).lt(b))
+                .add_group_by([Expr::col((T, "owner_id")), Expr::col((T, "kind"))]);
+            q
+        })
+        .collect())
+}
+
 /// Per user: calls, meetings and e-mails done (by completion time), tasks done (by
 /// completion time) and tasks still open whose due time in the range has passed.
 pub async fn activity(ctx: &mut Ctx<'_>) -> Result<Figures> {
     const KINDS: [&str; 4] = ["call", "meeting", "email", "note"];
     let mut per: BTreeMap<i64, [i64; 6]> = BTreeMap::new();
-    let mut q = Query::select();
-    q.from_as("activities", T)
-        .column((T, "owner_id"))
-        .column((T, "kind"))
-        .expr_as(Expr::cust("COUNT(*)"), "n")
-        .cond_where(ctx.condition(Entity::Activity)?)
-        .cond_where(ctx.in_range("done_at"))
-        .and_where(Expr::col((T, "status")).eq("done"))
-        .add_group_by([Expr::col((T, "owner_id")), Expr::col((T, "kind"))]);
-    for r in ctx.db.fetch_all(&q).await? {
-        let kind = get_str(&r, "kind")?;
-        if let Some(i) = KINDS.iter().position(|k| *k == kind) {
-            per.entry(get_i64(&r, "owner_id")?).or_default()[i] += get_i64(&r, "n")?;
+    for q in done_activities(ctx)? {
+        for r in ctx.db.fetch_all(&q).await? {
+            let kind = get_str(&r, "kind")?;
+            if let Some(i) = KINDS.iter().position(|k| *k == kind) {
+                per.entry(get_i64(&r, "owner_id")?).or_default()[i] += get_i64(&r, "n")?;
+            }
         }
     }
     let tasks = ctx.condition(Entity::Task)?;

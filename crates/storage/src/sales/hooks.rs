@@ -149,6 +149,9 @@ pub async fn after_write(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, be
             (before, Some(after)) => deal_written(tx, p, before, after).await,
         },
         Entity::Activity | Entity::Task => {
+            if entity == Entity::Activity {
+                super::activity_counts::sync(tx, p.workspace_id, before, after).await?;
+            }
             if let Some(id) = after.or(before).map(|r| r.id) {
                 linked_written(tx, p, entity, id, after).await?;
             }

@@ -1,6 +1,7 @@
 //! Sales settings of a workspace: pipelines and stages, lost reasons, exchange rates, VAT
 //! rates, and the defaults a new workspace starts with. Sales records themselves (deals,
 //! leads …) are ordinary records; [`hooks`] adds what their writes need beyond a row.
+pub(crate) mod activity_counts;
 pub mod board;
 pub mod hooks;
 pub mod leads;
