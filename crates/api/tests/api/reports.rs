@@ -441,7 +441,7 @@ async fn activity_counts_follow_writes(engine: Engine) {
     // user id → [calls, meetings, emails, notes] of the activities in [from, to).
     let expected = |acts: &[(usize, &str, &str)], from: &str, to: &str| -> BTreeMap<i64, [i64; 4]> {
         let mut m: BTreeMap<i64, [i64; 4]> = BTreeMap::new();
-        for (owner, kind, at) in acts.iter().filter(|(_, _, at)| ms(at) >= ms(from) && ms(at) < ms(to)) {
+        for (owner, kind, _) in acts.iter().filter(|(_, _, at)| ms(at) >= ms(from) && ms(at) < ms(to)) {
             m.entry(w.owners[*owner].id).or_default()[["call", "meeting", "email", "note"].iter().position(|k| k == kind).unwrap()] += 1;
         }
         m
