@@ -47,7 +47,8 @@ CREATE TABLE deal_lines (
     PRIMARY KEY (deal_id, line)
 );
 -- @end
-CREATE INDEX deal_lines_closed ON deal_lines (workspace_id, status, closed_at, currency, product_id, name, owner_id, deleted_at, quantity_num, total_num, line);
+-- Every column the report reads, currency before the closing time (one range per currency).
+CREATE INDEX deal_lines_won ON deal_lines (workspace_id, status, currency, closed_at, product_id, name, owner_id, deleted_at, quantity_num, total_num, deal_id, line, sku, unit);
 
 -- Done activities per owner and kind, per UTC hour (span_hours 1) and per UTC day (24),
 -- kept by every write of an activity (see sales::activity_counts). `deleted_at` stays

@@ -7,7 +7,7 @@ mod stats;
 mod table;
 
 pub use periods::{Grouping, MAX_PERIODS, Period, Periods, local_midnight_ms};
-pub use stats::{ChurnRow, CohortRow, Customers, FrequencyRow, average, median, percent, ratio, trend};
+pub use stats::{ChurnRow, CohortRow, Customer, Customers, FrequencyRow, average, median, percent, ratio, trend};
 pub use table::{Column, ColumnKind, Report, Table, Unconverted, decimal, money};
 
 use crate::error::ValidationErrors;

@@ -5,7 +5,7 @@ use super::{Ctx, Figures, T};
 use crate::db::{get_opt_i64, get_opt_str};
 use crate::error::{Error, Result};
 use accord_domain::entities::Entity;
-use accord_domain::reports::{ColumnKind as K, Customers, Grouping, Periods, Table, decimal, percent, ratio};
+use accord_domain::reports::{ColumnKind as K, Customer, Customers, Grouping, Periods, Table, decimal, percent, ratio};
 use rust_decimal::Decimal;
 use sea_query::{Expr, ExprTrait, Query};
 use serde_json::{Map, Value, json};
@@ -31,7 +31,7 @@ async fn purchases(ctx: &Ctx<'_>, until_ms: i64) -> Result<(Customers, i64)> {
         .stmt(&by_company)?
         .for_each(ctx.db, |r| {
             if let (Some(at), Some(c)) = (get_opt_i64(r, "closed_at")?, get_opt_i64(r, "company_id")?) {
-                customers.add(format!("company:{c}"), at);
+                customers.add(Customer::Company(c), at);
             }
             Ok(())
         })
@@ -46,7 +46,7 @@ async fn purchases(ctx: &Ctx<'_>, until_ms: i64) -> Result<(Customers, i64)> {
             contacts.first()?.get("contact_id")?.as_i64()
         };
         match contact() {
-            Some(c) => customers.add(format!("contact:{c}"), at),
+            Some(c) => customers.add(Customer::Contact(c), at),
             None => anonymous += 1,
         }
     }
