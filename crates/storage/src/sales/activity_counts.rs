@@ -5,8 +5,8 @@
 //! Asia/Kolkata) is counted from the activities themselves.
 use crate::db::{Conn, query};
 use crate::error::Result;
+use super::hooks::{ms, str_of, trashed};
 use crate::records::Record;
-use serde_json::Value;
 
 pub const HOUR_MS: i64 = 3_600_000;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
@@ -32,12 +32,8 @@ struct Counted {
 }
 
 fn counted(rec: Option<&Record>) -> Option<Counted> {
-    let rec = rec.filter(|r| r.fields.get("deleted_at").is_none_or(Value::is_null))?;
-    if rec.fields.get("status").and_then(Value::as_str) != Some("done") {
-        return None;
-    }
-    let done_at = rec.fields.get("done_at").and_then(Value::as_str).and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())?.timestamp_millis();
-    Some(Counted { owner_id: rec.owner_id, kind: rec.fields.get("kind").and_then(Value::as_str)?.to_owned(), done_at })
+    let rec = rec.filter(|r| !trashed(r) && str_of(r, "status") == Some("done"))?;
+    Some(Counted { owner_id: rec.owner_id, kind: str_of(rec, "kind")?.to_owned(), done_at: ms(rec, "done_at")? })
 }
 
 async fn add(conn: &mut Conn, workspace_id: i64, c: &Counted, sign: i64) -> Result<()> {
@@ -61,15 +57,8 @@ async fn add(conn: &mut Conn, workspace_id: i64, c: &Counted, sign: i64) -> Resu
 /// Moves an activity's count from what it was to what it is (`after` is `None` when it
 /// went to the trash).
 pub(crate) async fn sync(conn: &mut Conn, workspace_id: i64, before: Option<&Record>, after: Option<&Record>) -> Result<()> {
-    let (old, new) = (counted(before), counted(after));
-    if old == new {
-        return Ok(());
-    }
-    if let Some(o) = &old {
-        add(conn, workspace_id, o, -1).await?;
-    }
-    if let Some(n) = &new {
-        add(conn, workspace_id, n, 1).await?;
+    for (c, sign) in super::hooks::share_moves(counted(before), counted(after)) {
+        add(conn, workspace_id, &c, sign).await?;
     }
     Ok(())
 }

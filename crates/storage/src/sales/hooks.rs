@@ -11,7 +11,7 @@ use crate::now_ms;
 use accord_domain::entities::Entity;
 use serde_json::{Map, Value, json};
 
-fn ms(rec: &Record, key: &str) -> Option<i64> {
+pub(super) fn ms(rec: &Record, key: &str) -> Option<i64> {
     rec.fields.get(key).and_then(Value::as_str).and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map(|t| t.timestamp_millis())
 }
 
@@ -19,11 +19,11 @@ fn id_of(rec: &Record, key: &str) -> Option<i64> {
     rec.fields.get(key).and_then(Value::as_i64)
 }
 
-fn str_of<'a>(rec: &'a Record, key: &str) -> Option<&'a str> {
+pub(super) fn str_of<'a>(rec: &'a Record, key: &str) -> Option<&'a str> {
     rec.fields.get(key).and_then(Value::as_str)
 }
 
-fn trashed(rec: &Record) -> bool {
+pub(super) fn trashed(rec: &Record) -> bool {
     rec.fields.get("deleted_at").is_some_and(|v| !v.is_null())
 }
 
@@ -77,6 +77,7 @@ pub async fn before_prepare(db: &Db, p: &Principal, entity: Entity, input: &mut 
 }
 
 /// What a live deal adds to the board's totals.
+#[derive(PartialEq)]
 struct Counted {
     pipeline_id: i64,
     stage_id: i64,
@@ -114,22 +115,19 @@ async fn add_to_totals(tx: &mut Tx, workspace_id: i64, c: &Counted, sign: i64) -
     Ok(())
 }
 
-/// Keeps `deal_totals` equal to the live deals: the old state leaves, the new one enters.
+/// What moves a record's share of a kept summary from what it was to what it is: nothing
+/// when they are the same, else the old share taken out (`-1`) and the new one put in (`+1`).
+pub(super) fn share_moves<T: PartialEq>(old: Option<T>, new: Option<T>) -> Vec<(T, i64)> {
+    if old == new {
+        return Vec::new();
+    }
+    old.map(|o| (o, -1)).into_iter().chain(new.map(|n| (n, 1))).collect()
+}
+
+/// Keeps `deal_totals` equal to the live deals.
 async fn update_totals(tx: &mut Tx, workspace_id: i64, before: Option<&Record>, after: Option<&Record>) -> Result<()> {
-    let (old, new) = (counted(before), counted(after));
-    let same = match (&old, &new) {
-        (Some(o), Some(n)) => o.pipeline_id == n.pipeline_id && o.stage_id == n.stage_id && o.owner_id == n.owner_id && o.currency == n.currency && o.amount_num == n.amount_num,
-        (None, None) => true,
-        _ => false,
-    };
-    if same {
-        return Ok(());
-    }
-    if let Some(o) = &old {
-        add_to_totals(tx, workspace_id, o, -1).await?;
-    }
-    if let Some(n) = &new {
-        add_to_totals(tx, workspace_id, n, 1).await?;
+    for (c, sign) in share_moves(counted(before), counted(after)) {
+        add_to_totals(tx, workspace_id, &c, sign).await?;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! closing time, currency), so the report sums lines from an index range. Every write of
 //! a deal goes through [`sync`]; a trashed deal has no lines until it is restored, and
 //! `deleted_at` stays empty only so that the shared visibility condition applies as is.
+use super::hooks::{ms, str_of, trashed};
 use crate::db::{Conn, Row, get_i64, get_opt_i64, get_opt_str, get_str, query};
 use crate::error::{Error, Result};
 use crate::records::Record;
@@ -22,10 +23,11 @@ struct Facts {
 }
 
 impl Facts {
+    /// `None` for a trashed deal: it has no lines.
     fn of(rec: &Record) -> Option<Facts> {
-        let text = |k: &str| rec.fields.get(k).and_then(Value::as_str).map(str::to_owned);
-        let closed_at = text("closed_at").and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok()).map(|t| t.timestamp_millis());
-        Some(Facts { owner_id: rec.owner_id, status: text("status")?, closed_at, currency: text("currency")?, items: rec.fields.get("items").cloned().unwrap_or(Value::Null) })
+        let rec = Some(rec).filter(|r| !trashed(r))?;
+        let items = rec.fields.get("items").cloned().unwrap_or(Value::Null);
+        Some(Facts { owner_id: rec.owner_id, status: str_of(rec, "status")?.to_owned(), closed_at: ms(rec, "closed_at"), currency: str_of(rec, "currency")?.to_owned(), items })
     }
 
     fn from_row(row: &Row) -> Result<Facts> {
@@ -78,8 +80,7 @@ async fn write(conn: &mut Conn, workspace_id: i64, deal_id: i64, facts: &Facts) 
 /// Keeps a deal's lines equal to the deal after a write (`after` is `None` when it went
 /// to the trash).
 pub(crate) async fn sync(conn: &mut Conn, workspace_id: i64, deal_id: i64, before: Option<&Record>, after: Option<&Record>) -> Result<()> {
-    let live = |r: Option<&Record>| r.filter(|r| r.fields.get("deleted_at").is_none_or(Value::is_null)).and_then(Facts::of);
-    let (old, new) = (live(before), live(after));
+    let (old, new) = (before.and_then(Facts::of), after.and_then(Facts::of));
     if old == new {
         return Ok(());
     }
