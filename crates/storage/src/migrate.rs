@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "views", sql: include_str!("../migrations/0005_views.sql") },
     Migration { version: 6, name: "price_lists", sql: include_str!("../migrations/0006_price_lists.sql") },
     Migration { version: 7, name: "report_facts", sql: include_str!("../migrations/0007_report_facts.sql") },
+    Migration { version: 8, name: "live_list_indexes", sql: include_str!("../migrations/0008_live_list_indexes.sql") },
 ];
 
 /// Tables a migration adds that are derived from existing rows by Rust code (decimals
