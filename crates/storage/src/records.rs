@@ -4,7 +4,7 @@
 //! [`crate::sales::hooks`] adds what a kind needs beyond its own row (stage history,
 //! timeline links, reminders).
 use crate::accounts::Principal;
-use crate::db::{Db, Row, Tx, get_i64, get_opt_i64, get_opt_str, parse_json, query};
+use crate::db::{Db, InOrder, Row, Tx, get_i64, get_opt_i64, get_opt_str, parse_json, query};
 use crate::error::{DuplicateMatch, Error, Result};
 use crate::timeline::{self, Change, rfc3339};
 use crate::{now_ms, search, visibility};
@@ -82,28 +82,28 @@ fn visible_columns(entity: Entity, only: Option<&[String]>) -> Vec<&'static str>
 
 fn row_to_record(entity: Entity, row: &Row, only: Option<&[String]>) -> Result<Record> {
     let mut m = Map::new();
-    let id = get_i64(row, "id")?;
-    let version = get_i64(row, "version")?;
-    let owner_id = get_i64(row, "owner_id")?;
+    // In the order of `visible_columns`, which is the order `base_select` selects them.
+    let mut cols = InOrder::new(row);
+    let id: i64 = cols.get("id")?;
+    let owner_id: i64 = cols.get("owner_id")?;
+    let version: i64 = cols.get("version")?;
     m.insert("id".into(), json!(id));
     m.insert("version".into(), json!(version));
     m.insert("owner_id".into(), json!(owner_id));
-    for ts in ["created_at", "updated_at", "deleted_at"] {
-        m.insert(ts.into(), get_opt_i64(row, ts)?.map_or(Value::Null, |v| json!(rfc3339(v))));
-    }
-    for who in ["created_by", "updated_by", "deleted_by"] {
-        m.insert(who.into(), json!(get_opt_i64(row, who)?));
+    for (at, by) in [("created_at", "created_by"), ("updated_at", "updated_by"), ("deleted_at", "deleted_by")] {
+        m.insert(at.into(), cols.get::<Option<i64>>(at)?.map_or(Value::Null, |v| json!(rfc3339(v))));
+        m.insert(by.into(), json!(cols.get::<Option<i64>>(by)?));
     }
     for c in entity.columns() {
         if c.kind == ColKind::Shadow || only.is_some_and(|o| !o.iter().any(|f| f == c.name)) {
             continue;
         }
         let v = match c.kind {
-            ColKind::Text => json!(get_opt_str(row, c.name)?),
-            ColKind::Int => json!(get_opt_i64(row, c.name)?),
-            ColKind::Bool => get_opt_i64(row, c.name)?.map_or(Value::Null, |v| json!(v != 0)),
-            ColKind::Timestamp => get_opt_i64(row, c.name)?.map_or(Value::Null, |v| json!(rfc3339(v))),
-            ColKind::Json => parse_json(get_opt_str(row, c.name)?)?,
+            ColKind::Text => json!(cols.get::<Option<String>>(c.name)?),
+            ColKind::Int => json!(cols.get::<Option<i64>>(c.name)?),
+            ColKind::Bool => cols.get::<Option<i64>>(c.name)?.map_or(Value::Null, |v| json!(v != 0)),
+            ColKind::Timestamp => cols.get::<Option<i64>>(c.name)?.map_or(Value::Null, |v| json!(rfc3339(v))),
+            ColKind::Json => parse_json(cols.get(c.name)?)?,
             ColKind::Shadow => continue,
         };
         m.insert(c.name.into(), v);
