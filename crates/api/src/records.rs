@@ -179,8 +179,7 @@ pub async fn update(state: &AppState, p: &Principal, entity: Entity, id: i64, he
 }
 
 pub async fn delete(state: &AppState, p: &Principal, entity: Entity, id: i64, headers: &HeaderMap) -> ApiResult<StatusCode> {
-    let custom = custom(state, p, entity).await?;
-    records::delete(&state.db, p, entity, id, expected_version(headers, None)?, &custom).await?;
+    records::delete(&state.db, p, entity, id, expected_version(headers, None)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

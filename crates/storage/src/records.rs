@@ -4,7 +4,7 @@
 //! [`crate::sales::hooks`] adds what a kind needs beyond its own row (stage history,
 //! timeline links, reminders).
 use crate::accounts::Principal;
-use crate::db::{Db, InOrder, Row, Tx, get_i64, get_opt_i64, get_opt_str, parse_json, query};
+use crate::db::{Db, InOrder, Row, Tx, get_i64, get_opt_i64, get_opt_str, get_str, parse_json, query};
 use crate::error::{DuplicateMatch, Error, Result};
 use crate::timeline::{self, Change, rfc3339};
 use crate::{now_ms, search, visibility};
@@ -290,51 +290,130 @@ async fn duplicates(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, self_
 
 /// Replaces the side tables of a record: identifier keys, tags, custom values, search.
 #[allow(clippy::too_many_arguments)]
-async fn write_side_tables(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, id: i64, owner_id: i64, prep: Option<&Prepared>, custom: &[CustomField]) -> Result<()> {
+/// Removes a record's side rows: keys, tags, custom values and its search document (it is
+/// trashed or merged away).
+async fn remove_side_rows(db: &Db, tx: &mut Tx, entity: Entity, id: i64) -> Result<()> {
     let e = entity.as_str();
     query("DELETE FROM record_keys WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
     query("DELETE FROM record_tags WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
     query("DELETE FROM custom_values WHERE entity = $1 AND record_id = $2").bind(e).bind(id).execute(&mut **tx).await?;
-    let Some(prep) = prep else {
-        return search::remove(db, tx, entity, id).await;
-    };
-    search::remove(db, tx, entity, id).await?;
-    insert_side_rows(db, tx, workspace_id, entity, id, owner_id, prep, custom).await
+    search::remove(db, tx, entity, id).await
+}
+
+/// A record's rows in `record_keys`, `record_tags` and `custom_values`, sorted, in the form
+/// they are stored.
+#[derive(PartialEq)]
+struct SideRows {
+    keys: Vec<(String, String)>,
+    tags: Vec<String>,
+    custom: Vec<(i64, Option<String>, Option<i64>)>,
+}
+
+impl SideRows {
+    fn wanted(prep: &Prepared, custom: &[CustomField]) -> SideRows {
+        let mut keys: Vec<(String, String)> = prep.keys.iter().map(|(kind, value)| (kind.as_str().to_owned(), value.clone())).collect();
+        let mut tags = prep.tags.clone();
+        let mut values = Vec::new();
+        for (key, v) in &prep.custom {
+            let Some(def) = custom.iter().find(|c| &c.def.key == key) else { continue };
+            for ix in &v.index {
+                values.push(match ix {
+                    IndexValue::Text(t) => (def.id, Some(t.clone()), None),
+                    IndexValue::Num(n) => (def.id, None, Some(*n)),
+                });
+            }
+        }
+        keys.sort();
+        tags.sort();
+        values.sort();
+        SideRows { keys, tags, custom: values }
+    }
+
+    async fn stored(tx: &mut Tx, entity: Entity, id: i64) -> Result<SideRows> {
+        let e = entity.as_str();
+        let mut keys = current_keys(tx, entity, id).await?;
+        let rows = query("SELECT tag FROM record_tags WHERE entity = $1 AND record_id = $2").bind(e).bind(id).fetch_all(&mut **tx).await?;
+        let mut tags = rows.iter().map(|r| get_str(r, "tag")).collect::<Result<Vec<_>>>()?;
+        let rows = query("SELECT field_id, v_text, v_num FROM custom_values WHERE entity = $1 AND record_id = $2").bind(e).bind(id).fetch_all(&mut **tx).await?;
+        let mut values = rows.iter().map(|r| Ok((get_i64(r, "field_id")?, get_opt_str(r, "v_text")?, get_opt_i64(r, "v_num")?))).collect::<Result<Vec<_>>>()?;
+        keys.sort();
+        tags.sort();
+        values.sort();
+        Ok(SideRows { keys, tags, custom: values })
+    }
+
+    async fn insert(&self, tx: &mut Tx, workspace_id: i64, entity: Entity, id: i64, which: Which) -> Result<()> {
+        let e = entity.as_str();
+        if which.keys {
+            for (kind, value) in &self.keys {
+                query("INSERT INTO record_keys (workspace_id, entity, record_id, kind, value) VALUES ($1, $2, $3, $4, $5)").bind(workspace_id).bind(e).bind(id).bind(kind.as_str()).bind(value.as_str()).execute(&mut **tx).await?;
+            }
+        }
+        if which.tags {
+            for tag in &self.tags {
+                query("INSERT INTO record_tags (workspace_id, entity, record_id, tag) VALUES ($1, $2, $3, $4)").bind(workspace_id).bind(e).bind(id).bind(tag.as_str()).execute(&mut **tx).await?;
+            }
+        }
+        if which.custom {
+            for (field_id, text, num) in &self.custom {
+                query("INSERT INTO custom_values (workspace_id, entity, record_id, field_id, v_text, v_num) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(workspace_id)
+                    .bind(e)
+                    .bind(id)
+                    .bind(*field_id)
+                    .bind(text.clone())
+                    .bind(*num)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which kinds of side rows to write.
+#[derive(Clone, Copy)]
+struct Which {
+    keys: bool,
+    tags: bool,
+    custom: bool,
+}
+
+fn display_name(prep: &Prepared) -> &str {
+    prep.cells.iter().find(|(n, _)| *n == "display_name").and_then(|(_, c)| if let Cell::Text(s) = c { Some(s.as_str()) } else { None }).unwrap_or_default()
 }
 
 /// The side rows of a record that has none yet.
 #[allow(clippy::too_many_arguments)]
 async fn insert_side_rows(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, id: i64, owner_id: i64, prep: &Prepared, custom: &[CustomField]) -> Result<()> {
+    SideRows::wanted(prep, custom).insert(tx, workspace_id, entity, id, Which { keys: true, tags: true, custom: true }).await?;
+    if entity.searchable() {
+        search::add(db, tx, workspace_id, entity, id, owner_id, display_name(prep), &prep.search_text).await?;
+    }
+    Ok(())
+}
+
+/// The side rows of an updated record. Each kind is rewritten only where it differs from
+/// what is stored: a stage move or a one-field edit changes no key, tag or search document,
+/// and rewriting them (an FTS5 document above all) was most of such a write's pages.
+#[allow(clippy::too_many_arguments)]
+async fn sync_side_rows(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, id: i64, owner_id: i64, prep: &Prepared, custom: &[CustomField]) -> Result<()> {
     let e = entity.as_str();
-    for (kind, value) in &prep.keys {
-        query("INSERT INTO record_keys (workspace_id, entity, record_id, kind, value) VALUES ($1, $2, $3, $4, $5)").bind(workspace_id).bind(e).bind(id).bind(kind.as_str()).bind(value).execute(&mut **tx).await?;
-    }
-    for tag in &prep.tags {
-        query("INSERT INTO record_tags (workspace_id, entity, record_id, tag) VALUES ($1, $2, $3, $4)").bind(workspace_id).bind(e).bind(id).bind(tag).execute(&mut **tx).await?;
-    }
-    for (key, v) in &prep.custom {
-        let Some(def) = custom.iter().find(|c| &c.def.key == key) else { continue };
-        for ix in &v.index {
-            let (text, num) = match ix {
-                IndexValue::Text(t) => (Some(t.clone()), None),
-                IndexValue::Num(n) => (None, Some(*n)),
-            };
-            query("INSERT INTO custom_values (workspace_id, entity, record_id, field_id, v_text, v_num) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(workspace_id)
-                .bind(e)
-                .bind(id)
-                .bind(def.id)
-                .bind(text)
-                .bind(num)
-                .execute(&mut **tx)
-                .await?;
+    let wanted = SideRows::wanted(prep, custom);
+    let stored = SideRows::stored(tx, entity, id).await?;
+    if wanted != stored {
+        let which = Which { keys: wanted.keys != stored.keys, tags: wanted.tags != stored.tags, custom: wanted.custom != stored.custom };
+        for (changed, table) in [(which.keys, "record_keys"), (which.tags, "record_tags"), (which.custom, "custom_values")] {
+            if changed {
+                query(format!("DELETE FROM {table} WHERE entity = $1 AND record_id = $2")).bind(e).bind(id).execute(&mut **tx).await?;
+            }
         }
+        wanted.insert(tx, workspace_id, entity, id, which).await?;
     }
-    if !entity.searchable() {
-        return Ok(());
+    if entity.searchable() {
+        search::replace(db, tx, workspace_id, entity, id, owner_id, display_name(prep), &prep.search_text).await?;
     }
-    let display = prep.cells.iter().find(|(n, _)| *n == "display_name").and_then(|(_, c)| if let Cell::Text(s) = c { Some(s.as_str()) } else { None }).unwrap_or_default();
-    search::add(db, tx, workspace_id, entity, id, owner_id, display, &prep.search_text).await
+    Ok(())
 }
 
 fn strip_system(input: &Map<String, Value>) -> Map<String, Value> {
@@ -522,7 +601,7 @@ async fn write_update(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, curre
     if db.tx_execute(tx, &up).await? != 1 {
         return Err(Error::VersionConflict { expected: current.version, current: current.version + 1 });
     }
-    write_side_tables(db, tx, p.workspace_id, entity, current.id, owner_id, Some(prep), custom).await?;
+    sync_side_rows(db, tx, p.workspace_id, entity, current.id, owner_id, prep, custom).await?;
     let rec = get_in_tx(db, tx, entity, current.id).await?;
     let ignore = ["version", "updated_at", "updated_by"];
     let strip = |m: &Map<String, Value>| -> Map<String, Value> { m.iter().filter(|(k, _)| !ignore.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect() };
@@ -534,7 +613,7 @@ async fn write_update(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, curre
 
 /// Moves a record to the trash. Its side tables go too, so it stops matching duplicates,
 /// filters and search; restoring rebuilds them from the record itself.
-pub async fn delete(db: &Db, p: &Principal, entity: Entity, id: i64, expected_version: Option<i64>, custom: &[CustomField]) -> Result<()> {
+pub async fn delete(db: &Db, p: &Principal, entity: Entity, id: i64, expected_version: Option<i64>) -> Result<()> {
     let mut tx = db.begin().await?;
     let current = get_for_write(db, &mut tx, &p.viewer, entity, id, false).await?;
     if let Some(v) = expected_version.filter(|v| *v != current.version) {
@@ -544,7 +623,7 @@ pub async fn delete(db: &Db, p: &Principal, entity: Entity, id: i64, expected_ve
     let mut up = Query::update();
     up.table(Alias::new(entity.table())).value("deleted_at", now).value("deleted_by", p.user.id).value("version", current.version + 1).and_where(Expr::col("id").eq(id));
     db.tx_execute(&mut tx, &up).await?;
-    write_side_tables(db, &mut tx, p.workspace_id, entity, id, current.owner_id, None, custom).await?;
+    remove_side_rows(db, &mut tx, entity, id).await?;
     timeline::record(&mut tx, Change { workspace_id: p.workspace_id, entity, record_id: id, action: "delete", actor_id: Some(p.user.id), changes: json!({}) }).await?;
     crate::sales::hooks::after_write(db, &mut tx, p, entity, Some(&current), None).await?;
     tx.commit().await?;
@@ -869,7 +948,7 @@ pub async fn merge(db: &Db, p: &Principal, entity: Entity, survivor_id: i64, mer
     let mut up = Query::update();
     up.table(Alias::new(entity.table())).value("deleted_at", now_ms()).value("deleted_by", p.user.id).value("version", merged.version + 1).and_where(Expr::col("id").eq(merged_id));
     db.tx_execute(&mut tx, &up).await?;
-    write_side_tables(db, &mut tx, p.workspace_id, entity, merged_id, merged.owner_id, None, custom).await?;
+    remove_side_rows(db, &mut tx, entity, merged_id).await?;
     let row = query("INSERT INTO merges (workspace_id, entity, survivor_id, merged_id, snapshot, actor_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
         .bind(p.workspace_id)
         .bind(e)

@@ -27,6 +27,21 @@ pub async fn remove(db: &Db, tx: &mut Tx, entity: Entity, record_id: i64) -> Res
     Ok(())
 }
 
+/// Gives a record this search document, writing only when it differs from the stored one.
+#[allow(clippy::too_many_arguments)]
+pub async fn replace(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, record_id: i64, owner_id: i64, display_name: &str, body: &str) -> Result<()> {
+    let stored = query("SELECT owner_id, display_name, body FROM search_docs WHERE entity = $1 AND record_id = $2").bind(entity.as_str()).bind(record_id).fetch_all(&mut **tx).await?;
+    if let [doc] = stored.as_slice()
+        && get_i64(doc, "owner_id")? == owner_id
+        && get_str(doc, "display_name")? == display_name
+        && get_str(doc, "body")? == body
+    {
+        return Ok(());
+    }
+    remove(db, tx, entity, record_id).await?;
+    add(db, tx, workspace_id, entity, record_id, owner_id, display_name, body).await
+}
+
 /// Adds the search document of a record that has none.
 #[allow(clippy::too_many_arguments)]
 pub async fn add(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, record_id: i64, owner_id: i64, display_name: &str, body: &str) -> Result<()> {

@@ -4,7 +4,7 @@ use accord_domain::permissions::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-both_engines!(concurrent_duplicates_make_one_record, contact_lifecycle, company_identifiers_and_contacts, duplicates_merge_and_undo, custom_fields_typed_and_filterable, notes_and_timeline, trash_retention);
+both_engines!(concurrent_duplicates_make_one_record, contact_lifecycle, side_rows_follow_updates, company_identifiers_and_contacts, duplicates_merge_and_undo, custom_fields_typed_and_filterable, notes_and_timeline, trash_retention);
 
 async fn contact_lifecycle(e: Engine) {
     let s = start(e).await;
@@ -79,6 +79,36 @@ async fn contact_lifecycle(e: Engine) {
     let audit = s.get(&admin, "/api/v1/audit?limit=3").await;
     assert_eq!(audit.body["data"][0]["action"], "purge");
     assert_eq!(s.get(&u, "/api/v1/audit").await.status, StatusCode::FORBIDDEN);
+}
+
+/// Keys, tags and the search document are rewritten only when an update changes them: an
+/// edit that leaves them alone keeps them working, one that changes them leaves nothing
+/// of the old values behind.
+async fn side_rows_follow_updates(e: Engine) {
+    let s = start(e).await;
+    let ws = s.workspace("Acme").await;
+    let u = s.user(ws, Role::Member, "ann").await;
+    let r = s.post(&u, "/api/v1/contacts", json!({"last_name": "Сидорова", "emails": ["sid@oldmail.ru"], "tags": ["опт"]})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let (id, path) = (r.id(), format!("/api/v1/contacts/{}", r.id()));
+    let hits = |q: &str| format!("/api/v1/search?q={q}");
+    let r = s.patch(&u, &path, json!({"position": "Бухгалтер"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(s.get(&u, &hits("oldmail")).await.body["data"][0]["id"], id);
+    assert_eq!(s.all_ids(&u, "/api/v1/contacts?tag=опт").await, vec![id]);
+    assert_eq!(s.post(&u, "/api/v1/contacts", json!({"last_name": "Другая", "emails": ["sid@oldmail.ru"]})).await.status, StatusCode::CONFLICT);
+
+    let r = s.patch(&u, &path, json!({"last_name": "Петрова", "emails": ["sid@newmail.ru"], "tags": ["розница"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(s.get(&u, &hits("oldmail")).await.body["data"].as_array().expect("hits").is_empty());
+    assert!(s.get(&u, &hits("Сидорова")).await.body["data"].as_array().expect("hits").is_empty());
+    let found = s.get(&u, &hits("newmail")).await;
+    assert_eq!(found.body["data"][0]["id"], id);
+    assert_eq!(found.body["data"][0]["display_name"], "Петрова");
+    assert!(s.all_ids(&u, "/api/v1/contacts?tag=опт").await.is_empty());
+    assert_eq!(s.all_ids(&u, "/api/v1/contacts?tag=розница").await, vec![id]);
+    assert_eq!(s.post(&u, "/api/v1/contacts", json!({"last_name": "Другая", "emails": ["sid@oldmail.ru"]})).await.status, StatusCode::CREATED);
+    assert_eq!(s.post(&u, "/api/v1/contacts", json!({"last_name": "Третья", "emails": ["sid@newmail.ru"]})).await.status, StatusCode::CONFLICT);
 }
 
 async fn company_identifiers_and_contacts(e: Engine) {

@@ -492,7 +492,7 @@ pub async fn undo(db: &Db, p: &Principal, id: i64) -> Result<UndoResult> {
     for r in rows {
         let (Some(record_id), Some(version)) = (get_opt_i64(&r, "record_id")?, get_opt_i64(&r, "record_version")?) else { continue };
         let outcome = if get_str(&r, "action")? == "create" {
-            crate::records::delete(db, p, info.entity, record_id, Some(version), &custom).await.map(|_| result.removed += 1)
+            crate::records::delete(db, p, info.entity, record_id, Some(version)).await.map(|_| result.removed += 1)
         } else {
             let before: serde_json::Map<String, Value> = get_opt_str(&r, "before")?.map(|s| serde_json::from_str(&s)).transpose()?.unwrap_or_default();
             crate::records::update(db, p, info.entity, record_id, &crate::records::restoring_patch(info.entity, &before), Some(version), &custom, &crate::records::WriteOptions { allow_duplicates: true }).await.map(|_| result.restored += 1)
