@@ -389,8 +389,17 @@ fn pg_row(names: Arc<[String]>, row: &AnyRow) -> Result<Row> {
 /// SQLite settings for a concurrent server: WAL so readers never block the writer, a busy
 /// timeout for writers of other processes (the CLI), and a page cache per connection sized
 /// so the whole pool stays well inside the memory budget (8 × 16 MB).
+// `wal_autocheckpoint = 0`: the checkpointer thread copies the log into the database, so
+// no write, which holds the one write turn, also does that (a tenth of a deal move's time
+// went to the checkpoint it happened to trigger, fsync included). `journal_size_limit`:
+// the log file shrinks back when it starts over after a burst of writes.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;";
+     PRAGMA busy_timeout = 10000; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; \
+     PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;";
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+/// Past this many frames in the log, the checkpointer finishes its copy holding the write
+/// turn, so the log can start over (SQLite's own automatic checkpoint starts at 1,000).
+const CHECKPOINT_FINISH_FRAMES: i64 = 1000;
 const SQLITE_POOL: usize = 8;
 /// Enough for every statement a request path uses, so each is parsed once per connection.
 const SQLITE_STATEMENT_CACHE: usize = 512;
@@ -413,6 +422,42 @@ impl LitePool {
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         conn.set_prepared_statement_cache_capacity(SQLITE_STATEMENT_CACHE);
         Ok(conn)
+    }
+
+    /// Checkpoints the log from a thread of its own until the pool is closed or dropped.
+    /// A PASSIVE checkpoint copies the log into the database while writes go on. But the log
+    /// only starts over when a write begins with all of it copied and no reader still in it,
+    /// which under steady writes never happens by chance (it grew to gigabytes under deal
+    /// moves, and every read slowed down searching it). So once the log is past
+    /// [`CHECKPOINT_FINISH_FRAMES`], a RESTART checkpoint holding the write turn copies the
+    /// few frames written since and waits (for milliseconds) until readers have left it.
+    fn start_checkpointer(self: &Arc<Self>, write_turn: Arc<tokio::sync::Mutex<()>>) -> Result<()> {
+        let conn = self.open()?;
+        let pool = Arc::downgrade(self);
+        let checkpoint = move |mode: &str| -> rusqlite::Result<i64> { conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| r.get(1)) };
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    match pool.upgrade() {
+                        Some(p) if !p.permits.is_closed() => {}
+                        _ => return,
+                    }
+                    let done = match checkpoint("PASSIVE") {
+                        Ok(frames) if frames >= CHECKPOINT_FINISH_FRAMES => {
+                            let _turn = write_turn.blocking_lock();
+                            checkpoint("RESTART")
+                        }
+                        other => other,
+                    };
+                    if let Err(e) = done {
+                        tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+                    }
+                }
+            })
+            .map_err(|e| Error::Unavailable(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(())
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<rusqlite::Connection>> {
@@ -615,12 +660,14 @@ fn sqlite_path(url: &str) -> &str {
 impl Db {
     pub async fn connect(url: &str) -> Result<Db> {
         let backend = Backend::from_url(url)?;
+        let write_turn: Arc<tokio::sync::Mutex<()>> = Default::default();
         let engine = match backend {
             Backend::Sqlite => {
                 let pool = Arc::new(LitePool { path: sqlite_path(url).to_owned(), idle: Default::default(), permits: Arc::new(tokio::sync::Semaphore::new(SQLITE_POOL)) });
                 // Opened now, so a wrong path fails at start rather than at the first request.
                 let first = pool.open()?;
                 pool.idle().push(first);
+                pool.start_checkpointer(write_turn.clone())?;
                 Engine::Sqlite(pool)
             }
             Backend::Postgres => {
@@ -631,7 +678,7 @@ impl Db {
                 Engine::Postgres(options.connect(url).await?)
             }
         };
-        Ok(Db { engine, backend, write_turn: Default::default() })
+        Ok(Db { engine, backend, write_turn })
     }
 
     /// Open and idle connections, for the metrics.
