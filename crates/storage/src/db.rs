@@ -438,6 +438,9 @@ impl LitePool {
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
+                // The log keeps its length until the next write starts it over: without
+                // this, an idle server would take the write turn five times a second.
+                let mut restarted_at = None;
                 loop {
                     std::thread::sleep(CHECKPOINT_EVERY);
                     match pool.upgrade() {
@@ -445,8 +448,9 @@ impl LitePool {
                         _ => return,
                     }
                     let done = match checkpoint("PASSIVE") {
-                        Ok(frames) if frames >= CHECKPOINT_FINISH_FRAMES => {
+                        Ok(frames) if frames >= CHECKPOINT_FINISH_FRAMES && restarted_at != Some(frames) => {
                             let _turn = write_turn.blocking_lock();
+                            restarted_at = Some(frames);
                             checkpoint("RESTART")
                         }
                         other => other,

@@ -288,8 +288,6 @@ async fn duplicates(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, self_
     Ok(out)
 }
 
-/// Replaces the side tables of a record: identifier keys, tags, custom values, search.
-#[allow(clippy::too_many_arguments)]
 /// Removes a record's side rows: keys, tags, custom values and its search document (it is
 /// trashed or merged away).
 async fn remove_side_rows(db: &Db, tx: &mut Tx, entity: Entity, id: i64) -> Result<()> {
@@ -302,7 +300,6 @@ async fn remove_side_rows(db: &Db, tx: &mut Tx, entity: Entity, id: i64) -> Resu
 
 /// A record's rows in `record_keys`, `record_tags` and `custom_values`, sorted, in the form
 /// they are stored.
-#[derive(PartialEq)]
 struct SideRows {
     keys: Vec<(String, String)>,
     tags: Vec<String>,
@@ -401,15 +398,13 @@ async fn sync_side_rows(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity,
     let e = entity.as_str();
     let wanted = SideRows::wanted(prep, custom);
     let stored = SideRows::stored(tx, entity, id).await?;
-    if wanted != stored {
-        let which = Which { keys: wanted.keys != stored.keys, tags: wanted.tags != stored.tags, custom: wanted.custom != stored.custom };
-        for (changed, table) in [(which.keys, "record_keys"), (which.tags, "record_tags"), (which.custom, "custom_values")] {
-            if changed {
-                query(format!("DELETE FROM {table} WHERE entity = $1 AND record_id = $2")).bind(e).bind(id).execute(&mut **tx).await?;
-            }
+    let changed = Which { keys: wanted.keys != stored.keys, tags: wanted.tags != stored.tags, custom: wanted.custom != stored.custom };
+    for (differs, table) in [(changed.keys, "record_keys"), (changed.tags, "record_tags"), (changed.custom, "custom_values")] {
+        if differs {
+            query(format!("DELETE FROM {table} WHERE entity = $1 AND record_id = $2")).bind(e).bind(id).execute(&mut **tx).await?;
         }
-        wanted.insert(tx, workspace_id, entity, id, which).await?;
     }
+    wanted.insert(tx, workspace_id, entity, id, changed).await?;
     if entity.searchable() {
         search::replace(db, tx, workspace_id, entity, id, owner_id, display_name(prep), &prep.search_text).await?;
     }
