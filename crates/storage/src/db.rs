@@ -388,7 +388,7 @@ fn pg_row(names: Arc<[String]>, row: &AnyRow) -> Result<Row> {
 
 /// SQLite settings for a concurrent server: WAL so readers never block the writer, a busy
 /// timeout for writers of other processes (the CLI), and a page cache per connection sized
-/// so the whole pool stays well inside the memory budget (8 × 16 MB).
+/// so the whole pool stays well inside the memory budget (8 × 16 MB, and the writer's).
 // `wal_autocheckpoint = 0`: the checkpointer thread copies the log into the database, so
 // no write, which holds the one write turn, also does that (a tenth of a deal move's time
 // went to the checkpoint it happened to trigger, fsync included). `journal_size_limit`:
@@ -401,6 +401,9 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// turn, so the log can start over (SQLite's own automatic checkpoint starts at 1,000).
 const CHECKPOINT_FINISH_FRAMES: i64 = 1000;
 const SQLITE_POOL: usize = 8;
+/// The writer's page cache, in KiB: it keeps its pages from one write to the next, so the
+/// indexes a write walks stay in it.
+const SQLITE_WRITER_CACHE: &str = "PRAGMA cache_size = -65536;";
 /// Enough for every statement a request path uses, so each is parsed once per connection.
 const SQLITE_STATEMENT_CACHE: usize = 512;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -409,6 +412,11 @@ struct LitePool {
     path: String,
     idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
     permits: Arc<tokio::sync::Semaphore>,
+    /// The connection every write of this process uses, under the write turn. SQLite drops a
+    /// connection's whole page cache when another connection has written since its last
+    /// transaction; with writes taking turns over the pool, every write started cold and
+    /// read each page of the indexes it walked again (a deal move at 1,000,000 deals).
+    writer: std::sync::Mutex<Option<rusqlite::Connection>>,
 }
 
 impl LitePool {
@@ -469,6 +477,10 @@ impl LitePool {
         self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn writer_slot(&self) -> std::sync::MutexGuard<'_, Option<rusqlite::Connection>> {
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     async fn acquire(self: &Arc<Self>) -> Result<Lite> {
         let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, self.permits.clone().acquire_owned())
             .await
@@ -478,8 +490,27 @@ impl LitePool {
             Some(c) => c,
             None => self.open()?,
         };
-        Ok(Lite { conn: Some(conn), pool: self.clone(), _permit: permit })
+        Ok(Lite { conn: Some(conn), pool: self.clone(), home: Home::Readers { _permit: permit } })
     }
+
+    /// The writer connection; only taken under the write turn, so it is always free then.
+    fn acquire_writer(self: &Arc<Self>) -> Result<Lite> {
+        let conn = match self.writer_slot().take() {
+            Some(c) => c,
+            None => {
+                let conn = self.open()?;
+                conn.execute_batch(SQLITE_WRITER_CACHE)?;
+                conn
+            }
+        };
+        Ok(Lite { conn: Some(conn), pool: self.clone(), home: Home::Writer })
+    }
+}
+
+/// Where a connection goes back to.
+enum Home {
+    Readers { _permit: tokio::sync::OwnedSemaphorePermit },
+    Writer,
 }
 
 /// A pooled SQLite connection; back in the pool when dropped, with any transaction a
@@ -487,7 +518,7 @@ impl LitePool {
 struct Lite {
     conn: Option<rusqlite::Connection>,
     pool: Arc<LitePool>,
-    _permit: tokio::sync::OwnedSemaphorePermit,
+    home: Home,
 }
 
 impl Drop for Lite {
@@ -497,7 +528,10 @@ impl Drop for Lite {
             if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
                 return;
             }
-            self.pool.idle().push(conn);
+            match self.home {
+                Home::Readers { .. } => self.pool.idle().push(conn),
+                Home::Writer => *self.pool.writer_slot() = Some(conn),
+            }
         }
     }
 }
@@ -667,7 +701,7 @@ impl Db {
         let write_turn: Arc<tokio::sync::Mutex<()>> = Default::default();
         let engine = match backend {
             Backend::Sqlite => {
-                let pool = Arc::new(LitePool { path: sqlite_path(url).to_owned(), idle: Default::default(), permits: Arc::new(tokio::sync::Semaphore::new(SQLITE_POOL)) });
+                let pool = Arc::new(LitePool { path: sqlite_path(url).to_owned(), idle: Default::default(), permits: Arc::new(tokio::sync::Semaphore::new(SQLITE_POOL)), writer: Default::default() });
                 // Opened now, so a wrong path fails at start rather than at the first request.
                 let first = pool.open()?;
                 pool.idle().push(first);
@@ -698,16 +732,10 @@ impl Db {
             Engine::Sqlite(p) => {
                 p.permits.close();
                 p.idle().clear();
+                p.writer_slot().take();
             }
             Engine::Postgres(p) => p.close().await,
         }
-    }
-
-    async fn conn(&self) -> Result<Conn> {
-        Ok(Conn(match &self.engine {
-            Engine::Sqlite(p) => ConnKind::Sqlite(p.acquire().await?),
-            Engine::Postgres(p) => ConnKind::Postgres(p.acquire().await?),
-        }))
     }
 
     async fn turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
@@ -737,7 +765,7 @@ impl Db {
         let turn = self.turn().await;
         Ok(match &self.engine {
             Engine::Sqlite(p) => {
-                let lite = p.acquire().await?;
+                let lite = p.acquire_writer()?;
                 lite.batch("BEGIN IMMEDIATE")?;
                 Tx { conn: Conn(ConnKind::Sqlite(lite)), _turn: turn }
             }
@@ -764,7 +792,11 @@ impl Db {
     /// polling SQLite's lock until the busy timeout gives up.
     pub async fn writer(&self) -> Result<Writer> {
         let turn = self.turn().await;
-        Ok(Writer { conn: self.conn().await?, _turn: turn })
+        let conn = match &self.engine {
+            Engine::Sqlite(p) => Conn(ConnKind::Sqlite(p.acquire_writer()?)),
+            Engine::Postgres(p) => Conn(ConnKind::Postgres(p.acquire().await?)),
+        };
+        Ok(Writer { conn, _turn: turn })
     }
 
     pub async fn fetch_all<S: QueryStatementBuilder>(&self, stmt: &S) -> Result<Vec<Row>> {
