@@ -588,8 +588,11 @@ async fn write_update(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, curre
     let now = now_ms();
     let mut up = Query::update();
     up.table(Alias::new(entity.table()));
-    for (name, cell) in &prep.cells {
-        up.value(Alias::new(*name), Expr::val(typed(entity, name, cell)));
+    let stored = stored_cells(tx, entity, current.id, &prep.cells).await?;
+    for ((name, cell), old) in prep.cells.iter().zip(&stored) {
+        if !same_cell(old, cell) {
+            up.value(Alias::new(*name), Expr::val(typed(entity, name, cell)));
+        }
     }
     up.value("owner_id", owner_id).value("version", current.version + 1).value("updated_at", now).value("updated_by", p.user.id);
     up.and_where(Expr::col("id").eq(current.id)).and_where(Expr::col("version").eq(current.version));
@@ -604,6 +607,29 @@ async fn write_update(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, curre
     timeline::record(tx, Change { workspace_id: p.workspace_id, entity, record_id: current.id, action, actor_id: Some(p.user.id), changes: Value::Object(changes) }).await?;
     crate::sales::hooks::after_write(db, tx, p, entity, Some(current), Some(&rec)).await?;
     Ok(rec)
+}
+
+/// The stored values of a record's `cells`, in their order. An update sets only the columns
+/// whose value changes: SQLite rewrites the entry of every index that holds a column named
+/// in the SET list, changed or not (a deal has eleven indexes; moving it changes a few).
+async fn stored_cells(tx: &mut Tx, entity: Entity, id: i64, cells: &[(&'static str, Cell)]) -> Result<Vec<Option<crate::db::Val>>> {
+    if cells.is_empty() {
+        return Ok(Vec::new());
+    }
+    let columns = cells.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
+    let row = query(format!("SELECT {columns} FROM {} WHERE id = $1", entity.table())).bind(id).fetch_optional(&mut **tx).await?.ok_or(Error::NotFound)?;
+    Ok((0..cells.len()).map(|i| row.value(i).cloned()).collect())
+}
+
+fn same_cell(stored: &Option<crate::db::Val>, cell: &Cell) -> bool {
+    use crate::db::Val;
+    let Some(stored) = stored else { return false };
+    match (stored, cell) {
+        (Val::Int(None) | Val::Real(None) | Val::Text(None) | Val::Blob(None), Cell::Null) => true,
+        (Val::Int(Some(a)), Cell::Int(b)) => a == b,
+        (Val::Text(Some(a)), Cell::Text(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// Moves a record to the trash. Its side tables go too, so it stops matching duplicates,
