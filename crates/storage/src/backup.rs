@@ -403,7 +403,7 @@ async fn empty_out(tx: &mut crate::Tx, workspace_id: i64) -> Result<()> {
     }
     query("DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE workspace_id = $1)").bind(workspace_id).execute(&mut **tx).await?;
     query("DELETE FROM price_list_prices WHERE price_list_id IN (SELECT id FROM price_lists WHERE workspace_id = $1)").bind(workspace_id).execute(&mut **tx).await?;
-    for t in ["deal_totals", "stages", "pipelines", "lost_reasons", "role_policies", "custom_field_defs", "exchange_rates", "goals", "web_forms", "price_lists", "teams"] {
+    for t in ["deal_totals", "deal_forecast", "stages", "pipelines", "lost_reasons", "role_policies", "custom_field_defs", "exchange_rates", "goals", "web_forms", "price_lists", "teams"] {
         query(format!("DELETE FROM {t} WHERE workspace_id = $1")).bind(workspace_id).execute(&mut **tx).await?;
     }
     Ok(())
@@ -475,6 +475,14 @@ async fn restore_rows(db: &Db, tx: &mut crate::Tx, workspace_id: i64, manifest: 
         "INSERT INTO deal_totals (workspace_id, pipeline_id, stage_id, owner_id, currency, deals, amount_num) \
          SELECT workspace_id, pipeline_id, stage_id, owner_id, currency, COUNT(*), SUM(amount_num) FROM deals \
          WHERE workspace_id = $1 AND deleted_at IS NULL GROUP BY workspace_id, pipeline_id, stage_id, owner_id, currency",
+    )
+    .bind(workspace_id)
+    .execute(&mut **tx)
+    .await?;
+    query(
+        "INSERT INTO deal_forecast (workspace_id, expected_close_date, currency, win_probability, owner_id, deals, amount_num) \
+         SELECT workspace_id, expected_close_date, currency, win_probability, owner_id, COUNT(*), SUM(amount_num) FROM deals \
+         WHERE workspace_id = $1 AND status = 'open' AND deleted_at IS NULL AND expected_close_date IS NOT NULL GROUP BY workspace_id, expected_close_date, currency, win_probability, owner_id",
     )
     .bind(workspace_id)
     .execute(&mut **tx)

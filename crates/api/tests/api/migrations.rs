@@ -18,24 +18,28 @@ async fn upgrade_from_first_migration_matches_fresh_schema(e: Engine) {
 
 both_engines!(report_lines_filled_on_upgrade);
 
-/// Deals and activities written before the reports read `deal_lines` and `activity_counts`
-/// get their lines and counts when the database is upgraded: exact decimals, live deals and
-/// done, live activities only.
+/// Deals and activities written before the reports read `deal_lines`, `activity_counts` and
+/// `deal_forecast` get their lines, counts and forecast shares when the database is
+/// upgraded: exact decimals, live deals (open ones for the forecast) and done, live
+/// activities only.
 async fn report_lines_filled_on_upgrade(e: Engine) {
     let db = fresh_db_at(e, Some(6)).await;
     let ws = accounts::create_workspace(&db, "До обновления", "RU").await.expect("workspace");
     let user = accounts::create_user(&db, "old@example.com", "Old", "password-old-1").await.expect("user");
     let items = r#"[{"name":"Стол","sku":"T-1","quantity":"2.5","price":"1000.10","total":"2500.25"},{"product_id":7,"name":"Доставка","quantity":"1","price":"300","total":"300.00"}]"#;
-    for (deleted_at, items) in [(None, items), (Some(1_i64), items), (None, "[]")] {
+    let won = Some(5_i64);
+    for (deleted_at, items, status, closed_at) in [(None, items, "won", won), (Some(1_i64), items, "won", won), (None, "[]", "won", won), (None, "[]", "open", None), (None, "[]", "open", None), (Some(1), "[]", "open", None)] {
         query(
             "INSERT INTO deals (workspace_id, owner_id, version, created_at, created_by, updated_at, updated_by, deleted_at, display_name, pipeline_id, stage_id, status, contacts, amount, currency, \
-             vat_included, vat_amount, items, win_probability, closed_at, stage_changed_at, tags, custom_fields, amount_num) \
-             VALUES ($1, $2, 1, 0, $2, 0, $2, $3, 'Старая', 1, 1, 'won', '[]', '2800.25', 'RUB', 0, '0.00', $4, 100, 5, 0, '[]', '{}', 28002500)",
+             vat_included, vat_amount, items, win_probability, closed_at, stage_changed_at, tags, custom_fields, amount_num, expected_close_date) \
+             VALUES ($1, $2, 1, 0, $2, 0, $2, $3, 'Старая', 1, 1, $5, '[]', '2800.25', 'RUB', 0, '0.00', $4, 100, $6, 0, '[]', '{}', 28002500, '2026-05-04')",
         )
         .bind(ws)
         .bind(user)
         .bind(deleted_at)
         .bind(items)
+        .bind(status)
+        .bind(closed_at)
         .execute(&db)
         .await
         .expect("old deal");
@@ -70,4 +74,10 @@ async fn report_lines_filled_on_upgrade(e: Engine) {
         .collect();
     assert_eq!(got, [serde_json::json!([0, null, "Стол", "T-1", 25_000, 25_002_500]), serde_json::json!([1, 7, "Доставка", null, 10_000, 3_000_000])], "the trashed deal and the one without lines have none");
     assert!(rows.iter().all(|r| r.try_get::<i64, _>("owner_id").unwrap() == user && r.try_get::<String, _>("status").unwrap() == "won" && r.try_get::<Option<i64>, _>("closed_at").unwrap() == Some(5)));
+    let forecast = query("SELECT expected_close_date, currency, win_probability, owner_id, deals, amount_num FROM deal_forecast").fetch_all(&db).await.expect("forecast");
+    let got: Vec<serde_json::Value> = forecast
+        .iter()
+        .map(|r| serde_json::json!([r.try_get::<String, _>("expected_close_date").unwrap(), r.try_get::<String, _>("currency").unwrap(), r.try_get::<i64, _>("win_probability").unwrap(), r.try_get::<i64, _>("owner_id").unwrap() == user, r.try_get::<i64, _>("deals").unwrap(), r.try_get::<i64, _>("amount_num").unwrap()]))
+        .collect();
+    assert_eq!(got, [serde_json::json!(["2026-05-04", "RUB", 100, true, 2, 2 * 28_002_500])], "the two live open deals");
 }

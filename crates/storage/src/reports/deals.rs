@@ -190,17 +190,19 @@ pub async fn forecast(ctx: &mut Ctx<'_>) -> Result<Figures> {
     ctx.periods = Periods { grouping: g, list: all.list[offset..].to_vec() };
 
     // Open deals by expected close date, weighted by their probability at today's rate.
-    // Grouped by the date itself, in the order of the forecast index, so SQLite sums while
-    // it reads instead of sorting every open deal; the periods are found here.
+    // Grouped by the date itself, in the order of the forecast index (or of the summary
+    // `deal_forecast`, which holds the same figures per owner, when no filter needs the
+    // deals themselves), so the database sums while it reads; the periods are found here.
     let bounds = ctx.periods.bounds_dates();
     let (first, last) = (bounds.first().cloned().unwrap_or_default(), bounds.last().cloned().unwrap_or_default());
     let mut q = Query::select();
-    q.from_as("deals", T)
-        .cond_where(ctx.condition(Entity::Deal)?)
-        .and_where(Expr::col((T, "status")).eq("open"))
-        .and_where(Expr::col((T, "expected_close_date")).gte(first))
-        .and_where(Expr::col((T, "expected_close_date")).lt(last));
-    q.column((T, "expected_close_date")).column((T, "currency")).column((T, "win_probability")).expr_as(Expr::cust(COUNT), "n").expr_as(Expr::cust(SUM), "s");
+    if ctx.req.filters.is_empty() {
+        q.from_as("deal_forecast", T).expr_as(Expr::cust("CAST(SUM(t.deals) AS BIGINT)"), "n").expr_as(Expr::cust(SUM), "s");
+    } else {
+        q.from_as("deals", T).and_where(Expr::col((T, "status")).eq("open")).expr_as(Expr::cust(COUNT), "n").expr_as(Expr::cust(SUM), "s");
+    }
+    q.cond_where(ctx.condition(Entity::Deal)?).and_where(Expr::col((T, "expected_close_date")).gte(first)).and_where(Expr::col((T, "expected_close_date")).lt(last));
+    q.column((T, "expected_close_date")).column((T, "currency")).column((T, "win_probability"));
     q.add_group_by([Expr::col((T, "expected_close_date")), Expr::col((T, "currency")), Expr::col((T, "win_probability"))]);
     let rows = ctx.db.fetch_all(&q).await?;
     let len = ctx.periods.len();

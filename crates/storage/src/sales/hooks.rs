@@ -86,16 +86,59 @@ struct Counted {
     amount_num: i64,
 }
 
+/// A deal's amount as stored in `amount_num`.
+fn amount_num(rec: &Record) -> Option<i64> {
+    let amount = rec.fields.get("amount").and_then(Value::as_str).and_then(|a| a.parse::<rust_decimal::Decimal>().ok())?;
+    accord_domain::custom_fields::scale_decimal(amount).ok()
+}
+
 fn counted(rec: Option<&Record>) -> Option<Counted> {
     let rec = rec.filter(|r| !trashed(r))?;
-    let amount = rec.fields.get("amount").and_then(Value::as_str).and_then(|a| a.parse::<rust_decimal::Decimal>().ok())?;
     Some(Counted {
         pipeline_id: id_of(rec, "pipeline_id")?,
         stage_id: id_of(rec, "stage_id")?,
         owner_id: rec.owner_id,
         currency: str_of(rec, "currency")?.to_owned(),
-        amount_num: accord_domain::custom_fields::scale_decimal(amount).ok()?,
+        amount_num: amount_num(rec)?,
     })
+}
+
+/// What an open live deal with an expected close date adds to `deal_forecast`.
+#[derive(PartialEq)]
+struct Forecast {
+    expected_close_date: String,
+    currency: String,
+    win_probability: i64,
+    owner_id: i64,
+    amount_num: i64,
+}
+
+fn forecast_share(rec: Option<&Record>) -> Option<Forecast> {
+    let rec = rec.filter(|r| !trashed(r) && str_of(r, "status") == Some("open"))?;
+    Some(Forecast {
+        expected_close_date: str_of(rec, "expected_close_date")?.to_owned(),
+        currency: str_of(rec, "currency")?.to_owned(),
+        win_probability: id_of(rec, "win_probability")?,
+        owner_id: rec.owner_id,
+        amount_num: amount_num(rec)?,
+    })
+}
+
+async fn add_to_forecast(tx: &mut Tx, workspace_id: i64, f: &Forecast, sign: i64) -> Result<()> {
+    query(
+        "INSERT INTO deal_forecast (workspace_id, expected_close_date, currency, win_probability, owner_id, deals, amount_num) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (workspace_id, expected_close_date, currency, win_probability, owner_id) DO UPDATE SET deals = deal_forecast.deals + excluded.deals, amount_num = deal_forecast.amount_num + excluded.amount_num",
+    )
+    .bind(workspace_id)
+    .bind(&f.expected_close_date)
+    .bind(&f.currency)
+    .bind(f.win_probability)
+    .bind(f.owner_id)
+    .bind(sign)
+    .bind(sign * f.amount_num)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn add_to_totals(tx: &mut Tx, workspace_id: i64, c: &Counted, sign: i64) -> Result<()> {
@@ -124,10 +167,13 @@ pub(super) fn share_moves<T: PartialEq>(old: Option<T>, new: Option<T>) -> Vec<(
     old.map(|o| (o, -1)).into_iter().chain(new.map(|n| (n, 1))).collect()
 }
 
-/// Keeps `deal_totals` equal to the live deals.
+/// Keeps `deal_totals` equal to the live deals and `deal_forecast` to the open ones.
 async fn update_totals(tx: &mut Tx, workspace_id: i64, before: Option<&Record>, after: Option<&Record>) -> Result<()> {
     for (c, sign) in share_moves(counted(before), counted(after)) {
         add_to_totals(tx, workspace_id, &c, sign).await?;
+    }
+    for (f, sign) in share_moves(forecast_share(before), forecast_share(after)) {
+        add_to_forecast(tx, workspace_id, &f, sign).await?;
     }
     Ok(())
 }
