@@ -967,6 +967,7 @@ mod tests {
         let n = query("SELECT COUNT(*) AS n FROM t").fetch_one(&db).await.expect("count");
         assert_eq!(n.try_get::<i64, _>("n").expect("n"), 2);
     }
+
     #[tokio::test]
     async fn a_long_log_is_copied_synced_and_started_over() {
         let (_dir, db) = scratch().await;
