@@ -270,7 +270,7 @@ impl KeyKind {
 }
 
 /// What the write path needs beyond the columns themselves.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Prepared {
     pub cells: Vec<(&'static str, Cell)>,
     pub keys: Vec<(KeyKind, String)>,

@@ -657,6 +657,61 @@ impl rusqlite::ToSql for Val {
     }
 }
 
+/// Most parameters one statement of [`insert_rows`] takes: under SQLite's limit (32,766) and
+/// PostgreSQL's (65,535), and few enough rows that a statement stays a few hundred kB.
+const INSERT_PARAMS: usize = 20_000;
+const INSERT_ROWS: usize = 500;
+
+/// Inserts `rows` into `table` with one multi-row statement per chunk: a bulk write pays
+/// each statement's fixed cost once per chunk instead of once per row. With `ids`, the new
+/// rows' ids in the order of `rows`: both engines number new rows from an increasing counter
+/// in the order a statement's rows are written, so the returned ids sorted are in that order
+/// (neither promises the order of `RETURNING` itself).
+pub(crate) async fn insert_rows(conn: &mut Conn, table: &str, cols: &[&str], rows: Vec<Vec<Val>>, ids: bool) -> Result<Vec<i64>> {
+    let per_statement = (INSERT_PARAMS / cols.len().max(1)).clamp(1, INSERT_ROWS);
+    let sqlite = matches!(conn.0, ConnKind::Sqlite(_));
+    let mut out = Vec::with_capacity(if ids { rows.len() } else { 0 });
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Val>> = rows.by_ref().take(per_statement).collect();
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
+        let mut n = 0;
+        for (i, row) in chunk.iter().enumerate() {
+            if row.len() != cols.len() {
+                return Err(Error::Corrupt(format!("a row of {} values for {} columns of {table}", row.len(), cols.len())));
+            }
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for j in 0..row.len() {
+                n += 1;
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                // SQLite finds a named parameter (`$3`) by a scan of all the statement's
+                // names, which for thousands of them took longer than the insert itself.
+                if sqlite {
+                    sql.push('?');
+                } else {
+                    sql.push_str(&format!("${n}"));
+                }
+            }
+            sql.push(')');
+        }
+        if ids {
+            sql.push_str(" RETURNING id");
+        }
+        let mut q = query(sql);
+        q.args = chunk.into_iter().flatten().collect();
+        if ids {
+            let mut got = q.fetch_all(&mut *conn).await?.iter().map(|r| get_i64(r, "id")).collect::<Result<Vec<i64>>>()?;
+            got.sort_unstable();
+            out.extend(got);
+        } else {
+            q.execute(&mut *conn).await?;
+        }
+    }
+    Ok(out)
+}
+
 /// A connection taken from the pool for a transaction or a run of writes.
 pub struct Conn(ConnKind);
 

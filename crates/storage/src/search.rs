@@ -2,7 +2,7 @@
 //! SQLite uses an FTS5 table with prefix indexes, PostgreSQL a `tsvector` with a GIN index
 //! plus trigrams for fragments. Both read the same `search_docs` rows and apply the same
 //! visibility condition.
-use crate::db::{Backend, Db, Row, Tx, get_i64, get_str, query};
+use crate::db::{Backend, Db, Row, Tx, Val, get_i64, get_str, insert_rows, query};
 use crate::error::Result;
 use crate::visibility;
 use accord_domain::entities::Entity;
@@ -45,17 +45,25 @@ pub async fn replace(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, re
 /// Adds the search document of a record that has none.
 #[allow(clippy::too_many_arguments)]
 pub async fn add(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, record_id: i64, owner_id: i64, display_name: &str, body: &str) -> Result<()> {
-    let row = query("INSERT INTO search_docs (workspace_id, entity, record_id, owner_id, display_name, body) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-        .bind(workspace_id)
-        .bind(entity.as_str())
-        .bind(record_id)
-        .bind(owner_id)
-        .bind(display_name)
-        .bind(body)
-        .fetch_one(&mut **tx)
-        .await?;
+    add_many(db, tx, workspace_id, entity, vec![Doc { record_id, owner_id, display_name: display_name.to_owned(), body: body.to_owned() }]).await
+}
+
+/// A record's search document.
+pub struct Doc {
+    pub record_id: i64,
+    pub owner_id: i64,
+    pub display_name: String,
+    pub body: String,
+}
+
+/// Adds the search documents of records that have none, a few statements for all of them.
+pub async fn add_many(db: &Db, tx: &mut Tx, workspace_id: i64, entity: Entity, docs: Vec<Doc>) -> Result<()> {
+    let bodies: Vec<String> = if db.backend == Backend::Sqlite { docs.iter().map(|d| d.body.clone()).collect() } else { Vec::new() };
+    let rows = docs.into_iter().map(|d| vec![Val::from(workspace_id), Val::from(entity.as_str()), Val::from(d.record_id), Val::from(d.owner_id), Val::from(d.display_name), Val::from(d.body)]).collect();
+    let ids = insert_rows(tx, "search_docs", &["workspace_id", "entity", "record_id", "owner_id", "display_name", "body"], rows, db.backend == Backend::Sqlite).await?;
     if db.backend == Backend::Sqlite {
-        query("INSERT INTO search_fts (rowid, body) VALUES ($1, $2)").bind(get_i64(&row, "id")?).bind(body).execute(&mut **tx).await?;
+        let rows = ids.into_iter().zip(bodies).map(|(id, body)| vec![Val::from(id), Val::from(body)]).collect();
+        insert_rows(tx, "search_fts", &["rowid", "body"], rows, false).await?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The audit log, per-record timelines and notes. The timeline is one table that every
 //! feature appends to with its own `kind` (change, note; later activity, deal, email …),
 //! so new kinds join it without a redesign.
-use crate::db::{Db, Row, Tx, get_i64, get_opt_i64, get_str, parse_json, query};
+use crate::db::{Db, Row, Tx, Val, get_i64, get_opt_i64, get_str, insert_rows, parse_json, query};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use accord_domain::entities::Entity;
@@ -37,21 +37,23 @@ pub struct Change<'a> {
 
 /// Writes an audit entry and the matching timeline row, inside the caller's transaction.
 pub async fn record(tx: &mut Tx, c: Change<'_>) -> Result<i64> {
+    record_many(tx, vec![c]).await?.pop().ok_or_else(|| Error::Corrupt("an audit entry was not written".into()))
+}
+
+/// [`record`] for many changes at once (a bulk write), a few statements for all of them.
+pub async fn record_many(tx: &mut Tx, changes: Vec<Change<'_>>) -> Result<Vec<i64>> {
     let at = now_ms();
-    let row = query("INSERT INTO audit_log (workspace_id, entity, record_id, action, actor_id, at, changes) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-        .bind(c.workspace_id)
-        .bind(c.entity.as_str())
-        .bind(c.record_id)
-        .bind(c.action)
-        .bind(c.actor_id)
-        .bind(at)
-        .bind(c.changes.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-    let audit_id = get_i64(&row, "id")?;
-    let fields: Vec<&String> = c.changes.as_object().map(|o| o.keys().collect()).unwrap_or_default();
-    add_timeline(tx, c.workspace_id, c.entity, c.record_id, at, "change", audit_id, &json!({ "action": c.action, "actor_id": c.actor_id, "fields": fields })).await?;
-    Ok(audit_id)
+    let mut audit = Vec::with_capacity(changes.len());
+    let mut summaries = Vec::with_capacity(changes.len());
+    for c in &changes {
+        let fields: Vec<&String> = c.changes.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+        summaries.push(json!({ "action": c.action, "actor_id": c.actor_id, "fields": fields }).to_string());
+        audit.push(vec![Val::from(c.workspace_id), Val::from(c.entity.as_str()), Val::from(c.record_id), Val::from(c.action), Val::from(c.actor_id), Val::from(at), Val::from(c.changes.to_string())]);
+    }
+    let ids = insert_rows(tx, "audit_log", &["workspace_id", "entity", "record_id", "action", "actor_id", "at", "changes"], audit, true).await?;
+    let timeline = changes.iter().zip(&ids).zip(summaries).map(|((c, id), summary)| vec![Val::from(c.workspace_id), Val::from(c.entity.as_str()), Val::from(c.record_id), Val::from(at), Val::from("change"), Val::from(*id), Val::from(summary)]).collect();
+    insert_rows(tx, "timeline", &["workspace_id", "entity", "record_id", "at", "kind", "ref_id", "summary"], timeline, false).await?;
+    Ok(ids)
 }
 
 #[allow(clippy::too_many_arguments)]

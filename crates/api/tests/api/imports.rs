@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::Path;
 
-both_engines!(import_check_run_undo, deal_lines_over_several_rows, companies_found_by_domain, import_other_crms_files, export_round_trip, import_resumes_after_a_stop, vcards_in_and_out, duplicate_finder_and_bulk_merge);
+both_engines!(import_check_run_undo, rows_written_together, deal_lines_over_several_rows, companies_found_by_domain, import_other_crms_files, export_round_trip, import_resumes_after_a_stop, vcards_in_and_out, duplicate_finder_and_bulk_merge);
 
 pub(crate) async fn upload(s: &Server, u: &User, entity: &str, name: &str, bytes: Vec<u8>) -> Value {
     let resp = s.http.post(format!("{}/api/v1/imports?entity={entity}&file_name={name}", s.base)).bearer_auth(&u.token).body(bytes).send().await.unwrap();
@@ -43,6 +43,34 @@ pub(crate) async fn rows(s: &Server, u: &User, id: i64, phase: &str) -> Vec<Valu
 
 fn problem_codes(row: &Value) -> Vec<String> {
     row["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect()
+}
+
+/// New records of one batch are checked and written together, yet each row ends as it would
+/// alone: a row sharing a phone with an earlier row of the same batch is that row's duplicate,
+/// a row matching a record updates it in its place in the file, and the others are created.
+async fn rows_written_together(engine: Engine) {
+    let s = start(engine).await;
+    let ws = s.workspace("Пакет").await;
+    let admin = s.user(ws, Role::Admin, "admin").await;
+    let existing = s.contact(&admin, json!({ "last_name": "Старый", "emails": ["old@example.ru"] })).await;
+    let csv = "Фамилия;E-mail;Телефон\nПервый;first@example.ru;+7 916 111-22-33\nСтарый;old@example.ru;+7 916 444-55-66\nВторой;second@example.ru;8 (916) 111-22-33\nТретий;third@example.ru;+7 916 777-88-99\n";
+    let doc = upload(&s, &admin, "contacts", "batch.csv", csv.as_bytes().to_vec()).await;
+    let id = doc["id"].as_i64().unwrap();
+    let done = finish(&s, &admin, id, "run").await;
+    assert_eq!((done["run"]["created"].as_i64(), done["run"]["updated"].as_i64(), done["run"]["failed"].as_i64()), (Some(2), Some(1), Some(1)), "{:?}", rows(&s, &admin, id, "run").await);
+    let report = rows(&s, &admin, id, "run").await;
+    let first = report.iter().find(|r| r["line"] == 2).unwrap()["record_id"].as_i64().unwrap();
+    let second = report.iter().find(|r| r["line"] == 4).unwrap();
+    assert_eq!(problem_codes(second), vec!["duplicate"]);
+    assert!(second["problems"][0]["message"].as_str().unwrap().contains(&format!("#{first}")), "{second}");
+    assert_eq!(report.iter().find(|r| r["line"] == 3).unwrap()["record_id"].as_i64(), Some(existing));
+    let updated = s.get(&admin, &format!("/api/v1/contacts/{existing}")).await.body;
+    assert_eq!(updated["phones"][0]["e164"], "+79164445566", "{updated}");
+    let third = report.iter().find(|r| r["line"] == 5).unwrap()["record_id"].as_i64().unwrap();
+    let found = s.get(&admin, "/api/v1/search?q=third%40example.ru").await.body;
+    assert!(found.to_string().contains(&format!("\"id\":{third}")), "a new record is searchable: {found}");
+    let history = s.get(&admin, &format!("/api/v1/contacts/{third}/history")).await;
+    assert_eq!(history.body["data"][0]["action"], "create", "{}", history.body);
 }
 
 /// A contact's company by its domain or website, or by the domain of the contact's e-mail
@@ -335,8 +363,9 @@ async fn import_resumes_after_a_stop(engine: Engine) {
     let ws = s.workspace("Возобновление").await;
     let admin = s.user(ws, Role::Admin, "admin").await;
     let p = accord_storage::accounts::principal_for(&s.db, ws, admin.id).await.unwrap();
+    let batch = accord_storage::imports::BATCH_ROWS as i64;
     let mut text = String::from("Фамилия,Имя,Email\n");
-    for i in 0..600 {
+    for i in 0..batch * 5 / 2 {
         text.push_str(&format!("Фамилия{i},Имя{i},person{i}@example.ru\n"));
     }
     let info = accord_storage::imports::create(&s.db, &p, accord_domain::entities::Entity::Contact, "big.csv", text.as_bytes()).await.unwrap();
@@ -350,7 +379,7 @@ async fn import_resumes_after_a_stop(engine: Engine) {
     .await
     .unwrap();
     let stopped = s.get(&admin, &format!("/api/v1/imports/{}", info.id)).await.body;
-    assert_eq!((stopped["status"].as_str(), stopped["processed_rows"].as_i64()), (Some("running"), Some(250)), "{stopped}");
+    assert_eq!((stopped["status"].as_str(), stopped["processed_rows"].as_i64()), (Some("running"), Some(batch)), "{stopped}");
     assert!(!accord_storage::imports::work(&s.db).await.unwrap(), "the lease of the stopped worker still holds");
     accord_storage::query("UPDATE imports SET lease_until = 0 WHERE id = $1").bind(info.id).execute(&s.db).await.unwrap();
     let mut batches = 0;
@@ -363,16 +392,16 @@ async fn import_resumes_after_a_stop(engine: Engine) {
     .unwrap();
     // A run that stopped on an error (the database went away, say) continues when asked.
     accord_storage::query("UPDATE imports SET status = 'failed', error = 'database unreachable', lease_until = NULL WHERE id = $1").bind(info.id).execute(&s.db).await.unwrap();
-    assert_eq!(s.get(&admin, &format!("/api/v1/imports/{}", info.id)).await.body["processed_rows"], 500);
+    assert_eq!(s.get(&admin, &format!("/api/v1/imports/{}", info.id)).await.body["processed_rows"], 2 * batch);
     let resumed = s.post(&admin, &format!("/api/v1/imports/{}/run", info.id), json!({})).await;
     assert_eq!(resumed.status, StatusCode::ACCEPTED, "{}", resumed.body);
-    assert_eq!(resumed.body["processed_rows"], 500, "it goes on from where it stopped");
+    assert_eq!(resumed.body["processed_rows"], 2 * batch, "it goes on from where it stopped");
     wait(&s, &admin, info.id).await;
     let done = s.get(&admin, &format!("/api/v1/imports/{}", info.id)).await.body;
     assert_eq!(done["status"], "done");
-    assert_eq!(done["run"]["created"], 600);
+    assert_eq!(done["run"]["created"], batch * 5 / 2);
     let count = s.get(&admin, "/api/v1/contacts?count=true&limit=1").await.body;
-    assert_eq!(count["count"], 600, "no row twice, none lost");
+    assert_eq!(count["count"], batch * 5 / 2, "no row twice, none lost");
 }
 
 /// Every vCard file of other programs imports: each card becomes a contact with its names,

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-pub use run::{OnProgress, Progress, claim, process, work};
+pub use run::{BATCH_ROWS, OnProgress, Progress, claim, process, work};
 
 /// How rows meet the records already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]

@@ -4,11 +4,11 @@
 use super::resolve::{self, Resolver};
 use super::{Counts, Mode, Options, file};
 use crate::accounts::Principal;
-use crate::db::{Db, Tx, get_i64, get_opt_i64, get_opt_str, get_str, query};
+use crate::db::{Db, Tx, Val, get_i64, get_opt_i64, get_opt_str, get_str, insert_rows, query};
 use crate::error::{Error, Result};
 use crate::now_ms;
 use crate::records::{self, Env, WriteOptions};
-use accord_domain::entities::{self, Entity};
+use accord_domain::entities::{self, Entity, Prepared};
 use accord_domain::imports::mapping::{self, Kind, Mapped, RefKind};
 use accord_domain::imports::row;
 use accord_domain::imports::source;
@@ -17,9 +17,10 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
-/// Rows per transaction: large enough to amortize the commit, small enough that other
-/// writers (SQLite runs one at a time) wait only briefly.
-const BATCH: usize = 250;
+/// Rows per transaction: large enough to amortize the commit and the statements written
+/// for all of a batch's new records at once, small enough that other writers (SQLite runs
+/// one at a time) wait only briefly.
+pub const BATCH_ROWS: usize = 1000;
 /// How long a worker owns an import without renewing; another instance takes over after.
 const LEASE_MS: i64 = 120_000;
 
@@ -182,39 +183,56 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
     if on_progress(&Progress { processed, total, counts: counts.clone() }).is_break() {
         return Ok(());
     }
+    let mut batches: u64 = 0;
     while rows.peek().is_some() {
-        let batch: Vec<(usize, std::result::Result<source::Row, accord_domain::error::Invalid>)> = rows.by_ref().take(BATCH).collect();
+        let batch: Vec<(usize, std::result::Result<source::Row, accord_domain::error::Invalid>)> = rows.by_ref().take(BATCH_ROWS).collect();
         let mut tx = db.begin().await?;
         let mut outcomes = Vec::with_capacity(batch.len());
+        let mut read: Vec<Read> = Vec::new();
         for (index, r) in batch {
-            let (line, outcome) = match r {
-                Ok(r) => (r.line as i64, handle(db, &mut tx, &mut job, index as i64, &r).await?),
-                Err(e) => (0, Outcome::fail(vec![Problem::new(None, e.code, e.message)])),
-            };
-            match outcome.action {
+            let index = index as i64;
+            match r {
+                Ok(r) => match read_row(db, &mut tx, &mut job, index, &r).await? {
+                    Step::Done(o) => outcomes.push((index, r.line as i64, o)),
+                    Step::Line(first, input) => outcomes.push((index, r.line as i64, add_line(db, &mut tx, &mut job, first, &input).await?)),
+                    Step::Validate(row) => read.push(*row),
+                },
+                Err(e) => outcomes.push((index, 0, Outcome::fail(vec![Problem::new(None, e.code, e.message)]))),
+            }
+            // Whether a deal's row adds a line to an earlier row's deal depends on what the
+            // earlier rows became: deals are settled row by row.
+            if job.entity == Entity::Deal {
+                let group = validate_all(&job, std::mem::take(&mut read), &mut outcomes);
+                outcomes.extend(settle(db, &mut tx, &mut job, group).await?);
+            }
+        }
+        let group = validate_all(&job, read, &mut outcomes);
+        outcomes.extend(settle(db, &mut tx, &mut job, group).await?);
+        for (_, _, o) in &outcomes {
+            match o.action {
                 "create" => counts.created += 1,
                 "update" => counts.updated += 1,
                 "skip" => counts.skipped += 1,
                 "line" => counts.lines += 1,
                 _ => counts.failed += 1,
             }
-            outcomes.push((index as i64, line, outcome));
         }
+        let mut report = Vec::with_capacity(outcomes.len());
         for (index, line, o) in &outcomes {
-            query("INSERT INTO import_rows (import_id, phase, row_index, line, action, record_id, record_version, before, problems, match_keys) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                .bind(id)
-                .bind(phase)
-                .bind(*index)
-                .bind(*line)
-                .bind(o.action)
-                .bind(o.record_id)
-                .bind(o.version)
-                .bind(o.before.as_ref().map(|b| Value::Object(b.clone()).to_string()))
-                .bind(if o.problems.is_empty() { None } else { Some(serde_json::to_string(&o.problems)?) })
-                .bind(if o.keys.is_empty() { None } else { Some(serde_json::to_string(&o.keys)?) })
-                .execute(&mut *tx)
-                .await?;
+            report.push(vec![
+                Val::from(id),
+                Val::from(phase),
+                Val::from(*index),
+                Val::from(*line),
+                Val::from(o.action),
+                Val::from(o.record_id),
+                Val::from(o.version),
+                Val::from(o.before.as_ref().map(|b| Value::Object(b.clone()).to_string())),
+                Val::from(if o.problems.is_empty() { None } else { Some(serde_json::to_string(&o.problems)?) }),
+                Val::from(if o.keys.is_empty() { None } else { Some(serde_json::to_string(&o.keys)?) }),
+            ]);
         }
+        insert_rows(&mut tx, "import_rows", &["import_id", "phase", "row_index", "line", "action", "record_id", "record_version", "before", "problems", "match_keys"], report, false).await?;
         for (row_index, version) in job.newer_versions.drain(..) {
             query("UPDATE import_rows SET record_version = $1 WHERE import_id = $2 AND phase = $3 AND row_index = $4").bind(version).bind(id).bind(phase).bind(row_index).execute(&mut *tx).await?;
         }
@@ -229,6 +247,10 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        batches += 1;
+        if !dry {
+            refresh_statistics(db, job.entity, batches).await?;
+        }
         if on_progress(&Progress { processed, total, counts: counts.clone() }).is_break() {
             return Ok(());
         }
@@ -247,6 +269,18 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
         crate::sales::audit_settings(&mut tx, &job.p, "import", id, "done", json!({ "counts": counts, "created_references": job.resolver.created.len() })).await?;
     }
     tx.commit().await
+}
+
+/// Gives PostgreSQL's planner the sizes of the tables an import grows, after its 1st, 2nd,
+/// 4th, 8th … batch. Its own statistics lag behind a bulk load: an import into a new
+/// workspace looked keys up by filtering every row of the workspace's keys (planned for
+/// an empty table), slower with each batch. SQLite plans by its indexes' shapes.
+async fn refresh_statistics(db: &Db, entity: Entity, batches: u64) -> Result<()> {
+    if db.backend != crate::Backend::Postgres || !batches.is_power_of_two() {
+        return Ok(());
+    }
+    query(format!("ANALYZE record_keys, external_ids, {}", entity.table())).execute(db).await?;
+    Ok(())
 }
 
 /// Unmapped columns become text custom fields named by their headers (once: the mapping is
@@ -397,16 +431,49 @@ fn merged_patch(current: &Map<String, Value>, input: &Map<String, Value>) -> Map
     patch
 }
 
-async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, row_index: i64, r: &source::Row) -> Result<Outcome> {
+/// A row's outcome: its index, its line in the file and what became of it.
+type RowOutcome = (i64, i64, Outcome);
+
+/// What reading a row leaves to do.
+enum Step {
+    Done(Outcome),
+    /// A line of the deal of an earlier row.
+    Line(DealOfFile, Map<String, Value>),
+    /// A record with its references resolved, to be validated.
+    Validate(Box<Read>),
+}
+
+/// A row's record with its references resolved.
+struct Read {
+    row_index: i64,
+    line: i64,
+    built: row::Built,
+    owner: i64,
+    deal_of_file: Option<String>,
+}
+
+/// A valid row waiting for its group's matching and writes.
+struct Candidate {
+    row_index: i64,
+    line: i64,
+    built: row::Built,
+    prep: Prepared,
+    notes: Vec<Problem>,
+    keys: Vec<String>,
+    deal_of_file: Option<String>,
+}
+
+/// Builds a row's record and resolves its references.
+async fn read_row(db: &Db, tx: &mut Tx, job: &mut Job, row_index: i64, r: &source::Row) -> Result<Step> {
     if source::is_footer(r, job.headers.len()) {
-        return Ok(Outcome::skip(Problem::new(None, "not_a_record", "a footer or note row (one cell, fewer columns than the header), not a record"), None));
+        return Ok(Step::Done(Outcome::skip(Problem::new(None, "not_a_record", "a footer or note row (one cell, fewer columns than the header), not a record"), None)));
     }
     let mut b = row::build(job.entity, &job.mapping, &r.cells);
     let mut problems: Vec<Problem> = b.errors.iter().map(|e| Problem::new(job.headers.get(e.column).cloned(), &e.code, e.message.clone())).collect();
     let dry = job.dry;
     problems.extend(job.resolver.apply(db, if dry { None } else { Some(&mut *tx) }, &job.p, &mut b, &job.headers).await?);
     if !problems.is_empty() {
-        return Ok(Outcome::fail(problems));
+        return Ok(Step::Done(Outcome::fail(problems)));
     }
     // What a write would fill in first (a deal line's name and price from its product).
     crate::sales::hooks::before_prepare(db, &job.p, job.entity, &mut b.input, None).await?;
@@ -414,94 +481,218 @@ async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, row_index: i64, r: &source:
     if let Some(first) = deal_of_file.as_deref().and_then(|e| job.deals.get(e)).copied()
         && b.input.contains_key("items")
     {
-        return add_line(db, tx, job, first, &b.input).await;
+        return Ok(Step::Line(first, b.input));
     }
     let owner = b.input.get("owner_id").and_then(Value::as_i64).unwrap_or(job.p.user.id);
     if !job.envs.contains_key(&owner) {
         let env = Env::load(db, &job.p, job.entity, &job.custom, owner).await?;
         job.envs.insert(owner, env);
     }
-    let Some(env) = job.envs.get(&owner) else { return Err(Error::Corrupt("validation settings missing".into())) };
+    Ok(Step::Validate(Box::new(Read { row_index, line: r.line as i64, built: b, owner, deal_of_file })))
+}
+
+/// Validates read rows as a write would, on all cores (validation, phone numbers above
+/// all, is most of a check's time); those that fail get their outcome in `outcomes`.
+fn validate_all(job: &Job, rows: Vec<Read>, outcomes: &mut Vec<RowOutcome>) -> Vec<Candidate> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(4);
+    let per_thread = rows.len().div_ceil(threads).max(64);
+    let mut rows = rows.into_iter().peekable();
+    let mut chunks = Vec::new();
+    while rows.peek().is_some() {
+        chunks.push(rows.by_ref().take(per_thread).collect::<Vec<Read>>());
+    }
+    let validated: Vec<Vec<std::result::Result<Candidate, RowOutcome>>> = match chunks.len() {
+        0 | 1 => chunks.into_iter().map(|c| c.into_iter().map(|r| validate(job, r)).collect()).collect(),
+        _ => std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks.into_iter().map(|c| scope.spawn(move || c.into_iter().map(|r| validate(job, r)).collect::<Vec<_>>())).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        }),
+    };
+    let mut group = Vec::new();
+    for v in validated.into_iter().flatten() {
+        match v {
+            Ok(c) => group.push(c),
+            Err(o) => outcomes.push(o),
+        }
+    }
+    group
+}
+
+fn validate(job: &Job, r: Read) -> std::result::Result<Candidate, RowOutcome> {
+    let Read { row_index, line, built: mut b, owner, deal_of_file } = r;
+    let fail = |problems| (row_index, line, Outcome::fail(problems));
+    let Some(env) = job.envs.get(&owner) else { return Err(fail(vec![Problem::new(None, "internal", "validation settings missing")])) };
     let mut notes = Vec::new();
-    let prep = match entities::prepare(job.entity, &b.input, &env.ctx(None)) {
+    let prep = match entities::prepare(job.entity, &records::strip_system(&b.input), &env.ctx(None)) {
         Ok(prep) => prep,
         Err(e) if job.options.keep_invalid_values && set_aside_invalid(&mut b.input, &e) => {
             notes = field_problems(job, &e).into_iter().map(|p| Problem { code: "kept_in_description".into(), ..p }).collect();
-            match entities::prepare(job.entity, &b.input, &env.ctx(None)) {
+            match entities::prepare(job.entity, &records::strip_system(&b.input), &env.ctx(None)) {
                 Ok(prep) => prep,
-                Err(e) => return Ok(Outcome::fail(field_problems(job, &e))),
+                Err(e) => return Err(fail(field_problems(job, &e))),
             }
         }
-        Err(e) => return Ok(Outcome::fail(field_problems(job, &e))),
+        Err(e) => return Err(fail(field_problems(job, &e))),
     };
     let match_on = job.options.match_keys(job.entity);
     let mut keys: Vec<String> = prep.keys.iter().filter(|(k, _)| match_on.iter().any(|m| m == k.as_str())).map(|(k, v)| format!("{}:{v}", k.as_str())).collect();
     if let Some(ext) = b.external_id.as_deref().filter(|_| match_on.iter().any(|m| m == "external_id")) {
         keys.push(format!("external_id:{}", ext.trim()));
     }
-    if let Some((k, line)) = keys.iter().find_map(|k| job.seen.get(k).map(|l| (k, *l))) {
-        return Ok(Outcome::skip(Problem::new(None, "duplicate_in_file", format!("line {line} has the same {}", k.split(':').next().unwrap_or(k))), None));
+    Ok(Candidate { row_index, line, built: b, prep, notes, keys, deal_of_file })
+}
+
+/// Matches a group of valid rows against the records there (one lookup for all their keys)
+/// and against the file's earlier rows, then writes them: new records together, updates
+/// one by one, in the order of the file.
+async fn settle(db: &Db, tx: &mut Tx, job: &mut Job, group: Vec<Candidate>) -> Result<Vec<RowOutcome>> {
+    let mut out = Vec::with_capacity(group.len());
+    if group.is_empty() {
+        return Ok(out);
     }
-    let mut existing: Vec<i64> = Vec::new();
-    for k in &keys {
-        let (kind, value) = k.split_once(':').unwrap_or((k, ""));
-        let found = if kind == "external_id" { resolve::by_external(db, &job.p, job.entity, value).await? } else { records::find_by_key(db, &job.p.viewer, job.entity, kind, value).await? };
-        if let Some(id) = found.filter(|id| !existing.contains(id)) {
-            existing.push(id);
+    let by_key: Vec<(String, String)> = group.iter().flat_map(|c| c.keys.iter()).filter_map(|k| k.split_once(':')).filter(|(kind, _)| *kind != "external_id").map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let found = records::find_by_keys(db, &job.p.viewer, job.entity, &by_key).await?;
+    let mut creates: Vec<Candidate> = Vec::new();
+    for mut c in group {
+        if let Some((k, line)) = c.keys.iter().find_map(|k| job.seen.get(k).map(|l| (k, *l))) {
+            out.push((c.row_index, c.line, Outcome::skip(Problem::new(None, "duplicate_in_file", format!("line {line} has the same {}", k.split(':').next().unwrap_or(k))), None)));
+            continue;
+        }
+        let mut existing: Vec<i64> = Vec::new();
+        for k in &c.keys {
+            let (kind, value) = k.split_once(':').unwrap_or((k, ""));
+            let id = if kind == "external_id" { resolve::by_external(db, &job.p, job.entity, value).await? } else { found.get(&(kind.to_owned(), value.to_owned())).copied() };
+            if let Some(id) = id.filter(|id| !existing.contains(id)) {
+                existing.push(id);
+            }
+        }
+        if existing.len() > 1 {
+            out.push((c.row_index, c.line, Outcome::fail(vec![Problem::new(None, "ambiguous_match", format!("the row matches several records: {}", existing.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(", ")))])));
+            continue;
+        }
+        let existing = existing.first().copied();
+        match (existing, job.options.mode) {
+            (Some(id), Mode::CreateOnly) => {
+                out.push((c.row_index, c.line, Outcome::skip(Problem::new(None, "exists", format!("record #{id} has the same identifier")), Some(id))));
+                continue;
+            }
+            (None, Mode::UpdateOnly) => {
+                out.push((c.row_index, c.line, Outcome::skip(Problem::new(None, "no_match", "no record matches the row"), None)));
+                continue;
+            }
+            _ => {}
+        }
+        for k in &c.keys {
+            job.seen.insert(k.clone(), c.line);
+        }
+        if let Some(old_id) = &c.deal_of_file {
+            c.keys.push(format!("{DEAL_KEY}{old_id}"));
+            job.deals.insert(old_id.clone(), DealOfFile { row_index: c.row_index, line: c.line, record_id: existing });
+        }
+        let action = if existing.is_some() { "update" } else { "create" };
+        if job.dry {
+            out.push((c.row_index, c.line, Outcome { action, record_id: existing, version: None, before: None, problems: c.notes, keys: c.keys }));
+            continue;
+        }
+        match existing {
+            None => creates.push(c),
+            Some(id) => {
+                // Written in the order of the file: the new records of earlier rows first.
+                out.extend(create(db, tx, job, std::mem::take(&mut creates)).await?);
+                let outcome = update(db, tx, job, id, &c).await?;
+                out.push((c.row_index, c.line, outcome));
+            }
         }
     }
-    if existing.len() > 1 {
-        return Ok(Outcome::fail(vec![Problem::new(None, "ambiguous_match", format!("the row matches several records: {}", existing.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(", ")))]));
+    out.extend(create(db, tx, job, creates).await?);
+    Ok(out)
+}
+
+/// Writes the new records of rows, together.
+async fn create(db: &Db, tx: &mut Tx, job: &mut Job, rows: Vec<Candidate>) -> Result<Vec<RowOutcome>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
-    let existing = existing.first().copied();
-    match (existing, job.options.mode) {
-        (Some(id), Mode::CreateOnly) => return Ok(Outcome::skip(Problem::new(None, "exists", format!("record #{id} has the same identifier")), Some(id))),
-        (None, Mode::UpdateOnly) => return Ok(Outcome::skip(Problem::new(None, "no_match", "no record matches the row"), None)),
-        _ => {}
-    }
-    for k in &keys {
-        job.seen.insert(k.clone(), r.line as i64);
-    }
-    let action = if existing.is_some() { "update" } else { "create" };
-    if let Some(old_id) = &deal_of_file {
-        keys.push(format!("{DEAL_KEY}{old_id}"));
-        job.deals.insert(old_id.clone(), DealOfFile { row_index, line: r.line as i64, record_id: existing });
-    }
-    if dry {
-        return Ok(Outcome { action, record_id: existing, version: None, before: None, problems: notes, keys });
-    }
-    query("SAVEPOINT import_row").execute(&mut **tx).await?;
-    let written = match existing {
-        Some(id) => match records::get_for_write(db, tx, &job.p.viewer, job.entity, id, false).await {
-            Ok(current) => {
-                let before = records::writable(&current, job.entity);
-                let mut before_with_owner = before.clone();
-                before_with_owner.insert("owner_id".into(), json!(current.owner_id));
-                records::update_in(db, tx, &job.p, job.entity, id, &merged_patch(&current.fields, &b.input), None, &job.custom, &WriteOptions { allow_duplicates: true }).await.map(|rec| (rec, Some(before_with_owner)))
+    let (candidates, preps): (Vec<Candidate>, Vec<Prepared>) = rows
+        .into_iter()
+        .map(|mut c| {
+            let prep = std::mem::take(&mut c.prep);
+            (c, prep)
+        })
+        .unzip();
+    let written = records::create_prepared(db, tx, &job.p, job.entity, &preps, &job.custom, &WriteOptions { allow_duplicates: job.options.allow_duplicates }, "create").await?;
+    let mut out = Vec::with_capacity(candidates.len());
+    let mut backdated = Vec::new();
+    for (c, w) in candidates.into_iter().zip(written) {
+        let rec = match w {
+            Ok(rec) => rec,
+            Err(e) => {
+                out.push((c.row_index, c.line, Outcome::fail(row_problems(job, e)?)));
+                continue;
             }
-            Err(e) => Err(e),
-        },
-        None => records::create_in(db, tx, &job.p, job.entity, &b.input, &job.custom, &WriteOptions { allow_duplicates: job.options.allow_duplicates }).await.map(|rec| (rec, None)),
+        };
+        if let Some(ext) = &c.built.external_id {
+            remember_external_id(tx, job, ext, rec.id).await?;
+        }
+        if let Some(created) = &c.built.created_at
+            && let Ok(ms) = entities::parse_moment(created, job.p.user.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow))
+        {
+            backdated.push((rec.id, ms));
+        }
+        if let Some(d) = c.deal_of_file.as_deref().and_then(|e| job.deals.get_mut(e)) {
+            d.record_id = Some(rec.id);
+        }
+        out.push((c.row_index, c.line, Outcome { action: "create", record_id: Some(rec.id), version: Some(rec.version), before: None, problems: c.notes, keys: c.keys }));
+    }
+    records::backdate_in(tx, job.entity, &backdated).await?;
+    Ok(out)
+}
+
+/// The import's link from the old system's id to the record.
+async fn remember_external_id(tx: &mut Tx, job: &Job, ext: &str, record_id: i64) -> Result<()> {
+    query("DELETE FROM external_ids WHERE workspace_id = $1 AND entity = $2 AND value = $3").bind(job.p.workspace_id).bind(job.entity.as_str()).bind(ext.trim()).execute(&mut **tx).await?;
+    query("INSERT INTO external_ids (workspace_id, entity, value, record_id) VALUES ($1, $2, $3, $4)").bind(job.p.workspace_id).bind(job.entity.as_str()).bind(ext.trim()).bind(record_id).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Updates the record a row matched, keeping what it was for undo.
+async fn update(db: &Db, tx: &mut Tx, job: &mut Job, id: i64, c: &Candidate) -> Result<Outcome> {
+    query("SAVEPOINT import_row").execute(&mut **tx).await?;
+    let written = match records::get_for_write(db, tx, &job.p.viewer, job.entity, id, false).await {
+        Ok(current) => {
+            let before = records::writable(&current, job.entity);
+            let mut before_with_owner = before.clone();
+            before_with_owner.insert("owner_id".into(), json!(current.owner_id));
+            records::update_in(db, tx, &job.p, job.entity, id, &merged_patch(&current.fields, &c.built.input), None, &job.custom, &WriteOptions { allow_duplicates: true }).await.map(|rec| (rec, before_with_owner))
+        }
+        Err(e) => Err(e),
     };
     match written {
         Ok((rec, before)) => {
-            if let Some(ext) = &b.external_id {
-                query("DELETE FROM external_ids WHERE workspace_id = $1 AND entity = $2 AND value = $3").bind(job.p.workspace_id).bind(job.entity.as_str()).bind(ext.trim()).execute(&mut **tx).await?;
-                query("INSERT INTO external_ids (workspace_id, entity, value, record_id) VALUES ($1, $2, $3, $4)").bind(job.p.workspace_id).bind(job.entity.as_str()).bind(ext.trim()).bind(rec.id).execute(&mut **tx).await?;
-            }
-            if let (Some(created), None) = (&b.created_at, &before)
-                && let Ok(ms) = entities::parse_moment(created, job.p.user.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow))
-            {
-                records::backdate_in(tx, job.entity, &[(rec.id, ms)]).await?;
+            if let Some(ext) = &c.built.external_id {
+                remember_external_id(tx, job, ext, rec.id).await?;
             }
             query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
-            if let Some(d) = deal_of_file.as_deref().and_then(|e| job.deals.get_mut(e)) {
+            if let Some(d) = c.deal_of_file.as_deref().and_then(|e| job.deals.get_mut(e)) {
                 d.record_id = Some(rec.id);
             }
-            Ok(Outcome { action, record_id: Some(rec.id), version: Some(rec.version), before, problems: notes, keys })
+            Ok(Outcome { action: "update", record_id: Some(rec.id), version: Some(rec.version), before: Some(before), problems: c.notes.clone(), keys: c.keys.clone() })
         }
         Err(e) => failed_write(tx, job, e).await,
     }
+}
+
+/// Why the database refused a row's write; errors that are not the row's fault stop the
+/// import.
+fn row_problems(job: &Job, e: Error) -> Result<Vec<Problem>> {
+    Ok(match e {
+        Error::Invalid(v) => field_problems(job, &v),
+        Error::Duplicate(d) => d.iter().map(|m| Problem::new(None, "duplicate", format!("{} #{} «{}» has the same {} {}", m.entity, m.id, m.display_name, m.matched_on, m.value))).collect(),
+        Error::Forbidden(why) => vec![Problem::new(None, "forbidden", why)],
+        Error::NotFound => vec![Problem::new(None, "not_found", "the matching record is no longer there")],
+        Error::VersionConflict { .. } => vec![Problem::new(None, "conflict", "the matching record changed during the import")],
+        other => return Err(other),
+    })
 }
 
 /// A write of a row that the database refused: its savepoint is rolled back and the row
@@ -509,15 +700,7 @@ async fn handle(db: &Db, tx: &mut Tx, job: &mut Job, row_index: i64, r: &source:
 async fn failed_write(tx: &mut Tx, job: &Job, e: Error) -> Result<Outcome> {
     query("ROLLBACK TO SAVEPOINT import_row").execute(&mut **tx).await?;
     query("RELEASE SAVEPOINT import_row").execute(&mut **tx).await?;
-    let problems = match e {
-        Error::Invalid(v) => field_problems(job, &v),
-        Error::Duplicate(d) => d.iter().map(|m| Problem::new(None, "duplicate", format!("{} #{} «{}» has the same {} {}", m.entity, m.id, m.display_name, m.matched_on, m.value))).collect(),
-        Error::Forbidden(why) => vec![Problem::new(None, "forbidden", why)],
-        Error::NotFound => vec![Problem::new(None, "not_found", "the matching record is no longer there")],
-        Error::VersionConflict { .. } => vec![Problem::new(None, "conflict", "the matching record changed during the import")],
-        other => return Err(other),
-    };
-    Ok(Outcome::fail(problems))
+    Ok(Outcome::fail(row_problems(job, e)?))
 }
 
 /// A row that repeats a deal's old id adds its line to that deal (a deal's products, one row
