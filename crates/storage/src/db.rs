@@ -937,14 +937,6 @@ impl Db {
         Ok(self.stmt(stmt)?.execute(&mut **tx).await?.rows_affected())
     }
 
-    /// Inserts and returns the new row's id (`RETURNING id` works on both engines).
-    pub async fn tx_insert_id(&self, tx: &mut Tx, stmt: &sea_query::InsertStatement) -> Result<i64> {
-        let mut stmt = stmt.clone();
-        stmt.returning_col(sea_query::Alias::new("id"));
-        let row = self.tx_fetch_optional(tx, &stmt).await?.ok_or_else(|| Error::Corrupt("insert returned no id".into()))?;
-        get_i64(&row, "id")
-    }
-
     /// A consistent copy of a live SQLite database: VACUUM INTO reads one snapshot while
     /// the server keeps running.
     pub async fn backup_sqlite(&self, path: &str) -> Result<()> {
