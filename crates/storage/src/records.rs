@@ -11,7 +11,7 @@ use crate::{now_ms, search, visibility};
 use accord_domain::ValidationErrors;
 use accord_domain::custom_fields::{FieldType, IndexValue};
 use accord_domain::custom_fields::FieldDefinition;
-use accord_domain::entities::{self, Cell, ColKind, Context, Entity, FilterKind, KeyKind, Prepared, RefTarget};
+use accord_domain::entities::{self, Cell, ColKind, Context, Entity, FilterKind, Prepared, RefTarget};
 use accord_domain::permissions::{Access, Viewer};
 use accord_domain::query::{COUNT_CAP, CustomField, Filter, ListQuery, Op, Scalar, Sort, Target, encode_cursor};
 use sea_query::{Alias, Condition, IntoTableRef, Expr, ExprTrait, LikeExpr, NullOrdering, Order, Query, SelectStatement};
@@ -347,11 +347,8 @@ async fn duplicates_many(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, 
     }
     lock_values(db, tx, wanted.iter().map(|(k, v)| format!("{}:{}:{k}:{v}", viewer.workspace_id, entity.as_str())).collect()).await?;
     let kinds: HashSet<&str> = wanted.iter().map(|(k, _)| *k).collect();
-    let mut values: Vec<&str> = wanted.iter().map(|(_, v)| v.as_str()).collect();
-    values.sort_unstable();
-    values.dedup();
     let mut found: HashMap<(String, String), Vec<(i64, String)>> = HashMap::new();
-    for (kind, value, id, name) in keyed_records(db, Some(tx), viewer, entity, &kinds, &values).await? {
+    for (kind, value, id, name) in keyed_records(db, Some(tx), viewer, entity, &kinds, wanted.iter().map(|(_, v)| v.as_str())).await? {
         found.entry((kind, value)).or_default().push((id, name));
     }
     for ((self_id, prep), matches) in items.iter().zip(out.iter_mut()) {
@@ -534,17 +531,28 @@ async fn insert_validated(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, p
 /// one (references, owner, duplicates), with one query per kind of check for all of them and
 /// a few statements for all their writes. An item that fails its checks gets its error
 /// (invalid, duplicate, forbidden) and the others are written; a database error stops all.
-/// Items are written in their order: one that shares an identifier with an earlier one is
-/// checked after that one is written, so it is found as its duplicate, as one by one.
+/// Items are written in their order: one that shares an identifier or a unique custom value
+/// with an earlier one is checked after that one is written, so it is found as its
+/// duplicate, as one by one.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn create_prepared(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, preps: &[Prepared], custom: &[CustomField], opts: &WriteOptions, action: &str) -> Result<Vec<Result<Record>>> {
+    if !p.viewer.can_write_anything() {
+        return Ok(preps.iter().map(|_| Err(Error::Forbidden("your role may not create records"))).collect());
+    }
+    // What must be unique among the items: identifiers (unless duplicates are allowed) and
+    // the values of unique custom fields.
+    let unique = |prep: &Prepared| -> Vec<String> {
+        let identifiers = prep.keys.iter().filter(|(k, _)| !opts.allow_duplicates && k.identifies()).map(|(k, v)| format!("{}:{v}", k.as_str()));
+        let custom_values = prep.custom.iter().filter_map(|(key, v)| custom.iter().find(|c| &c.def.key == key && c.def.unique).map(|c| (c.id, v))).flat_map(|(id, v)| v.index.iter().map(move |ix| format!("cf:{id}:{ix:?}")));
+        identifiers.chain(custom_values).collect()
+    };
     let mut out: Vec<Result<Record>> = Vec::with_capacity(preps.len());
     let mut start = 0;
     while start < preps.len() {
-        let mut seen: HashSet<(KeyKind, &str)> = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::new();
         let mut end = start;
         while let Some(prep) = preps.get(end) {
-            let ids: Vec<(KeyKind, &str)> = if opts.allow_duplicates { Vec::new() } else { prep.keys.iter().filter(|(k, _)| k.identifies()).map(|(k, v)| (*k, v.as_str())).collect() };
+            let ids = unique(prep);
             if end > start && ids.iter().any(|k| seen.contains(k)) {
                 break;
             }
@@ -1250,12 +1258,14 @@ pub async fn strip_custom_field(db: &Db, p: &Principal, field_id: i64, key: &str
     Ok(changed)
 }
 
-/// A visible record of `entity` with this identifier (an INN, an e-mail …), if any.
 /// The live records the viewer can see that have a key of one of `kinds` with one of
 /// `values`: `(kind, value, id, display name)`. The keys are read first and the records
 /// then by id: joined in one statement, PostgreSQL scanned the whole table for a few
 /// hundred values (a quarter of a second per batch of an import, growing with the table).
-async fn keyed_records(db: &Db, mut tx: Option<&mut Tx>, viewer: &Viewer, entity: Entity, kinds: &HashSet<&str>, values: &[&str]) -> Result<Vec<(String, String, i64, String)>> {
+async fn keyed_records(db: &Db, mut tx: Option<&mut Tx>, viewer: &Viewer, entity: Entity, kinds: &HashSet<&str>, values: impl Iterator<Item = &str>) -> Result<Vec<(String, String, i64, String)>> {
+    let mut values: Vec<&str> = values.collect();
+    values.sort_unstable();
+    values.dedup();
     let mut keys: Vec<(String, String, i64)> = Vec::new();
     for chunk in values.chunks(500) {
         let mut s = Query::select();
@@ -1291,6 +1301,7 @@ async fn keyed_records(db: &Db, mut tx: Option<&mut Tx>, viewer: &Viewer, entity
     Ok(keys.into_iter().filter_map(|(kind, value, id)| live.get(&id).map(|name| (kind, value, id, name.clone()))).collect())
 }
 
+/// A visible record of `entity` with this identifier (an INN, an e-mail …), if any.
 pub async fn find_by_key(db: &Db, viewer: &Viewer, entity: Entity, kind: &str, value: &str) -> Result<Option<i64>> {
     Ok(find_by_keys(db, viewer, entity, &[(kind.to_owned(), value.to_owned())]).await?.into_values().next())
 }
@@ -1300,11 +1311,8 @@ pub async fn find_by_key(db: &Db, viewer: &Viewer, entity: Entity, kind: &str, v
 pub async fn find_by_keys(db: &Db, viewer: &Viewer, entity: Entity, keys: &[(String, String)]) -> Result<HashMap<(String, String), i64>> {
     let wanted: HashSet<&(String, String)> = keys.iter().collect();
     let kinds: HashSet<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
-    let mut values: Vec<&str> = keys.iter().map(|(_, v)| v.as_str()).collect();
-    values.sort_unstable();
-    values.dedup();
     let mut found: HashMap<(String, String), i64> = HashMap::new();
-    for (kind, value, id, _) in keyed_records(db, None, viewer, entity, &kinds, &values).await? {
+    for (kind, value, id, _) in keyed_records(db, None, viewer, entity, &kinds, keys.iter().map(|(_, v)| v.as_str())).await? {
         let key = (kind, value);
         if wanted.contains(&key) {
             let oldest = found.entry(key).or_insert(id);

@@ -202,11 +202,11 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
             // Whether a deal's row adds a line to an earlier row's deal depends on what the
             // earlier rows became: deals are settled row by row.
             if job.entity == Entity::Deal {
-                let group = validate_all(&job, std::mem::take(&mut read), &mut outcomes);
+                let group = validate_all(&job, std::mem::take(&mut read), &mut outcomes)?;
                 outcomes.extend(settle(db, &mut tx, &mut job, group).await?);
             }
         }
-        let group = validate_all(&job, read, &mut outcomes);
+        let group = validate_all(&job, read, &mut outcomes)?;
         outcomes.extend(settle(db, &mut tx, &mut job, group).await?);
         for (_, _, o) in &outcomes {
             match o.action {
@@ -493,7 +493,7 @@ async fn read_row(db: &Db, tx: &mut Tx, job: &mut Job, row_index: i64, r: &sourc
 
 /// Validates read rows as a write would, on all cores (validation, phone numbers above
 /// all, is most of a check's time); those that fail get their outcome in `outcomes`.
-fn validate_all(job: &Job, rows: Vec<Read>, outcomes: &mut Vec<RowOutcome>) -> Vec<Candidate> {
+fn validate_all(job: &Job, rows: Vec<Read>, outcomes: &mut Vec<RowOutcome>) -> Result<Vec<Candidate>> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(4);
     let per_thread = rows.len().div_ceil(threads).max(64);
     let mut rows = rows.into_iter().peekable();
@@ -501,7 +501,7 @@ fn validate_all(job: &Job, rows: Vec<Read>, outcomes: &mut Vec<RowOutcome>) -> V
     while rows.peek().is_some() {
         chunks.push(rows.by_ref().take(per_thread).collect::<Vec<Read>>());
     }
-    let validated: Vec<Vec<std::result::Result<Candidate, RowOutcome>>> = match chunks.len() {
+    let validated: Vec<Vec<Result<std::result::Result<Candidate, RowOutcome>>>> = match chunks.len() {
         0 | 1 => chunks.into_iter().map(|c| c.into_iter().map(|r| validate(job, r)).collect()).collect(),
         _ => std::thread::scope(|scope| {
             let handles: Vec<_> = chunks.into_iter().map(|c| scope.spawn(move || c.into_iter().map(|r| validate(job, r)).collect::<Vec<_>>())).collect();
@@ -510,18 +510,19 @@ fn validate_all(job: &Job, rows: Vec<Read>, outcomes: &mut Vec<RowOutcome>) -> V
     };
     let mut group = Vec::new();
     for v in validated.into_iter().flatten() {
-        match v {
+        match v? {
             Ok(c) => group.push(c),
             Err(o) => outcomes.push(o),
         }
     }
-    group
+    Ok(group)
 }
 
-fn validate(job: &Job, r: Read) -> std::result::Result<Candidate, RowOutcome> {
+/// A valid row, or the outcome of an invalid one.
+fn validate(job: &Job, r: Read) -> Result<std::result::Result<Candidate, RowOutcome>> {
     let Read { row_index, line, built: mut b, owner, deal_of_file } = r;
-    let fail = |problems| (row_index, line, Outcome::fail(problems));
-    let Some(env) = job.envs.get(&owner) else { return Err(fail(vec![Problem::new(None, "internal", "validation settings missing")])) };
+    let fail = |problems| Ok(Err((row_index, line, Outcome::fail(problems))));
+    let Some(env) = job.envs.get(&owner) else { return Err(Error::Corrupt("validation settings missing".into())) };
     let mut notes = Vec::new();
     let prep = match entities::prepare(job.entity, &records::strip_system(&b.input), &env.ctx(None)) {
         Ok(prep) => prep,
@@ -529,17 +530,17 @@ fn validate(job: &Job, r: Read) -> std::result::Result<Candidate, RowOutcome> {
             notes = field_problems(job, &e).into_iter().map(|p| Problem { code: "kept_in_description".into(), ..p }).collect();
             match entities::prepare(job.entity, &records::strip_system(&b.input), &env.ctx(None)) {
                 Ok(prep) => prep,
-                Err(e) => return Err(fail(field_problems(job, &e))),
+                Err(e) => return fail(field_problems(job, &e)),
             }
         }
-        Err(e) => return Err(fail(field_problems(job, &e))),
+        Err(e) => return fail(field_problems(job, &e)),
     };
     let match_on = job.options.match_keys(job.entity);
     let mut keys: Vec<String> = prep.keys.iter().filter(|(k, _)| match_on.iter().any(|m| m == k.as_str())).map(|(k, v)| format!("{}:{v}", k.as_str())).collect();
     if let Some(ext) = b.external_id.as_deref().filter(|_| match_on.iter().any(|m| m == "external_id")) {
         keys.push(format!("external_id:{}", ext.trim()));
     }
-    Ok(Candidate { row_index, line, built: b, prep, notes, keys, deal_of_file })
+    Ok(Ok(Candidate { row_index, line, built: b, prep, notes, keys, deal_of_file }))
 }
 
 /// Matches a group of valid rows against the records there (one lookup for all their keys)
