@@ -208,7 +208,7 @@ async fn report_csv(s: &AppState, p: &accord_storage::accounts::Principal, id: i
                     let _ = w.write_record([r.line.to_string(), r.action.clone(), record.clone(), String::new(), String::new(), String::new(), String::new()]);
                 }
                 for pr in problems {
-                    let text = |k: &str| crate::reports::neutralized(pr.get(k).and_then(|v| v.as_str()).unwrap_or_default());
+                    let text = |k: &str| crate::reports::neutralized(pr.get(k).and_then(|v| v.as_str()).unwrap_or_default()).into_owned();
                     let _ = w.write_record([r.line.to_string(), r.action.clone(), record.clone(), text("column"), text("field"), text("code"), text("message")]);
                 }
             }

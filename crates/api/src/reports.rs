@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
+use std::borrow::Cow;
 
 /// Report parameters. Besides these, the filters `pipeline_id`, `owner_id`, `team_id`,
 /// `source` and `tag` (also `owner_id[in]=3,4` …).
@@ -85,14 +86,15 @@ fn attachment(body: Vec<u8>, content_type: &'static str, filename: &str) -> Resp
 }
 
 /// A text cell as a spreadsheet will not run it: a leading `= + - @` would start a formula.
-pub(crate) fn neutralized(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() }
+pub(crate) fn neutralized<'a>(s: impl Into<Cow<'a, str>>) -> Cow<'a, str> {
+    let s = s.into();
+    if s.starts_with(['=', '+', '-', '@']) { Cow::Owned(format!("'{s}")) } else { s }
 }
 
 fn cell_text(kind: ColumnKind, v: &Value) -> String {
     match v {
         Value::Null => String::new(),
-        Value::String(s) if matches!(kind, ColumnKind::Text) => neutralized(s),
+        Value::String(s) if matches!(kind, ColumnKind::Text) => neutralized(s.as_str()).into_owned(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }

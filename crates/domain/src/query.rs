@@ -9,6 +9,8 @@ use serde_json::Value;
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
+/// Values one `[in]` filter takes.
+pub const MAX_IN_VALUES: usize = 100;
 /// An optional count stops here: a list answers fast at any size.
 pub const COUNT_CAP: i64 = 10_000;
 
@@ -54,6 +56,14 @@ pub struct Sort {
     pub name: String,
     pub target: Target,
     pub desc: bool,
+}
+
+impl Sort {
+    /// Whether every record has a value to sort by: the system columns (id, owner, who and
+    /// when created and changed) are never empty; fields and custom values may be.
+    pub fn never_null(&self) -> bool {
+        matches!(&self.target, Target::Column { column, .. } if SYSTEM_FILTERS.iter().any(|f| f.column == *column))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -235,8 +245,8 @@ pub fn parse(entity: Entity, params: &[(String, String)], custom: &[CustomField]
                     },
                     Op::In => {
                         let parts: Vec<&str> = raw.split(',').filter(|s| !s.trim().is_empty()).collect();
-                        if parts.is_empty() || parts.len() > 100 {
-                            Err(Invalid::new("out_of_range", "needs 1 to 100 comma-separated values"))
+                        if parts.is_empty() || parts.len() > MAX_IN_VALUES {
+                            Err(Invalid::new("out_of_range", format!("needs 1 to {MAX_IN_VALUES} comma-separated values")))
                         } else {
                             parts.into_iter().map(|p| scalar(&target, p, region, op)).collect()
                         }

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::Path;
 
-both_engines!(import_check_run_undo, rows_written_together, deal_lines_over_several_rows, companies_found_by_domain, import_other_crms_files, export_round_trip, import_resumes_after_a_stop, vcards_in_and_out, duplicate_finder_and_bulk_merge);
+both_engines!(import_check_run_undo, rows_written_together, deal_lines_over_several_rows, companies_found_by_domain, import_other_crms_files, export_round_trip, export_of_many_pages, import_resumes_after_a_stop, vcards_in_and_out, duplicate_finder_and_bulk_merge);
 
 pub(crate) async fn upload(s: &Server, u: &User, entity: &str, name: &str, bytes: Vec<u8>) -> Value {
     let resp = s.http.post(format!("{}/api/v1/imports?entity={entity}&file_name={name}", s.base)).bearer_auth(&u.token).body(bytes).send().await.unwrap();
@@ -353,6 +353,81 @@ async fn export_round_trip(engine: Engine) {
     assert_eq!(done["run"]["updated"], 1, "{:?}", rows(&s, &admin, up["id"].as_i64().unwrap(), "run").await);
     let company = s.get(&admin, &format!("/api/v1/contacts/{linked}")).await.body["primary_company_id"].clone();
     assert_eq!((company.clone(), company != first), (json!(second), true));
+}
+
+/// An export longer than a page, whose pages refer to more companies than one lookup takes:
+/// every record once, each with its own company's name and INN, lists and addresses as
+/// text, and a member's export holding only what they may see.
+async fn export_of_many_pages(engine: Engine) {
+    let s = start(engine).await;
+    let ws = s.workspace("Много").await;
+    let admin = s.user(ws, Role::Admin, "admin").await;
+    let member = s.user(ws, Role::Member, "member").await;
+    let as_admin = accord_storage::accounts::principal_for(&s.db, ws, admin.id).await.unwrap();
+    let as_member = accord_storage::accounts::principal_for(&s.db, ws, member.id).await.unwrap();
+    let inn = |i: usize| {
+        let mut digits = [0u32; 9];
+        for (d, c) in digits.iter_mut().zip(format!("{:09}", 500_000_000 + i).chars()) {
+            *d = c.to_digit(10).unwrap();
+        }
+        accord_domain::ru_ids::inn10_complete(&digits)
+    };
+    let companies: Vec<_> = (0..150).map(|i| json!({ "name": format!("ООО Фирма {i}"), "inn": inn(i) }).as_object().unwrap().clone()).collect();
+    let company_ids = accord_storage::records::create_many(&s.db, &as_admin, accord_domain::entities::Entity::Company, &companies, &[], "test").await.unwrap();
+    // Created together, the contacts share their creation time: pages follow the ids among equals.
+    let contact = |i: usize| json!({ "last_name": format!("Фамилия{i:04}"), "emails": [format!("a{i}@example.ru"), format!("b{i}@example.ru")], "addresses": [{ "type": "work", "postal_code": "101000", "city": "Москва", "street": format!("ул. Мира, {i}") }], "primary_company_id": company_ids[i % company_ids.len()], "tags": ["опт", "VIP"] }).as_object().unwrap().clone();
+    let admins: Vec<_> = (0..1150).map(contact).collect();
+    accord_storage::records::create_many(&s.db, &as_admin, accord_domain::entities::Entity::Contact, &admins, &[], "test").await.unwrap();
+    let members: Vec<_> = (1150..1160).map(contact).collect();
+    accord_storage::records::create_many(&s.db, &as_member, accord_domain::entities::Entity::Contact, &members, &[], "test").await.unwrap();
+
+    let export = |u: &User, query: &str| {
+        let url = format!("{}/api/v1/exports/contacts?{query}", s.base);
+        let token = u.token.clone();
+        let http = s.http.clone();
+        async move {
+            let text = http.get(url).bearer_auth(token).send().await.unwrap().text().await.unwrap();
+            let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+            let headers = reader.headers().unwrap().clone();
+            let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+            (headers, rows)
+        }
+    };
+    for sort in ["id", "-created_at", "last_name", "-updated_at"] {
+        let (headers, rows) = export(&admin, &format!("sort={sort}")).await;
+        let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        assert_eq!(rows.len(), 1160, "sort={sort}");
+        let mut names: Vec<&str> = rows.iter().map(|r| &r[col("last_name")]).collect();
+        if sort == "id" || sort == "last_name" {
+            assert!(names.is_sorted(), "sort={sort}");
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 1160, "every contact once, sort={sort}");
+        for r in &rows {
+            let i: usize = r[col("last_name")].trim_start_matches("Фамилия").parse().unwrap();
+            assert_eq!(&r[col("company")], format!("ООО Фирма {}", i % 150), "{r:?}");
+            assert_eq!(&r[col("company_inn")], inn(i % 150));
+            assert_eq!(&r[col("emails")], format!("a{i}@example.ru; b{i}@example.ru"));
+            assert_eq!(&r[col("addresses")], format!("101000, Москва, ул. Мира, {i}"));
+            assert_eq!(&r[col("tags")], "опт; vip");
+        }
+    }
+    // The same rows page by page through the list: ties in the creation time follow the ids.
+    let listed = s.all_ids(&admin, "/api/v1/contacts?sort=created_at&limit=7").await;
+    let mut sorted = listed.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!((listed.len(), sorted.len()), (1160, 1160));
+
+    // Members who read only their own records export only those, and no name of a company
+    // they may not see.
+    assert_eq!(s.call(Some(&admin), reqwest::Method::PUT, "/api/v1/roles/member", Some(json!({ "read": "own", "edit": "own" }))).await.status, StatusCode::OK);
+    let (headers, rows) = export(&member, "sort=last_name").await;
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert_eq!(rows.iter().map(|r| r[col("last_name")].to_owned()).collect::<Vec<_>>(), (1150..1160).map(|i| format!("Фамилия{i}")).collect::<Vec<_>>());
+    assert_eq!(&rows[0][col("owner")], member.email.as_str());
+    assert!(rows.iter().all(|r| r[col("company")].is_empty() && r[col("company_inn")].is_empty()));
 }
 
 /// A run stopped after its first batch (as when Accord stops) is taken up again by a worker
