@@ -1002,34 +1002,16 @@ fn sort_expr(sort: &Sort) -> (Expr, bool) {
     }
 }
 
-/// Rows after the cursor in `ORDER BY key NULLS LAST, id`, both directions.
-fn keyset(sort: &Sort, key: Expr, cursor: &(Option<Scalar>, i64)) -> Condition {
-    let desc = sort.desc;
+/// Rows after `(value, last_id)` in `ORDER BY key, id` among rows whose key has a value,
+/// as one row-value comparison, which both engines start an index range at.
+fn after_value(key: Expr, desc: bool, value: &Scalar, last_id: i64) -> Condition {
+    let (row, at) = (Expr::tuple([key, Expr::col((T, "id"))]), Expr::tuple([Expr::val(scalar_value(value)), Expr::val(last_id)]));
+    Condition::all().add(if desc { row.lt(at) } else { row.gt(at) })
+}
+
+fn after_id(desc: bool, last_id: i64) -> Condition {
     let id = Expr::col((T, "id"));
-    let (value, last_id) = cursor;
-    let id_after = if desc { id.clone().lt(*last_id) } else { id.clone().gt(*last_id) };
-    // A key that is never NULL (id, owner, the creation and change times) gets one row-value
-    // comparison, which both engines start an index range at. The general form's `OR key IS
-    // NULL` made SQLite walk the index from its first entry on every page, so reading a
-    // whole list page by page was quadratic (an export of 1,000,000 contacts: 98 s).
-    if sort.never_null() {
-        return match (value, &sort.target) {
-            (_, Target::Column { column: "id", .. }) => Condition::all().add(id_after),
-            (Some(v), _) => {
-                let (row, at) = (Expr::tuple([key, id]), Expr::tuple([Expr::val(scalar_value(v)), Expr::val(*last_id)]));
-                Condition::all().add(if desc { row.lt(at) } else { row.gt(at) })
-            }
-            (None, _) => Condition::all().add(id_after),
-        };
-    }
-    match value {
-        None => Condition::all().add(key.is_null()).add(id_after),
-        Some(v) => {
-            let v = scalar_value(v);
-            let beyond = if desc { key.clone().lt(v.clone()) } else { key.clone().gt(v.clone()) };
-            Condition::any().add(beyond).add(Condition::all().add(key.clone().eq(v)).add(id_after)).add(key.is_null())
-        }
-    }
+    Condition::all().add(if desc { id.lt(last_id) } else { id.gt(last_id) })
 }
 
 /// The rows of a list: visible to the viewer, in or out of the trash, matching every filter.
@@ -1073,21 +1055,48 @@ pub struct RowPage {
 pub async fn list_rows(db: &Db, viewer: &Viewer, entity: Entity, q: &ListQuery, trash: bool) -> Result<RowPage> {
     let where_ = list_condition(viewer, entity, &q.filters, trash);
     let (key, numeric_key) = sort_expr(&q.sort);
-    let mut s = base_select(entity, q.fields.as_deref());
-    if let Target::Custom { field_id, .. } = &q.sort.target {
-        s.left_join(
-            "custom_values".into_table_ref().alias("s"),
-            Condition::all().add(Expr::col(("s", "record_id")).equals((T, "id"))).add(Expr::col(("s", "field_id")).eq(*field_id)),
-        );
-    }
-    s.expr_as(key.clone(), "sort_key");
-    s.cond_where(where_);
-    if let Some(c) = &q.cursor {
-        s.cond_where(keyset(&q.sort, key.clone(), c));
-    }
     let order = if q.sort.desc { Order::Desc } else { Order::Asc };
-    s.order_by_expr_with_nulls(key, order.clone(), NullOrdering::Last).order_by((T, "id"), order).limit(u64::from(q.limit) + 1);
-    let mut rows = db.fetch_all(&s).await?;
+    let select = |cond: Condition, limit: usize| {
+        let mut s = base_select(entity, q.fields.as_deref());
+        if let Target::Custom { field_id, .. } = &q.sort.target {
+            s.left_join(
+                "custom_values".into_table_ref().alias("s"),
+                Condition::all().add(Expr::col(("s", "record_id")).equals((T, "id"))).add(Expr::col(("s", "field_id")).eq(*field_id)),
+            );
+        }
+        s.expr_as(key.clone(), "sort_key");
+        s.cond_where(where_.clone()).cond_where(cond);
+        s.order_by_expr_with_nulls(key.clone(), order.clone(), NullOrdering::Last).order_by((T, "id"), order.clone()).limit(limit as u64);
+        s
+    };
+    let want = q.limit as usize + 1;
+    let desc = q.sort.desc;
+    // Every page starts an index range: a key that may be empty is read in two steps, the
+    // records with a value and then those without (NULLs last). One condition `… OR key IS
+    // NULL` made SQLite walk the index from the start on every page, so reading a long list
+    // to its end was quadratic (an export of 1,000,000 contacts took 98 s).
+    let mut rows = match &q.cursor {
+        _ if q.sort.never_null() => {
+            let cond = match &q.cursor {
+                Some((Some(v), last)) if !matches!(q.sort.target, Target::Column { column: "id", .. }) => after_value(key.clone(), desc, v, *last),
+                Some((_, last)) => after_id(desc, *last),
+                None => Condition::all(),
+            };
+            db.fetch_all(&select(cond, want)).await?
+        }
+        Some((None, last)) => db.fetch_all(&select(after_id(desc, *last).add(key.clone().is_null()), want)).await?,
+        cursor => {
+            let mut cond = Condition::all().add(key.clone().is_not_null());
+            if let Some((Some(v), last)) = cursor {
+                cond = cond.add(after_value(key.clone(), desc, v, *last));
+            }
+            let mut rows = db.fetch_all(&select(cond, want)).await?;
+            if rows.len() < want {
+                rows.extend(db.fetch_all(&select(Condition::all().add(key.clone().is_null()), want - rows.len())).await?);
+            }
+            rows
+        }
+    };
     let more = rows.len() > q.limit as usize;
     rows.truncate(q.limit as usize);
     let next_cursor = match rows.last() {
