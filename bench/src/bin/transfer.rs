@@ -42,8 +42,13 @@ fn inn(n: usize) -> String {
     accord_domain::ru_ids::inn10_complete(&digits)
 }
 
+/// A memory figure of this process from /proc, in MB: `VmRSS:` now, `VmHWM:` at its peak.
+fn rss_mb(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status").ok().and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok())).map_or(0.0, |kb| kb / 1024.0)
+}
+
 fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status").ok().and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok())).map_or(0.0, |kb| kb / 1024.0)
+    rss_mb("VmHWM:")
 }
 
 #[tokio::main]
@@ -95,7 +100,7 @@ async fn main() -> anyhow::Result<()> {
         let mut last = Instant::now();
         imports::process(&db, info.id, &mut |pr| {
             if last.elapsed().as_secs() >= 10 {
-                eprintln!("  {phase}: {} / {} rows, {:.0} rows/s", pr.processed, pr.total, pr.processed as f64 / t.elapsed().as_secs_f64());
+                eprintln!("  {phase}: {} / {} rows, {:.0} rows/s, {:.0} MB resident", pr.processed, pr.total, pr.processed as f64 / t.elapsed().as_secs_f64(), rss_mb("VmRSS:"));
                 last = Instant::now();
             }
             std::ops::ControlFlow::Continue(())

@@ -203,6 +203,16 @@ impl Row {
         self.vals.get(index)
     }
 
+    /// A blob column's bytes, moved out of the row rather than copied (an import's file).
+    pub fn into_bytes<I: ColumnIndex>(mut self, index: I) -> Result<Vec<u8>> {
+        let i = index.index_in(&self)?;
+        match std::mem::replace(&mut self.vals[i], Val::Blob(None)) {
+            Val::Blob(Some(b)) => Ok(b),
+            Val::Text(Some(s)) => Ok(s.into_bytes()),
+            v => Err(Error::Corrupt(format!("column {:?}: expected bytes, found {v:?}", self.names[i]))),
+        }
+    }
+
     pub fn try_get<T: FromVal, I: ColumnIndex>(&self, index: I) -> Result<T> {
         let i = index.index_in(self)?;
         let v = &self.vals[i];

@@ -335,7 +335,7 @@ async fn row_of(db: &Db, p: &Principal, id: i64) -> Result<Row> {
 
 pub async fn file(db: &Db, import_id: i64) -> Result<Vec<u8>> {
     let row = query("SELECT content FROM import_files WHERE import_id = $1").bind(import_id).fetch_optional(db).await?.ok_or(Error::NotFound)?;
-    row.try_get::<Vec<u8>, _>("content")
+    row.into_bytes("content")
 }
 
 pub async fn get(db: &Db, p: &Principal, id: i64) -> Result<ImportInfo> {
