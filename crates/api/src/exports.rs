@@ -117,14 +117,7 @@ fn sources(entity: Entity, row: &Row, columns: &[String]) -> Vec<Source> {
                 "stage" => at("stage_id").map(Source::Stage),
                 c => match c.strip_prefix("cf.") {
                     Some(key) => at("custom_fields").map(|at| Source::Custom { at, key: key.to_owned() }),
-                    None => {
-                        let kind = match c {
-                            "id" | "version" | "owner_id" | "created_by" | "updated_by" | "deleted_by" => ColKind::Int,
-                            "created_at" | "updated_at" | "deleted_at" => ColKind::Timestamp,
-                            _ => entity.columns().iter().find(|d| d.name == c).map_or(ColKind::Text, |d| d.kind),
-                        };
-                        at(c).map(|at| Source::Field(at, kind))
-                    }
+                    None => at(c).zip(records::column_kind(entity, c)).map(|(at, kind)| Source::Field(at, kind)),
                 },
             };
             found.unwrap_or(Source::Empty)

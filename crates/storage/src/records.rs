@@ -71,6 +71,16 @@ fn owner_hint(input: &Map<String, Value>, current: Option<&Record>, p: &Principa
     input.get("owner_id").and_then(Value::as_i64).or(current.map(|c| c.owner_id)).unwrap_or(p.user.id)
 }
 
+/// How a column of a record's row ([`select`], [`list_rows`]) is stored and shown: the system
+/// columns, then the entity's own.
+pub fn column_kind(entity: Entity, name: &str) -> Option<ColKind> {
+    match name {
+        "created_at" | "updated_at" | "deleted_at" => Some(ColKind::Timestamp),
+        n if SYSTEM_COLUMNS.contains(&n) => Some(ColKind::Int),
+        n => entity.columns().iter().find(|c| c.name == n).map(|c| c.kind),
+    }
+}
+
 fn visible_columns(entity: Entity, only: Option<&[String]>) -> Vec<&'static str> {
     let mut cols: Vec<&'static str> = SYSTEM_COLUMNS.to_vec();
     for c in entity.columns() {

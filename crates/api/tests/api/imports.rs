@@ -372,14 +372,20 @@ async fn export_of_many_pages(engine: Engine) {
         }
         accord_domain::ru_ids::inn10_complete(&digits)
     };
+    for (key, field_type, extra) in [("region", "select", json!(["Север", "Юг"])), ("vip", "boolean", json!([]))] {
+        let r = s.post(&admin, "/api/v1/custom_fields", json!({ "entity": "contact", "key": key, "label": key, "field_type": field_type, "options": extra })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let custom = |i: usize| if i.is_multiple_of(2) { json!({ "region": "Юг", "vip": true }) } else { json!({}) };
     let companies: Vec<_> = (0..150).map(|i| json!({ "name": format!("ООО Фирма {i}"), "inn": inn(i) }).as_object().unwrap().clone()).collect();
     let company_ids = accord_storage::records::create_many(&s.db, &as_admin, accord_domain::entities::Entity::Company, &companies, &[], "test").await.unwrap();
     // Created together, the contacts share their creation time: pages follow the ids among equals.
-    let contact = |i: usize| json!({ "last_name": format!("Фамилия{i:04}"), "emails": [format!("a{i}@example.ru"), format!("b{i}@example.ru")], "addresses": [{ "type": "work", "postal_code": "101000", "city": "Москва", "street": format!("ул. Мира, {i}") }], "primary_company_id": company_ids[i % company_ids.len()], "tags": ["опт", "VIP"] }).as_object().unwrap().clone();
+    let contact = |i: usize| json!({ "last_name": format!("Фамилия{i:04}"), "emails": [format!("a{i}@example.ru"), format!("b{i}@example.ru")], "addresses": [{ "type": "work", "postal_code": "101000", "city": "Москва", "street": format!("ул. Мира, {i}") }], "primary_company_id": company_ids[i % company_ids.len()], "tags": ["опт", "VIP"], "custom_fields": custom(i) }).as_object().unwrap().clone();
+    let defs = accord_storage::custom_fields::for_entity(&s.db, ws, accord_domain::entities::Entity::Contact).await.unwrap();
     let admins: Vec<_> = (0..1150).map(contact).collect();
-    accord_storage::records::create_many(&s.db, &as_admin, accord_domain::entities::Entity::Contact, &admins, &[], "test").await.unwrap();
+    accord_storage::records::create_many(&s.db, &as_admin, accord_domain::entities::Entity::Contact, &admins, &defs, "test").await.unwrap();
     let members: Vec<_> = (1150..1160).map(contact).collect();
-    accord_storage::records::create_many(&s.db, &as_member, accord_domain::entities::Entity::Contact, &members, &[], "test").await.unwrap();
+    accord_storage::records::create_many(&s.db, &as_member, accord_domain::entities::Entity::Contact, &members, &defs, "test").await.unwrap();
 
     let export = |u: &User, query: &str| {
         let url = format!("{}/api/v1/exports/contacts?{query}", s.base);
@@ -411,6 +417,8 @@ async fn export_of_many_pages(engine: Engine) {
             assert_eq!(&r[col("emails")], format!("a{i}@example.ru; b{i}@example.ru"));
             assert_eq!(&r[col("addresses")], format!("101000, Москва, ул. Мира, {i}"));
             assert_eq!(&r[col("tags")], "опт; vip");
+            let (region, vip) = if i.is_multiple_of(2) { ("Юг", "true") } else { ("", "") };
+            assert_eq!((&r[col("cf.region")], &r[col("cf.vip")]), (region, vip));
         }
     }
     // The same rows page by page through the list: ties in the creation time follow the ids.
