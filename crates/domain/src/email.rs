@@ -2,7 +2,6 @@
 //! the local part and the domain (`юзер@почта.рф`), no quoted local parts or display names.
 //! The domain is stored lower-cased in its Unicode form; the local part as written.
 use crate::error::Invalid;
-use unicode_normalization::UnicodeNormalization;
 
 /// Special-use domains (RFC 6761 and friends) that never receive mail.
 const RESERVED_TLDS: [&str; 8] = ["arpa", "invalid", "local", "localhost", "onion", "test", "example", "internal"];
@@ -25,7 +24,7 @@ pub fn normalize(input: &str) -> Result<String, Invalid> {
     let raw_len = input.trim().len();
     // Checked before and after NFC: "<" + U+0338 composes into an innocent-looking "≮".
     let unsafe_raw = input.trim().chars().any(is_unsafe);
-    let input: String = input.trim().nfc().collect();
+    let input = crate::text::nfc(input.trim());
     if unsafe_raw || input.chars().any(is_unsafe) {
         return Err(bad("contains spaces or invisible characters"));
     }
