@@ -160,7 +160,7 @@ fn json_cell(text: &str) -> Cow<'_, str> {
     if text.starts_with('[')
         && let Ok(items) = serde_json::from_str::<Vec<Item<'_>>>(text)
     {
-        return Cow::Owned(items.iter().map(Item::text).collect::<Vec<_>>().join("; "));
+        return Cow::Owned(items.iter().map(|i| i.0.as_ref()).collect::<Vec<_>>().join("; "));
     }
     serde_json::from_str::<Value>(text).map_or(Cow::Borrowed(text), |v| Cow::Owned(value_text(&v).into_owned()))
 }
@@ -197,22 +197,10 @@ fn address_text<'a>(parts: impl Iterator<Item = Option<&'a str>>) -> Option<Stri
     if parts.is_empty() { None } else { Some(parts.join(", ")) }
 }
 
-/// An item of a list in a JSON column, borrowed from the column's text where it can be. Any
-/// shape [`value_text`] would show otherwise (a number, a non-text value, an object of
-/// neither kind) fails to read, and the column goes through [`value_text`] instead.
-enum Item<'a> {
-    Text(Cow<'a, str>),
-    Address([Option<Cow<'a, str>>; 5]),
-}
-
-impl Item<'_> {
-    fn text(&self) -> Cow<'_, str> {
-        match self {
-            Item::Text(s) => Cow::Borrowed(s.as_ref()),
-            Item::Address(parts) => Cow::Owned(address_text(parts.iter().map(|p| p.as_deref())).unwrap_or_default()),
-        }
-    }
-}
+/// The text of an item of a list in a JSON column, borrowed from the column's text where it
+/// can be. Any shape [`value_text`] would show otherwise (a number, a non-text value, an
+/// object of neither kind) fails to read, and the column goes through [`value_text`] instead.
+struct Item<'a>(Cow<'a, str>);
 
 /// Text borrowed from the JSON where it has no escapes.
 struct Text<'a>(Cow<'a, str>);
@@ -245,17 +233,17 @@ impl<'de> serde::Deserialize<'de> for Item<'de> {
                 f.write_str("text or an object with a value or address parts")
             }
             fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Item<'de>, E> {
-                Ok(Item::Text(Cow::Borrowed(s)))
+                Ok(Item(Cow::Borrowed(s)))
             }
             fn visit_str<E>(self, s: &str) -> Result<Item<'de>, E> {
-                Ok(Item::Text(Cow::Owned(s.to_owned())))
+                Ok(Item(Cow::Owned(s.to_owned())))
             }
             // Ids (a contact's companies) as JSON writes them.
             fn visit_i64<E>(self, n: i64) -> Result<Item<'de>, E> {
-                Ok(Item::Text(Cow::Owned(n.to_string())))
+                Ok(Item(Cow::Owned(n.to_string())))
             }
             fn visit_u64<E>(self, n: u64) -> Result<Item<'de>, E> {
-                Ok(Item::Text(Cow::Owned(n.to_string())))
+                Ok(Item(Cow::Owned(n.to_string())))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Item<'de>, A::Error> {
                 // The first of value, original and text present wins, as in `value_text`.
@@ -271,13 +259,10 @@ impl<'de> serde::Deserialize<'de> for Item<'de> {
                         map.next_value::<serde::de::IgnoredAny>()?;
                     }
                 }
-                if let Some(v) = value.into_iter().flatten().next() {
-                    return Ok(Item::Text(v));
+                match value.into_iter().flatten().next() {
+                    Some(v) => Ok(Item(v)),
+                    None => address_text(parts.iter().map(|p| p.as_deref())).map(|a| Item(Cow::Owned(a))).ok_or_else(|| serde::de::Error::custom("neither a value nor an address")),
                 }
-                if parts.iter().all(Option::is_none) {
-                    return Err(serde::de::Error::custom("neither a value nor an address"));
-                }
-                Ok(Item::Address(parts))
             }
         }
         d.deserialize_any(V)

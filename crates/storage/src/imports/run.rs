@@ -573,7 +573,8 @@ async fn settle(db: &Db, tx: &mut Tx, job: &mut Job, group: Vec<Candidate>) -> R
     let found = records::find_by_keys(db, &job.p.viewer, job.entity, &by_key).await?;
     let mut creates: Vec<Candidate> = Vec::new();
     for mut c in group {
-        if let Some((k, line)) = c.keys.iter().find_map(|k| job.seen.get(&SeenKey::of(k)).map(|l| (k, *l))) {
+        let seen_keys: Vec<SeenKey> = c.keys.iter().map(|k| SeenKey::of(k)).collect();
+        if let Some((k, line)) = c.keys.iter().zip(&seen_keys).find_map(|(k, s)| job.seen.get(s).map(|l| (k, *l))) {
             out.push((c.row_index, c.line, Outcome::skip(Problem::new(None, "duplicate_in_file", format!("line {line} has the same {}", k.split(':').next().unwrap_or(k))), None)));
             continue;
         }
@@ -601,8 +602,8 @@ async fn settle(db: &Db, tx: &mut Tx, job: &mut Job, group: Vec<Candidate>) -> R
             }
             _ => {}
         }
-        for k in &c.keys {
-            job.seen.insert(SeenKey::of(k), c.line);
+        for s in seen_keys {
+            job.seen.insert(s, c.line);
         }
         if let Some(old_id) = &c.deal_of_file {
             c.keys.push(format!("{DEAL_KEY}{old_id}"));
