@@ -336,6 +336,15 @@ fn rewrite(t: &Table, row: &Map<String, Value>, ids: &IdMap, later: &mut Vec<(&'
             Mapped::LeaveOut => return Ok(None),
         }
     }
+    if t.name == "deals" {
+        // Derived from the contacts as restored, as a deal write does; archives written
+        // before schema 10 do not hold it at all.
+        out.retain(|(c, _)| c != "first_contact_id");
+        let contacts = out.iter().find(|(c, _)| c == "contacts").and_then(|(_, v)| serde_json::from_str::<Vec<Value>>(v.as_str()?).ok());
+        if let Some(id) = contacts.as_deref().and_then(accord_domain::sales::first_contact_id) {
+            out.push(("first_contact_id".into(), Value::from(id)));
+        }
+    }
     Ok(Some(out))
 }
 

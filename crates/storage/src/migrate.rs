@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 7, name: "report_facts", sql: include_str!("../migrations/0007_report_facts.sql") },
     Migration { version: 8, name: "live_list_indexes", sql: include_str!("../migrations/0008_live_list_indexes.sql") },
     Migration { version: 9, name: "forecast_summary", sql: include_str!("../migrations/0009_forecast_summary.sql") },
+    Migration { version: 10, name: "customer_contact", sql: include_str!("../migrations/0010_customer_contact.sql") },
 ];
 
 /// Tables a migration adds that are derived from existing rows by Rust code (decimals

@@ -163,6 +163,8 @@ async fn archive_restores_beside_its_original(engine: Engine) {
     assert_eq!(copied_product.body["sku"], "ST-1");
     let copied_ivan = s.get(&anna_there, &format!("/api/v1/contacts/{}", copied_deal["contacts"][0]["contact_id"])).await;
     assert_eq!(copied_ivan.body["company_ids"], json!([copied_deal["company_id"]]));
+    let first = accord_storage::query("SELECT first_contact_id FROM deals WHERE id = $1").bind(copied_deal["id"].as_i64()).fetch_one(&s.db).await.unwrap();
+    assert_eq!(first.try_get::<Option<i64>, _>("first_contact_id").unwrap(), copied_deal["contacts"][0]["contact_id"].as_i64(), "the customer reports' contact is the copy's own");
     let stays = s.get(&anna_there, &format!("/api/v1/deals/{}/stage_history", copied_deal["id"])).await.body;
     assert_eq!(stays.as_array().map(Vec::len), Some(2), "{stays}");
     let hits = s.get(&anna_there, "/api/v1/search?q=Иван").await.body["data"].clone();

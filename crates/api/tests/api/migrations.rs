@@ -18,21 +18,24 @@ async fn upgrade_from_first_migration_matches_fresh_schema(e: Engine) {
 
 both_engines!(report_lines_filled_on_upgrade);
 
-/// Deals and activities written before the reports read `deal_lines`, `activity_counts` and
-/// `deal_forecast` get their lines, counts and forecast shares when the database is
-/// upgraded: exact decimals, live deals (open ones for the forecast) and done, live
-/// activities only.
+/// Deals and activities written before the reports read `deal_lines`, `activity_counts`,
+/// `deal_forecast` and `first_contact_id` get their lines, counts, forecast shares and
+/// first contacts when the database is upgraded: exact decimals, live deals (open ones for
+/// the forecast) and done, live activities only.
 async fn report_lines_filled_on_upgrade(e: Engine) {
     let db = fresh_db_at(e, Some(6)).await;
     let ws = accounts::create_workspace(&db, "До обновления", "RU").await.expect("workspace");
     let user = accounts::create_user(&db, "old@example.com", "Old", "password-old-1").await.expect("user");
     let items = r#"[{"name":"Стол","sku":"T-1","quantity":"2.5","price":"1000.10","total":"2500.25"},{"product_id":7,"name":"Доставка","quantity":"1","price":"300","total":"300.00"}]"#;
     let won = Some(5_i64);
-    for (deleted_at, items, status, closed_at) in [(None, items, "won", won), (Some(1_i64), items, "won", won), (None, "[]", "won", won), (None, "[]", "open", None), (None, "[]", "open", None), (Some(1), "[]", "open", None)] {
+    let contacts = r#"[{"contact_id":42,"role":"decision_maker"},{"contact_id":7,"role":"other"}]"#;
+    for (deleted_at, items, status, closed_at, contacts) in
+        [(None, items, "won", won, "[]"), (Some(1_i64), items, "won", won, "[]"), (None, "[]", "won", won, contacts), (None, "[]", "open", None, "[]"), (None, "[]", "open", None, "[]"), (Some(1), "[]", "open", None, "[]")]
+    {
         query(
             "INSERT INTO deals (workspace_id, owner_id, version, created_at, created_by, updated_at, updated_by, deleted_at, display_name, pipeline_id, stage_id, status, contacts, amount, currency, \
              vat_included, vat_amount, items, win_probability, closed_at, stage_changed_at, tags, custom_fields, amount_num, expected_close_date) \
-             VALUES ($1, $2, 1, 0, $2, 0, $2, $3, 'Старая', 1, 1, $5, '[]', '2800.25', 'RUB', 0, '0.00', $4, 100, $6, 0, '[]', '{}', 28002500, '2026-05-04')",
+             VALUES ($1, $2, 1, 0, $2, 0, $2, $3, 'Старая', 1, 1, $5, $7, '2800.25', 'RUB', 0, '0.00', $4, 100, $6, 0, '[]', '{}', 28002500, '2026-05-04')",
         )
         .bind(ws)
         .bind(user)
@@ -40,6 +43,7 @@ async fn report_lines_filled_on_upgrade(e: Engine) {
         .bind(items)
         .bind(status)
         .bind(closed_at)
+        .bind(contacts)
         .execute(&db)
         .await
         .expect("old deal");
@@ -80,4 +84,6 @@ async fn report_lines_filled_on_upgrade(e: Engine) {
         .map(|r| serde_json::json!([r.try_get::<String, _>("expected_close_date").unwrap(), r.try_get::<String, _>("currency").unwrap(), r.try_get::<i64, _>("win_probability").unwrap(), r.try_get::<i64, _>("owner_id").unwrap() == user, r.try_get::<i64, _>("deals").unwrap(), r.try_get::<i64, _>("amount_num").unwrap()]))
         .collect();
     assert_eq!(got, [serde_json::json!(["2026-05-04", "RUB", 100, true, 2, 2 * 28_002_500])], "the two live open deals");
+    let first: Vec<Option<i64>> = query("SELECT first_contact_id FROM deals ORDER BY id").fetch_all(&db).await.expect("deals").iter().map(|r| r.try_get("first_contact_id").unwrap()).collect();
+    assert_eq!(first, [None, None, Some(42), None, None, None], "the first of a deal's contacts");
 }

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-both_engines!(report_figures, report_rules, products_follow_lines, activity_counts_follow_writes, goals_progress);
+both_engines!(report_figures, report_rules, customers_without_company, products_follow_lines, activity_counts_follow_writes, goals_progress);
 
 #[derive(Clone, Copy)]
 struct Spec {
@@ -237,6 +237,27 @@ async fn report_figures(engine: Engine) {
     assert_eq!(xlsx.status(), StatusCode::OK);
     assert!(xlsx.headers()["content-disposition"].to_str().unwrap().contains("accord-churn-2026-01-01-2026-06-30.xlsx"));
     assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"), "an XLSX file is a zip");
+}
+
+/// A won deal without a company counts for its first contact, as the deal's last write left
+/// its contacts; one with neither is counted apart.
+async fn customers_without_company(engine: Engine) {
+    let w = world(engine).await;
+    let s = &w.s;
+    let (ivan, olga) = (s.contact(&w.admin, json!({"first_name": "Иван"})).await, s.contact(&w.admin, json!({"first_name": "Ольга"})).await);
+    let won = w.stage("won");
+    let closed = "2026-02-10T12:00:00Z";
+    let first = s.post(&w.admin, "/api/v1/deals", json!({"title": "Первая", "stage_id": won, "amount": "100", "closed_at": closed, "contacts": [ivan, olga]})).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let second = s.post(&w.admin, "/api/v1/deals", json!({"title": "Вторая", "stage_id": won, "amount": "100", "closed_at": closed, "contacts": [olga]})).await;
+    let nobody = s.post(&w.admin, "/api/v1/deals", json!({"title": "Ничья", "stage_id": won, "amount": "100", "closed_at": closed})).await;
+    assert_eq!((second.status, nobody.status), (StatusCode::CREATED, StatusCode::CREATED));
+    let summary = |r: Value| (r["summary"]["customers"].as_i64(), r["summary"]["customers_buying_twice_or_more"].as_i64(), r["summary"]["won_deals_without_customer"].as_i64());
+    assert_eq!(summary(w.report(&w.admin, "purchase_frequency", RANGE).await), (Some(2), Some(0), Some(1)), "Иван and Ольга once each");
+    // Ольга becomes the first deal's first contact: she has bought twice.
+    let r = s.patch(&w.admin, &format!("/api/v1/deals/{}", first.id()), json!({"contacts": [olga, ivan], "version": first.body["version"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(summary(w.report(&w.admin, "purchase_frequency", RANGE).await), (Some(1), Some(1), Some(1)));
 }
 
 async fn report_rules(engine: Engine) {

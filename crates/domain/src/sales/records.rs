@@ -204,6 +204,7 @@ pub const DEAL_COLUMNS: &[Column] = &[
     col("custom_fields", ColKind::Json),
     col("title_f", ColKind::Shadow),
     col("amount_num", ColKind::Shadow),
+    col("first_contact_id", ColKind::Shadow),
     derived("display_name", ColKind::Text),
 ];
 
@@ -278,6 +279,12 @@ fn deal_items(r: &mut Reader, ctx: &Context, vat_included: bool, refs: &mut Vec<
         }));
     }
     (out, amount, vat_total)
+}
+
+/// The contact a won deal without a company counts for in the customer reports: the first
+/// of its `contacts` (stored in `first_contact_id`).
+pub fn first_contact_id(contacts: &[Value]) -> Option<i64> {
+    contacts.first()?.get("contact_id")?.as_i64()
 }
 
 pub fn prepare_deal(input: &Map<String, Value>, ctx: &Context) -> Result<Prepared, ValidationErrors> {
@@ -445,6 +452,7 @@ pub fn prepare_deal(input: &Map<String, Value>, ctx: &Context) -> Result<Prepare
             ("stage_id", int(stage.map(|s| s.id))),
             ("status", text(kind.as_str())),
             ("company_id", int(company_id)),
+            ("first_contact_id", int(first_contact_id(&contacts))),
             ("contacts", Cell::Text(Value::Array(contacts).to_string())),
             ("amount", Cell::Text(money_text(amount))),
             ("amount_num", scaled(round_money(amount))),

@@ -2,7 +2,7 @@
 //! cohorts. A customer is the company of a won deal, or its first contact where it has no
 //! company; deals with neither are counted apart.
 use super::{Ctx, Figures, T};
-use crate::db::{get_opt_i64, get_opt_str};
+use crate::db::get_opt_i64;
 use crate::error::{Error, Result};
 use accord_domain::entities::Entity;
 use accord_domain::reports::{ColumnKind as K, Customer, Customers, Grouping, Periods, Table, decimal, percent, ratio};
@@ -11,45 +11,29 @@ use sea_query::{Expr, ExprTrait, Query};
 use serde_json::{Map, Value, json};
 
 /// Every visible won deal closed before `until_ms`, by customer: earlier purchases decide
-/// who is new and who is a repeat customer. Deals with a company are read from the closed
-/// deals' index alone; only those without one are read for their first contact.
+/// who is new and who is a repeat customer. Read from the closed deals' index alone, which
+/// holds the company and the first contact.
 async fn purchases(ctx: &Ctx<'_>, until_ms: i64) -> Result<(Customers, i64)> {
-    let won = |with_company: bool| -> Result<sea_query::SelectStatement> {
-        let mut q = Query::select();
-        q.from_as("deals", T)
-            .column((T, "closed_at"))
-            .cond_where(ctx.condition(Entity::Deal)?)
-            .and_where(Expr::col((T, "status")).eq("won"))
-            .and_where(Expr::col((T, "closed_at")).lt(until_ms))
-            .and_where(if with_company { Expr::col((T, "company_id")).is_not_null() } else { Expr::col((T, "company_id")).is_null() });
-        Ok(q)
-    };
+    let mut q = Query::select();
+    q.from_as("deals", T)
+        .columns([(T, "closed_at"), (T, "company_id"), (T, "first_contact_id")])
+        .cond_where(ctx.condition(Entity::Deal)?)
+        .and_where(Expr::col((T, "status")).eq("won"))
+        .and_where(Expr::col((T, "closed_at")).lt(until_ms));
     let mut customers = Customers::default();
-    let mut by_company = won(true)?;
-    by_company.column((T, "company_id"));
+    let mut anonymous = 0;
     ctx.db
-        .stmt(&by_company)?
+        .stmt(&q)?
         .for_each(ctx.db, |r| {
-            if let (Some(at), Some(c)) = (get_opt_i64(r, "closed_at")?, get_opt_i64(r, "company_id")?) {
-                customers.add(Customer::Company(c), at);
+            let Some(at) = get_opt_i64(r, "closed_at")? else { return Ok(()) };
+            match (get_opt_i64(r, "company_id")?, get_opt_i64(r, "first_contact_id")?) {
+                (Some(c), _) => customers.add(Customer::Company(c), at),
+                (None, Some(c)) => customers.add(Customer::Contact(c), at),
+                (None, None) => anonymous += 1,
             }
             Ok(())
         })
         .await?;
-    let mut anonymous = 0;
-    let mut by_contact = won(false)?;
-    by_contact.column((T, "contacts"));
-    for r in ctx.db.fetch_all(&by_contact).await? {
-        let Some(at) = get_opt_i64(&r, "closed_at")? else { continue };
-        let contact = || -> Option<i64> {
-            let contacts: Vec<Value> = serde_json::from_str(&get_opt_str(&r, "contacts").ok()??).ok()?;
-            contacts.first()?.get("contact_id")?.as_i64()
-        };
-        match contact() {
-            Some(c) => customers.add(Customer::Contact(c), at),
-            None => anonymous += 1,
-        }
-    }
     Ok((customers, anonymous))
 }
 
