@@ -429,6 +429,10 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct LitePool {
     path: String,
+    /// Write transactions that ended while another waited for the turn, not yet committed.
+    group: std::sync::Mutex<Group>,
+    /// Transactions waiting for the write turn (see [`Group`]).
+    waiting: std::sync::atomic::AtomicUsize,
     idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
     permits: Arc<tokio::sync::Semaphore>,
     /// The connection every write of this process uses, under the write turn. SQLite drops a
@@ -468,11 +472,11 @@ impl LitePool {
                 let mut checkpointer = Checkpointer { conn, write_turn, restarted_at: None };
                 loop {
                     std::thread::sleep(CHECKPOINT_EVERY);
-                    match pool.upgrade() {
-                        Some(p) if !p.permits.is_closed() => {}
+                    let p = match pool.upgrade() {
+                        Some(p) if !p.permits.is_closed() => p,
                         _ => return,
-                    }
-                    if let Err(e) = checkpointer.pass() {
+                    };
+                    if let Err(e) = checkpointer.pass(&p) {
                         tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
                     }
                 }
@@ -499,7 +503,7 @@ impl LitePool {
             Some(c) => c,
             None => self.open()?,
         };
-        Ok(Lite { conn: Some(conn), pool: self.clone(), home: Home::Readers { _permit: permit } })
+        Ok(Lite { conn: Some(conn), pool: self.clone(), home: Home::Readers { _permit: permit }, savepoint: false })
     }
 
     /// The writer connection; only taken under the write turn, so it is always free then.
@@ -512,7 +516,104 @@ impl LitePool {
                 conn
             }
         };
-        Ok(Lite { conn: Some(conn), pool: self.clone(), home: Home::Writer })
+        Ok(Lite { conn: Some(conn), pool: self.clone(), home: Home::Writer, savepoint: false })
+    }
+}
+
+/// Group commit. Every write transaction is a savepoint inside a transaction of the
+/// writer connection. One that ends while another waits for the write turn releases its
+/// savepoint and leaves the commit to a later one, waiting for it; the first that ends
+/// with nobody waiting (or when the group is full or old) commits them all at once. A
+/// commit writes every page the transaction changed to the log, and writes at a million
+/// deals change many pages that several moves share (the ends of the audit, timeline and
+/// history indexes, the summaries): one commit for many halves what is written.
+/// Whoever takes the turn for anything but a transaction of the group first commits it,
+/// and a member whose group was not finished in time finishes it itself, so no member
+/// waits on a writer that never came.
+#[derive(Default)]
+struct Group {
+    /// The writer connection holds a transaction that members have ended in.
+    open: bool,
+    /// Which group: a member finishing its group late must not commit a later one.
+    generation: u64,
+    since: Option<std::time::Instant>,
+    members: Vec<tokio::sync::oneshot::Sender<std::result::Result<(), String>>>,
+}
+
+/// A group is committed once it has this many members, or is this old.
+const GROUP_MAX_MEMBERS: usize = 32;
+const GROUP_MAX_AGE: Duration = Duration::from_millis(20);
+/// How long a member waits for its group before it commits it itself.
+const GROUP_MEMBER_WAIT: Duration = Duration::from_millis(250);
+
+impl LitePool {
+    fn group(&self) -> std::sync::MutexGuard<'_, Group> {
+        self.group.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Starts a transaction of the writer connection: a savepoint of the open group, or of a
+    /// new one. `alone` commits the open group first (a long batch must not hold its
+    /// members up).
+    fn begin_on(&self, lite: &mut Lite, alone: bool) -> Result<()> {
+        let conn = lite.conn()?;
+        if alone {
+            // Members hear how it went; the new transaction starts either way.
+            let _ = self.finish_group(conn, None);
+        }
+        {
+            let mut g = self.group();
+            if !g.open {
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+                g.open = true;
+                g.generation += 1;
+                g.since = Some(std::time::Instant::now());
+            }
+        }
+        conn.execute_batch("SAVEPOINT tx")?;
+        lite.savepoint = true;
+        Ok(())
+    }
+
+    /// Whether a transaction that just ended leaves its commit to the next one.
+    fn should_join(&self) -> bool {
+        let g = self.group();
+        self.waiting.load(std::sync::atomic::Ordering::Acquire) > 0 && g.members.len() < GROUP_MAX_MEMBERS && g.since.is_some_and(|t| t.elapsed() < GROUP_MAX_AGE)
+    }
+
+    /// Commits the open group (only if it is still `generation`, when given) and tells its
+    /// members how it went.
+    fn finish_group(&self, conn: &rusqlite::Connection, generation: Option<u64>) -> std::result::Result<(), String> {
+        let members = {
+            let mut g = self.group();
+            if !g.open || generation.is_some_and(|n| n != g.generation) {
+                return Ok(());
+            }
+            g.open = false;
+            g.since = None;
+            std::mem::take(&mut g.members)
+        };
+        // SQLite rolls a whole transaction back on some errors (a full disk): then there is
+        // nothing left to commit, and every member must hear it.
+        let outcome = if conn.is_autocommit() { Err("the transaction was rolled back by the database".to_owned()) } else { conn.execute_batch("COMMIT").map_err(|e| e.to_string()) };
+        if outcome.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, members = members.len(), "a group commit failed");
+        }
+        for m in members {
+            let _ = m.send(outcome.clone());
+        }
+        outcome
+    }
+
+    /// Commits the open group from outside a transaction, holding the turn (the
+    /// checkpointer, before it finishes the log).
+    fn finish_group_now(&self) {
+        let slot = self.writer_slot();
+        if let Some(conn) = slot.as_ref() {
+            let _ = self.finish_group(conn, None);
+        }
     }
 }
 
@@ -556,7 +657,7 @@ impl Checkpointer {
         if rc == ffi::SQLITE_OK { Ok(()) } else { Err(rusqlite::Error::SqliteFailure(ffi::Error::new(rc), Some("syncing the database file".into()))) }
     }
 
-    fn pass(&mut self) -> rusqlite::Result<()> {
+    fn pass(&mut self, pool: &LitePool) -> rusqlite::Result<()> {
         let (_, mut frames) = self.checkpoint("PASSIVE")?;
         if frames < CHECKPOINT_FINISH_FRAMES || self.restarted_at == Some(frames) {
             return Ok(());
@@ -574,6 +675,8 @@ impl Checkpointer {
         // every cycle under deal moves at a million deals).
         self.sync_database_file()?;
         let _turn = self.write_turn.blocking_lock();
+        // An open transaction of the writer would keep the log from starting over.
+        pool.finish_group_now();
         let (busy, frames) = self.checkpoint("RESTART")?;
         if !busy {
             self.restarted_at = Some(frames);
@@ -588,18 +691,32 @@ struct Lite {
     conn: Option<rusqlite::Connection>,
     pool: Arc<LitePool>,
     home: Home,
+    /// A transaction of the writer ([`Group`]) that has not ended yet.
+    savepoint: bool,
 }
 
 impl Drop for Lite {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            // A connection whose rollback failed is closed rather than lent out mid-transaction.
-            if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
-                return;
+        let Some(conn) = self.conn.take() else { return };
+        match self.home {
+            Home::Readers { .. } => {
+                // A connection whose rollback failed is closed rather than lent out mid-transaction.
+                if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+                    return;
+                }
+                self.pool.idle().push(conn);
             }
-            match self.home {
-                Home::Readers { .. } => self.pool.idle().push(conn),
-                Home::Writer => *self.pool.writer_slot() = Some(conn),
+            Home::Writer => {
+                if self.savepoint {
+                    // A transaction that did not commit (an error, a cancelled request): its
+                    // own writes are undone, and the group before it is committed now rather
+                    // than left to a next writer.
+                    if conn.execute_batch("ROLLBACK TO tx; RELEASE tx").is_err() && !conn.is_autocommit() {
+                        let _ = conn.execute_batch("ROLLBACK");
+                    }
+                    let _ = self.pool.finish_group(&conn, None);
+                }
+                *self.pool.writer_slot() = Some(conn);
             }
         }
     }
@@ -737,12 +854,48 @@ enum ConnKind {
 pub struct Tx {
     conn: Conn,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    write_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Tx {
+    /// Commits; on SQLite, returns once the transaction's group is committed ([`Group`]).
     pub async fn commit(self) -> Result<()> {
         match self.conn.0 {
-            ConnKind::Sqlite(lite) => lite.batch("COMMIT"),
+            // A read snapshot.
+            ConnKind::Sqlite(lite) if !lite.savepoint => lite.batch("COMMIT"),
+            ConnKind::Sqlite(mut lite) => {
+                // On an error the connection's drop undoes this transaction.
+                lite.batch("RELEASE tx")?;
+                lite.savepoint = false;
+                let pool = lite.pool.clone();
+                if !pool.should_join() {
+                    return pool.finish_group(lite.conn()?, None).map_err(Error::Unavailable);
+                }
+                let (sender, mut ended) = tokio::sync::oneshot::channel();
+                let generation = {
+                    let mut g = pool.group();
+                    g.members.push(sender);
+                    g.generation
+                };
+                drop(lite);
+                drop(self._turn);
+                let outcome = match tokio::time::timeout(GROUP_MEMBER_WAIT, &mut ended).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        // The writer it waited for went away: it finishes its group itself.
+                        let turn = self.write_turn.lock().await;
+                        if let Ok(writer) = pool.acquire_writer() {
+                            let _ = pool.finish_group(writer.conn()?, Some(generation));
+                        }
+                        drop(turn);
+                        ended.await
+                    }
+                };
+                match outcome {
+                    Ok(done) => done.map_err(Error::Unavailable),
+                    Err(_) => Err(Error::Unavailable("the write was not committed".into())),
+                }
+            }
             ConnKind::PostgresTx(t) => Ok(t.commit().await?),
             ConnKind::Postgres(_) => Ok(()),
         }
@@ -825,7 +978,14 @@ impl Db {
         let write_turn: Arc<tokio::sync::Mutex<()>> = Default::default();
         let engine = match backend {
             Backend::Sqlite => {
-                let pool = Arc::new(LitePool { path: sqlite_path(url).to_owned(), idle: Default::default(), permits: Arc::new(tokio::sync::Semaphore::new(SQLITE_POOL)), writer: Default::default() });
+                let pool = Arc::new(LitePool {
+                    path: sqlite_path(url).to_owned(),
+                    group: Default::default(),
+                    waiting: Default::default(),
+                    idle: Default::default(),
+                    permits: Arc::new(tokio::sync::Semaphore::new(SQLITE_POOL)),
+                    writer: Default::default(),
+                });
                 // Opened now, so a wrong path fails at start rather than at the first request.
                 let first = pool.open()?;
                 pool.idle().push(first);
@@ -886,14 +1046,35 @@ impl Db {
     /// Starts a write transaction. SQLite must take its write lock up front: a deferred
     /// transaction that reads first and writes later fails instead of waiting its turn.
     pub async fn begin(&self) -> Result<Tx> {
-        let turn = self.turn().await;
+        self.begin_in_group(false).await
+    }
+
+    /// [`Db::begin`] for a long batch (an import's): on SQLite it commits the transactions
+    /// waiting for a group first, so they do not wait for the batch ([`Group`]).
+    pub async fn begin_batch(&self) -> Result<Tx> {
+        self.begin_in_group(true).await
+    }
+
+    async fn begin_in_group(&self, alone: bool) -> Result<Tx> {
         Ok(match &self.engine {
             Engine::Sqlite(p) => {
-                let lite = p.acquire_writer()?;
-                lite.batch("BEGIN IMMEDIATE")?;
-                Tx { conn: Conn(ConnKind::Sqlite(lite)), _turn: turn }
+                let turn = {
+                    // Counted while it waits, also when the waiting request is cancelled.
+                    struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+                    impl Drop for Waiting<'_> {
+                        fn drop(&mut self) {
+                            self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                        }
+                    }
+                    p.waiting.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                    let _waiting = Waiting(&p.waiting);
+                    self.write_turn.clone().lock_owned().await
+                };
+                let mut lite = p.acquire_writer()?;
+                p.begin_on(&mut lite, alone)?;
+                Tx { conn: Conn(ConnKind::Sqlite(lite)), _turn: Some(turn), write_turn: self.write_turn.clone() }
             }
-            Engine::Postgres(p) => Tx { conn: Conn(ConnKind::PostgresTx(p.begin().await?)), _turn: turn },
+            Engine::Postgres(p) => Tx { conn: Conn(ConnKind::PostgresTx(p.begin().await?)), _turn: None, write_turn: self.write_turn.clone() },
         })
     }
 
@@ -905,9 +1086,9 @@ impl Db {
             Engine::Sqlite(p) => {
                 let lite = p.acquire().await?;
                 lite.batch("BEGIN")?;
-                Tx { conn: Conn(ConnKind::Sqlite(lite)), _turn: None }
+                Tx { conn: Conn(ConnKind::Sqlite(lite)), _turn: None, write_turn: self.write_turn.clone() }
             }
-            Engine::Postgres(p) => Tx { conn: Conn(ConnKind::PostgresTx(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)), _turn: None },
+            Engine::Postgres(p) => Tx { conn: Conn(ConnKind::PostgresTx(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)), _turn: None, write_turn: self.write_turn.clone() },
         })
     }
 
@@ -917,7 +1098,12 @@ impl Db {
     pub async fn writer(&self) -> Result<Writer> {
         let turn = self.turn().await;
         let conn = match &self.engine {
-            Engine::Sqlite(p) => Conn(ConnKind::Sqlite(p.acquire_writer()?)),
+            Engine::Sqlite(p) => {
+                let lite = p.acquire_writer()?;
+                // Its statements commit on their own: the group before it is committed first.
+                let _ = p.finish_group(lite.conn()?, None);
+                Conn(ConnKind::Sqlite(lite))
+            }
             Engine::Postgres(p) => Conn(ConnKind::Postgres(p.acquire().await?)),
         };
         Ok(Writer { conn, _turn: turn })
@@ -1025,6 +1211,51 @@ mod tests {
         assert_eq!(n.try_get::<i64, _>("n").expect("n"), 2);
     }
 
+    /// Transactions ending while others wait commit in groups: each commit returns once its
+    /// rows are there for every reader, and one that fails takes only its own rows with it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn transactions_commit_in_groups_and_fail_alone() {
+        let (_dir, db) = scratch().await;
+        query("CREATE TABLE t (x INTEGER)").execute(&db).await.expect("create");
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..200_i64 {
+            let db = db.clone();
+            tasks.spawn(async move {
+                let mut tx = db.begin().await.expect("begin");
+                query("INSERT INTO t VALUES ($1)").bind(i).execute(&mut *tx).await.expect("insert");
+                if i % 5 == 0 {
+                    return; // dropped: an error or a cancelled request
+                }
+                tx.commit().await.expect("commit");
+                let seen = query("SELECT COUNT(*) AS n FROM t WHERE x = $1").bind(i).fetch_one(&db).await.expect("read");
+                assert_eq!(seen.try_get::<i64, _>("n").expect("n"), 1, "row {i} is committed when its commit returns");
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.expect("task");
+        }
+        let rows = query("SELECT x FROM t ORDER BY x").fetch_all(&db).await.expect("rows");
+        let got: Vec<i64> = rows.iter().map(|r| r.try_get("x").expect("x")).collect();
+        assert_eq!(got, (0..200).filter(|i| i % 5 != 0).collect::<Vec<_>>());
+    }
+
+    /// A transaction that joined a group whose next writer never came (its request was
+    /// cancelled while it waited) commits the group itself.
+    #[tokio::test]
+    async fn a_member_commits_its_group_when_no_writer_comes() {
+        let (_dir, db) = scratch().await;
+        query("CREATE TABLE t (x INTEGER)").execute(&db).await.expect("create");
+        let Engine::Sqlite(pool) = &db.engine else { unreachable!("scratch databases are SQLite") };
+        pool.waiting.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let mut tx = db.begin().await.expect("begin");
+        query("INSERT INTO t VALUES (1)").execute(&mut *tx).await.expect("insert");
+        tx.commit().await.expect("commit");
+        pool.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        let n = query("SELECT COUNT(*) AS n FROM t").fetch_one(&db).await.expect("count");
+        assert_eq!(n.try_get::<i64, _>("n").expect("n"), 1);
+        assert!(!pool.group().open, "no transaction is left open");
+    }
+
     #[tokio::test]
     async fn a_long_log_is_copied_synced_and_started_over() {
         let (_dir, db) = scratch().await;
@@ -1038,9 +1269,10 @@ mod tests {
         conn.execute_batch(CHECKPOINT_READER_WAIT).expect("reader wait");
         let mut checkpointer = Checkpointer { conn, write_turn: db.write_turn.clone(), restarted_at: None };
         // The server's own checkpointer may hold the checkpoint lock for a moment.
+        let pool = pool.clone();
         let checkpointer = tokio::task::spawn_blocking(move || {
             for _ in 0..10 {
-                checkpointer.pass().expect("checkpoint");
+                checkpointer.pass(&pool).expect("checkpoint");
                 if checkpointer.restarted_at.is_some() {
                     break;
                 }

@@ -204,7 +204,7 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
     let mut batches: u64 = 0;
     while rows.peek().is_some() {
         let batch: Vec<(usize, std::result::Result<source::Row, accord_domain::error::Invalid>)> = rows.by_ref().take(BATCH_ROWS).collect();
-        let mut tx = db.begin().await?;
+        let mut tx = db.begin_batch().await?;
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut read: Vec<Read> = Vec::new();
         for (index, r) in batch {
