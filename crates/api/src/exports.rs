@@ -33,7 +33,7 @@ pub struct ExportParams {
 /// The columns of an export of `entity`, in their default order.
 fn default_columns(entity: Entity, custom: &[query::CustomField]) -> Vec<String> {
     let mut cols: Vec<String> = vec!["id".into()];
-    cols.extend(entity.columns().iter().filter(|c| c.kind != ColKind::Shadow && c.name != "custom_fields").map(|c| c.name.to_owned()));
+    cols.extend(entity.columns().iter().filter(|c| !c.kind.is_shadow() && c.name != "custom_fields").map(|c| c.name.to_owned()));
     cols.push("owner".into());
     let has = |n: &str| entity.columns().iter().any(|c| c.name == n);
     if has("company_id") || has("primary_company_id") {

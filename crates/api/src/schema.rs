@@ -94,7 +94,7 @@ pub fn record(entity: Entity) -> RefOr<Schema> {
     props.insert("deleted_at".into(), json!({ "type": ["string", "null"], "format": "date-time" }));
     for c in entity.columns() {
         let schema = match c.kind {
-            ColKind::Shadow => continue,
+            ColKind::Shadow | ColKind::ShadowInt => continue,
             ColKind::Text => nullable("string"),
             ColKind::Int => nullable("integer"),
             ColKind::Bool => nullable("boolean"),
@@ -111,7 +111,7 @@ pub fn input(entity: Entity) -> RefOr<Schema> {
     props.insert("owner_id".into(), json!({ "type": "integer", "minimum": 1 }));
     props.insert("version".into(), json!({ "type": "integer", "description": "The version you read; a stale one answers 409" }));
     for c in entity.columns() {
-        if c.kind == ColKind::Shadow || !c.writable {
+        if c.kind.is_shadow() || !c.writable {
             continue;
         }
         let schema = match input_field(entity, c.name) {

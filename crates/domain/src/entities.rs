@@ -99,8 +99,16 @@ pub enum ColKind {
     Json,
     /// Milliseconds since the epoch, shown as RFC 3339.
     Timestamp,
-    /// Stored to filter or sort by, never shown.
+    /// Stored to filter or sort by, never shown: text…
     Shadow,
+    /// …or an integer.
+    ShadowInt,
+}
+
+impl ColKind {
+    pub fn is_shadow(self) -> bool {
+        matches!(self, ColKind::Shadow | ColKind::ShadowInt)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -2,7 +2,7 @@
 //! `limit`, `cursor`, `fields`, `count`. Parsed and checked here against the entity's
 //! catalogue, so storage only ever sees known columns and typed values.
 use crate::custom_fields::{self, FieldDefinition, FieldType};
-use crate::entities::{ColKind, Entity, FilterKind, KeyKind, SYSTEM_FILTERS};
+use crate::entities::{Entity, FilterKind, KeyKind, SYSTEM_FILTERS};
 use crate::error::{Invalid, ValidationErrors};
 use crate::{phone, text};
 use serde_json::Value;
@@ -211,7 +211,7 @@ pub fn parse(entity: Entity, params: &[(String, String)], custom: &[CustomField]
             "count" => q.count = raw == "true",
             "fields" => {
                 let names: Vec<String> = raw.split(',').map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()).collect();
-                let known = |n: &str| Entity::SYSTEM_FIELDS.contains(&n) || entity.columns().iter().any(|c| c.name == n && c.kind != ColKind::Shadow);
+                let known = |n: &str| Entity::SYSTEM_FIELDS.contains(&n) || entity.columns().iter().any(|c| c.name == n && !c.kind.is_shadow());
                 match names.iter().find(|n| !known(n)) {
                     Some(unknown) => errors.add("fields", "unknown_field", format!("{unknown} is not a field of this record")),
                     None => q.fields = Some(names),

@@ -1,6 +1,6 @@
 //! Saved list views: a name for a list's filters and sort (the list API's own parameters,
 //! checked by the same parser) and the columns shown.
-use crate::entities::{ColKind, Entity};
+use crate::entities::Entity;
 use crate::error::ValidationErrors;
 use crate::query::{self, CustomField};
 use serde_json::{Map, Value};
@@ -23,7 +23,7 @@ fn known_column(entity: Entity, custom: &[CustomField], name: &str) -> bool {
     if let Some(key) = name.strip_prefix("custom_fields.") {
         return custom.iter().any(|c| c.def.key == key);
     }
-    Entity::SYSTEM_FIELDS.contains(&name) || entity.columns().iter().any(|c| c.name == name && c.kind != ColKind::Shadow)
+    Entity::SYSTEM_FIELDS.contains(&name) || entity.columns().iter().any(|c| c.name == name && !c.kind.is_shadow())
 }
 
 /// Checks a view of `entity`: a name, list parameters as the list accepts them (values are

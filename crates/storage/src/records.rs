@@ -84,7 +84,7 @@ pub fn column_kind(entity: Entity, name: &str) -> Option<ColKind> {
 fn visible_columns(entity: Entity, only: Option<&[String]>) -> Vec<&'static str> {
     let mut cols: Vec<&'static str> = SYSTEM_COLUMNS.to_vec();
     for c in entity.columns() {
-        if c.kind != ColKind::Shadow && only.is_none_or(|o| o.iter().any(|f| f == c.name)) {
+        if !c.kind.is_shadow() && only.is_none_or(|o| o.iter().any(|f| f == c.name)) {
             cols.push(c.name);
         }
     }
@@ -106,7 +106,7 @@ fn row_to_record(entity: Entity, row: &Row, only: Option<&[String]>) -> Result<R
         m.insert(by.into(), json!(cols.get::<Option<i64>>(by)?));
     }
     for c in entity.columns() {
-        if c.kind == ColKind::Shadow || only.is_some_and(|o| !o.iter().any(|f| f == c.name)) {
+        if c.kind.is_shadow() || only.is_some_and(|o| !o.iter().any(|f| f == c.name)) {
             continue;
         }
         let v = match c.kind {
@@ -115,7 +115,7 @@ fn row_to_record(entity: Entity, row: &Row, only: Option<&[String]>) -> Result<R
             ColKind::Bool => cols.get::<Option<i64>>(c.name)?.map_or(Value::Null, |v| json!(v != 0)),
             ColKind::Timestamp => cols.get::<Option<i64>>(c.name)?.map_or(Value::Null, |v| json!(rfc3339(v))),
             ColKind::Json => parse_json(cols.get(c.name)?)?,
-            ColKind::Shadow => continue,
+            ColKind::Shadow | ColKind::ShadowInt => continue,
         };
         m.insert(c.name.into(), v);
     }
@@ -172,7 +172,7 @@ fn cell_value(c: &Cell) -> sea_query::Value {
 }
 
 fn cell_null(entity: Entity, name: &str) -> sea_query::Value {
-    let int = entity.columns().iter().any(|c| c.name == name && matches!(c.kind, ColKind::Int | ColKind::Bool | ColKind::Timestamp))
+    let int = entity.columns().iter().any(|c| c.name == name && matches!(c.kind, ColKind::Int | ColKind::Bool | ColKind::Timestamp | ColKind::ShadowInt))
         || entity.filters().iter().any(|f| f.column == name && matches!(f.kind, FilterKind::Int | FilterKind::Bool | FilterKind::Decimal | FilterKind::Timestamp));
     if int { sea_query::Value::BigInt(None) } else { sea_query::Value::String(None) }
 }
@@ -721,7 +721,7 @@ pub async fn update(db: &Db, p: &Principal, entity: Entity, id: i64, patch: &Map
 }
 
 fn writable_names(entity: Entity) -> Vec<&'static str> {
-    entity.columns().iter().filter(|c| c.kind != ColKind::Shadow && c.writable).map(|c| c.name).collect()
+    entity.columns().iter().filter(|c| !c.kind.is_shadow() && c.writable).map(|c| c.name).collect()
 }
 
 /// [`update`] inside the caller's transaction.

@@ -204,7 +204,7 @@ pub const DEAL_COLUMNS: &[Column] = &[
     col("custom_fields", ColKind::Json),
     col("title_f", ColKind::Shadow),
     col("amount_num", ColKind::Shadow),
-    col("first_contact_id", ColKind::Shadow),
+    col("first_contact_id", ColKind::ShadowInt),
     derived("display_name", ColKind::Text),
 ];
 
