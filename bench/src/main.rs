@@ -227,16 +227,25 @@ const DASHBOARD: &[(&str, &str)] = &[
     ("goals", ""),
 ];
 
+/// A report's request. The funnel is of one pipeline (the workspace's first when none is
+/// named): the bench pipeline's, which holds the deals, and not the empty default one.
+fn report_path(name: &str, query: &str, pipeline_id: i64) -> String {
+    match name {
+        "funnel" => format!("/api/v1/reports/funnel?pipeline_id={pipeline_id}"),
+        _ => format!("/api/v1/reports/{name}?{query}"),
+    }
+}
+
 /// Opens the dashboard 20 times as a browser would, every request at once, and gives the
 /// median and the slowest time until the last answer, in ms.
-async fn dashboard(bind: &str, token: &str) -> anyhow::Result<(f64, f64)> {
+async fn dashboard(bind: &str, token: &str, pipeline_id: i64) -> anyhow::Result<(f64, f64)> {
     let client = reqwest::Client::new();
     let mut times = Vec::new();
     for _ in 0..20 {
         let started = Instant::now();
         let mut set = tokio::task::JoinSet::new();
         for (name, query) in DASHBOARD {
-            let url = if *name == "goals" { format!("http://{bind}/api/v1/goals") } else { format!("http://{bind}/api/v1/reports/{name}?{query}") };
+            let url = if *name == "goals" { format!("http://{bind}/api/v1/goals") } else { format!("http://{bind}{}", report_path(name, query, pipeline_id)) };
             let request = client.get(url).bearer_auth(token);
             set.spawn(async move { request.send().await.map(|r| r.status()) });
         }
@@ -362,7 +371,7 @@ async fn main() -> anyhow::Result<()> {
         scenarios.push(("kanban: 8 stages, 20 cards each, counts and totals".into(), format!("/api/v1/pipelines/{pipeline_id}/board?limit=20"), None, 500.0, Some(50.0)));
         scenarios.push(("deal timeline, first 50".into(), "/".into(), Some("bench/wrk/timeline.lua"), 0.0, Some(25.0)));
         for (name, query) in DASHBOARD.iter().filter(|(name, _)| *name != "goals") {
-            scenarios.push((format!("report {name}, the last twelve months ({REPORT_CONNECTIONS} clients)"), format!("/api/v1/reports/{name}?{query}"), None, 0.0, Some(500.0)));
+            scenarios.push((format!("report {name}, the last twelve months ({REPORT_CONNECTIONS} clients)"), report_path(name, query, *pipeline_id), None, 0.0, Some(500.0)));
         }
         // Last: it changes deals the reports above read.
         scenarios.push(("move a deal (versioned, stage history, audit)".into(), "/".into(), Some("bench/wrk/move.lua"), 1500.0, None));
@@ -404,8 +413,10 @@ async fn main() -> anyhow::Result<()> {
             customer_base_rss = peak_rss_mb(pid);
         }
     }
-    if sales.is_some() && args.only.as_ref().is_none_or(|only| only.iter().any(|o| "full dashboard".contains(o.as_str()))) {
-        let (median, worst) = dashboard(&args.bind, &token).await?;
+    if let Some((pipeline_id, ..)) = &sales
+        && args.only.as_ref().is_none_or(|only| only.iter().any(|o| "full dashboard".contains(o.as_str())))
+    {
+        let (median, worst) = dashboard(&args.bind, &token, *pipeline_id).await?;
         let ok = worst < 1000.0;
         all_ok &= ok;
         println!("| full dashboard ({} requests at once), median {median:.0} ms | | {worst:.1} | p99 < 1000 ms | {} |", DASHBOARD.len(), if ok { "met" } else { "MISSED" });
