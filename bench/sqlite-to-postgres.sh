@@ -18,11 +18,10 @@ bin=${ACCORD_BIN:-target/release/accord}
 "$bin" migrate --database-url "$url" >/dev/null
 psql=(psql -X -q -v ON_ERROR_STOP=1 "$url")
 
-indexes=$("${psql[@]}" -At -c "SELECT indexdef FROM pg_indexes i WHERE schemaname = 'public'
-    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)")
-"${psql[@]}" -At -c "SELECT indexname FROM pg_indexes i WHERE schemaname = 'public'
-    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)" |
-    while read -r ix; do "${psql[@]}" -c "DROP INDEX \"$ix\""; done
+# Every index but the primary keys and unique constraints: dropped now, made again at the end.
+secondary="FROM pg_indexes i WHERE schemaname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+indexes=$("${psql[@]}" -At -c "SELECT indexdef $secondary")
+"${psql[@]}" -At -c "SELECT 'DROP INDEX \"' || indexname || '\";' $secondary" | "${psql[@]}"
 
 # Tables a fresh schema fills itself (the migrations' own rows) are emptied first; tables
 # referenced by others come first (the order of the migrations' CREATE TABLEs).
@@ -38,15 +37,14 @@ for t in $tables; do
     lite_cols=$(sqlite3 "$sqlite_db" "SELECT name FROM pragma_table_info('$t')")
     cols=$(comm -12 <(echo "$pg_cols" | sort) <(echo "$lite_cols" | sort) | paste -sd, -)
     started=$(date +%s)
-    sqlite3 -csv -noheader -cmd ".nullvalue '\\N'" "$sqlite_db" "SELECT $cols FROM $t" |
-        "${psql[@]}" -c "SET session_replication_role = replica; COPY $t ($cols) FROM STDIN WITH (FORMAT csv, NULL '\N')"
-    echo "$t: $(sqlite3 "$sqlite_db" "SELECT COUNT(*) FROM $t") rows in $(($(date +%s) - started)) s"
+    copied=$(sqlite3 -csv -noheader -cmd ".nullvalue '\\N'" "$sqlite_db" "SELECT $cols FROM $t" |
+        psql -X -v ON_ERROR_STOP=1 "$url" -c "SET session_replication_role = replica" -c "COPY $t ($cols) FROM STDIN WITH (FORMAT csv, NULL '\N')" | awk '/^COPY/ { print $2 }')
+    echo "$t: $copied rows in $(($(date +%s) - started)) s"
 done
 
 started=$(date +%s)
-echo "$indexes" | while read -r def; do [ -n "$def" ] && "${psql[@]}" -c "SET maintenance_work_mem = '1GB'; $def"; done
-"${psql[@]}" -At -c "SELECT 'SELECT setval(''' || pg_get_serial_sequence(table_name, column_name) || ''', (SELECT COALESCE(MAX(' || column_name || '), 0) + 1 FROM ' || table_name || '), false)'
-    FROM information_schema.columns WHERE table_schema = 'public' AND is_identity = 'YES'" |
-    while read -r q; do "${psql[@]}" -At -c "$q" >/dev/null; done
+{ echo "SET maintenance_work_mem = '1GB';"; echo "$indexes" | sed 's/$/;/'; } | "${psql[@]}"
+"${psql[@]}" -At -c "SELECT 'SELECT setval(''' || pg_get_serial_sequence(table_name, column_name) || ''', (SELECT COALESCE(MAX(' || column_name || '), 0) + 1 FROM ' || table_name || '), false);'
+    FROM information_schema.columns WHERE table_schema = 'public' AND is_identity = 'YES'" | "${psql[@]}" -At >/dev/null
 "${psql[@]}" -c "VACUUM ANALYZE"
 echo "indexes, sequences and statistics in $(($(date +%s) - started)) s"

@@ -532,11 +532,10 @@ impl LitePool {
 /// waits on a writer that never came.
 #[derive(Default)]
 struct Group {
-    /// The writer connection holds a transaction that members have ended in.
-    open: bool,
+    /// When the writer connection's transaction began; `None` while it holds none.
+    opened_at: Option<std::time::Instant>,
     /// Which group: a member finishing its group late must not commit a later one.
     generation: u64,
-    since: Option<std::time::Instant>,
     members: Vec<tokio::sync::oneshot::Sender<std::result::Result<(), String>>>,
 }
 
@@ -562,11 +561,10 @@ impl LitePool {
         }
         {
             let mut g = self.group();
-            if !g.open {
+            if g.opened_at.is_none() {
                 conn.execute_batch("BEGIN IMMEDIATE")?;
-                g.open = true;
+                g.opened_at = Some(std::time::Instant::now());
                 g.generation += 1;
-                g.since = Some(std::time::Instant::now());
             }
         }
         conn.execute_batch("SAVEPOINT tx")?;
@@ -574,10 +572,18 @@ impl LitePool {
         Ok(())
     }
 
-    /// Whether a transaction that just ended leaves its commit to the next one.
-    fn should_join(&self) -> bool {
-        let g = self.group();
-        self.waiting.load(std::sync::atomic::Ordering::Acquire) > 0 && g.members.len() < GROUP_MAX_MEMBERS && g.since.is_some_and(|t| t.elapsed() < GROUP_MAX_AGE)
+    /// Leaves the commit of a transaction that just ended to the next one, when another
+    /// waits for the turn and the group has room: answers where its outcome will come and
+    /// which group it joined.
+    fn join_group(&self) -> Option<(tokio::sync::oneshot::Receiver<std::result::Result<(), String>>, u64)> {
+        let mut g = self.group();
+        let room = g.members.len() < GROUP_MAX_MEMBERS && g.opened_at.is_some_and(|t| t.elapsed() < GROUP_MAX_AGE);
+        if !room || self.waiting.load(std::sync::atomic::Ordering::Acquire) == 0 {
+            return None;
+        }
+        let (sender, ended) = tokio::sync::oneshot::channel();
+        g.members.push(sender);
+        Some((ended, g.generation))
     }
 
     /// Commits the open group (only if it is still `generation`, when given) and tells its
@@ -585,11 +591,10 @@ impl LitePool {
     fn finish_group(&self, conn: &rusqlite::Connection, generation: Option<u64>) -> std::result::Result<(), String> {
         let members = {
             let mut g = self.group();
-            if !g.open || generation.is_some_and(|n| n != g.generation) {
+            if g.opened_at.is_none() || generation.is_some_and(|n| n != g.generation) {
                 return Ok(());
             }
-            g.open = false;
-            g.since = None;
+            g.opened_at = None;
             std::mem::take(&mut g.members)
         };
         // SQLite rolls a whole transaction back on some errors (a full disk): then there is
@@ -868,14 +873,8 @@ impl Tx {
                 lite.batch("RELEASE tx")?;
                 lite.savepoint = false;
                 let pool = lite.pool.clone();
-                if !pool.should_join() {
+                let Some((mut ended, generation)) = pool.join_group() else {
                     return pool.finish_group(lite.conn()?, None).map_err(Error::Unavailable);
-                }
-                let (sender, mut ended) = tokio::sync::oneshot::channel();
-                let generation = {
-                    let mut g = pool.group();
-                    g.members.push(sender);
-                    g.generation
                 };
                 drop(lite);
                 drop(self._turn);
@@ -884,9 +883,9 @@ impl Tx {
                     Err(_) => {
                         // The writer it waited for went away: it finishes its group itself.
                         let turn = self.write_turn.lock().await;
-                        if let Ok(writer) = pool.acquire_writer() {
-                            let _ = pool.finish_group(writer.conn()?, Some(generation));
-                        }
+                        let writer = pool.acquire_writer()?;
+                        let _ = pool.finish_group(writer.conn()?, Some(generation));
+                        drop(writer);
                         drop(turn);
                         ended.await
                     }
@@ -1253,7 +1252,7 @@ mod tests {
         pool.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
         let n = query("SELECT COUNT(*) AS n FROM t").fetch_one(&db).await.expect("count");
         assert_eq!(n.try_get::<i64, _>("n").expect("n"), 1);
-        assert!(!pool.group().open, "no transaction is left open");
+        assert!(pool.group().opened_at.is_none(), "no transaction is left open");
     }
 
     #[tokio::test]
