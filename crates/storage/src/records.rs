@@ -672,7 +672,7 @@ pub async fn create_many(db: &Db, p: &Principal, entity: Entity, inputs: &[Map<S
         }
     }
     errors.into_result()?;
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_batch().await?;
     let ids = create_prepared(db, &mut tx, p, entity, &prepared, custom, &WriteOptions { allow_duplicates: true }, action).await?.into_iter().map(|r| r.map(|rec| rec.id)).collect::<Result<Vec<i64>>>()?;
     tx.commit().await?;
     Ok(ids)
@@ -1376,7 +1376,7 @@ pub async fn find_by_keys(db: &Db, viewer: &Viewer, entity: Entity, keys: &[(Str
 /// history, the demo's two years of data): their rows, creation audit entries and timeline
 /// rows, in one transaction however many.
 pub async fn backdate(db: &Db, entity: Entity, records: &[(i64, i64)]) -> Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_batch().await?;
     backdate_in(&mut tx, entity, records).await?;
     tx.commit().await
 }
