@@ -134,10 +134,10 @@ pub async fn conversion(ctx: &mut Ctx<'_>) -> Result<Figures> {
 /// a few), they read the counters: whole UTC days, and the hours before the first and
 /// after the last of them. Otherwise they count the activities.
 fn done_activities(ctx: &Ctx<'_>) -> Result<Vec<SelectStatement>> {
-    use crate::sales::activity_counts::{DAY_MS, HOUR_MS, span_start};
     let bounds = ctx.periods.bounds_ms();
     let (from, to) = (bounds.first().copied().unwrap_or(0), bounds.last().copied().unwrap_or(0));
-    if !ctx.req.filters.is_empty() || from % HOUR_MS != 0 || to % HOUR_MS != 0 {
+    let spans = if ctx.req.filters.is_empty() { crate::sales::spans::covering(from, to) } else { None };
+    let Some(spans) = spans else {
         let mut q = Query::select();
         q.from_as("activities", T)
             .column((T, "owner_id"))
@@ -148,15 +148,11 @@ fn done_activities(ctx: &Ctx<'_>) -> Result<Vec<SelectStatement>> {
             .and_where(Expr::col((T, "status")).eq("done"))
             .add_group_by([Expr::col((T, "owner_id")), Expr::col((T, "kind"))]);
         return Ok(vec![q]);
-    }
-    let first_day = span_start(from + DAY_MS - 1, 24);
-    let last_day = Ord::max(span_start(to, 24), first_day);
-    let spans = if first_day < to { vec![(24, first_day, last_day), (1, from, first_day), (1, last_day, to)] } else { vec![(1, from, to)] };
+    };
     // The counters carry the workspace, owner and trash columns the condition reads.
     let visible = ctx.condition(Entity::Activity)?;
     Ok(spans
         .into_iter()
-        .filter(|(_, a, b)| a < b)
         .map(|(hours, a, b)| {
             let mut q = Query::select();
             q.from_as("activity_counts", T)

@@ -1,28 +1,10 @@
 //! `activity_counts`: done activities counted per owner and kind, per UTC hour and per UTC
-//! day, kept by every write of an activity. The activity report adds up whole days and
-//! the hours at the range's edges (a few thousand rows) instead of counting millions of
-//! activities; a range whose bounds are not whole UTC hours (time zones such as
-//! Asia/Kolkata) is counted from the activities themselves.
+//! day ([`super::spans`]), kept by every write of an activity.
 use crate::db::{Conn, query};
 use crate::error::Result;
 use super::hooks::{ms, str_of, trashed};
 use crate::records::Record;
-
-pub const HOUR_MS: i64 = 3_600_000;
-pub const DAY_MS: i64 = 24 * HOUR_MS;
-/// The spans counted, in hours.
-pub const SPANS: [i64; 2] = [1, 24];
-
-/// The start of the span of `hours` holding `t` (floor, also before 1970).
-pub fn span_start(t: i64, hours: i64) -> i64 {
-    t - t.rem_euclid(hours * HOUR_MS)
-}
-
-/// The same as SQL, for both engines (`%` keeps the sign of the dividend in both).
-fn span_start_sql(column: &str, hours: i64) -> String {
-    let ms = hours * HOUR_MS;
-    format!("({column} - (({column} % {ms}) + {ms}) % {ms})")
-}
+use super::spans::{SPANS, span_start, span_start_sql};
 
 #[derive(PartialEq)]
 struct Counted {
@@ -84,17 +66,4 @@ pub(crate) async fn rebuild(conn: &mut Conn, workspace_id: Option<i64>) -> Resul
         q.execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spans_start_at_or_before_the_instant() {
-        assert_eq!(span_start(DAY_MS + 5, 24), DAY_MS);
-        assert_eq!(span_start(DAY_MS + HOUR_MS + 5, 1), DAY_MS + HOUR_MS);
-        assert_eq!(span_start(-5, 24), -DAY_MS);
-        assert_eq!(span_start(-HOUR_MS, 1), -HOUR_MS);
-    }
 }

@@ -6,6 +6,7 @@ pub mod board;
 pub mod hooks;
 pub mod leads;
 pub(crate) mod lines;
+pub(crate) mod spans;
 pub mod price_lists;
 
 use crate::accounts::Principal;
