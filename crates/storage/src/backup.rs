@@ -498,6 +498,7 @@ async fn restore_rows(db: &Db, tx: &mut crate::Tx, workspace_id: i64, manifest: 
     .await?;
     crate::sales::lines::rebuild(tx, Some(workspace_id)).await?;
     crate::sales::activity_counts::rebuild(tx, Some(workspace_id)).await?;
+    crate::sales::funnel_counts::rebuild(tx, crate::sales::funnel_counts::Scope::Workspace(workspace_id)).await?;
     Ok(report)
 }
 

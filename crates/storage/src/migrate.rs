@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 8, name: "live_list_indexes", sql: include_str!("../migrations/0008_live_list_indexes.sql") },
     Migration { version: 9, name: "forecast_summary", sql: include_str!("../migrations/0009_forecast_summary.sql") },
     Migration { version: 10, name: "customer_contact", sql: include_str!("../migrations/0010_customer_contact.sql") },
+    Migration { version: 11, name: "funnel_counts", sql: include_str!("../migrations/0011_funnel_counts.sql") },
 ];
 
 /// Tables a migration adds that are derived from existing rows by Rust code (decimals
@@ -30,6 +31,7 @@ async fn fill_derived(tx: &mut crate::Tx, version: i64) -> Result<()> {
             crate::sales::lines::rebuild(tx, None).await?;
             crate::sales::activity_counts::rebuild(tx, None).await
         }
+        11 => crate::sales::funnel_counts::rebuild(tx, crate::sales::funnel_counts::Scope::All).await,
         _ => Ok(()),
     }
 }

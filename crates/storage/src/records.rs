@@ -1385,7 +1385,16 @@ pub async fn backdate(db: &Db, entity: Entity, records: &[(i64, i64)]) -> Result
 pub(crate) async fn backdate_in(tx: &mut Tx, entity: Entity, records: &[(i64, i64)]) -> Result<()> {
     let sql = format!("UPDATE {} SET created_at = $1, updated_at = $2 WHERE id = $3", entity.table());
     for &(id, created_at) in records {
+        // A deal's creation time is part of its funnel counts.
+        let counted = match entity {
+            Entity::Deal => Some(crate::sales::funnel_counts::share_now(tx, id).await?),
+            _ => None,
+        };
         query(sql.as_str()).bind(created_at).bind(created_at).bind(id).execute(&mut **tx).await?;
+        if let Some(counted) = counted {
+            let counts = crate::sales::funnel_counts::share_now(tx, id).await?;
+            crate::sales::funnel_counts::apply(tx, counted, counts).await?;
+        }
         query("UPDATE audit_log SET at = $1 WHERE entity = $2 AND record_id = $3 AND action = 'create'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut **tx).await?;
         query("UPDATE timeline SET at = $1 WHERE entity = $2 AND record_id = $3 AND kind = 'change'").bind(created_at).bind(entity.as_str()).bind(id).execute(&mut **tx).await?;
     }

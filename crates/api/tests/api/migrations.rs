@@ -1,6 +1,7 @@
 use crate::both_engines;
 use crate::harness::{Engine, fresh_db, fresh_db_at};
 use accord_storage::{accounts, migrate, query};
+use serde_json::json;
 
 both_engines!(upgrade_from_first_migration_matches_fresh_schema);
 
@@ -19,8 +20,8 @@ async fn upgrade_from_first_migration_matches_fresh_schema(e: Engine) {
 both_engines!(report_lines_filled_on_upgrade);
 
 /// Deals and activities written before the reports read `deal_lines`, `activity_counts`,
-/// `deal_forecast` and `first_contact_id` get their lines, counts, forecast shares and
-/// first contacts when the database is upgraded: exact decimals, live deals (open ones for
+/// `deal_forecast`, `first_contact_id` and `funnel_counts` get their lines, counts, forecast
+/// shares, first contacts and funnel counts when the database is upgraded: exact decimals, live deals (open ones for
 /// the forecast) and done, live activities only.
 async fn report_lines_filled_on_upgrade(e: Engine) {
     let db = fresh_db_at(e, Some(6)).await;
@@ -64,7 +65,28 @@ async fn report_lines_filled_on_upgrade(e: Engine) {
         .await
         .expect("old activity");
     }
+    // The fourth deal (open, live) went to the second stage and back.
+    let second_stage: i64 = query("SELECT id FROM stages WHERE pipeline_id = 1 AND id <> 1 ORDER BY position LIMIT 1").fetch_one(&db).await.expect("stage").try_get("id").unwrap();
+    for (stage, entered, left) in [(1, 10, Some(20_i64)), (second_stage, 20, Some(30)), (1, 30, None)] {
+        query("INSERT INTO deal_stage_history (workspace_id, deal_id, pipeline_id, stage_id, entered_at, left_at) VALUES ($1, 4, 1, $2, $3, $4)")
+            .bind(ws)
+            .bind(stage)
+            .bind(entered as i64)
+            .bind(left)
+            .execute(&db)
+            .await
+            .expect("old stay");
+    }
     migrate::run(&db).await.expect("upgrade");
+    let prev: Vec<Option<i64>> = query("SELECT prev_entered_at FROM deal_stage_history ORDER BY id").fetch_all(&db).await.expect("stays").iter().map(|r| r.try_get("prev_entered_at").unwrap()).collect();
+    assert_eq!(prev, [None, None, Some(10)], "the re-entry knows the first entry");
+    let funnel = query("SELECT measure, stage_id, farthest_stage_id, n FROM funnel_counts WHERE span_hours = 24 AND start_at = 0 ORDER BY measure, stage_id, farthest_stage_id").fetch_all(&db).await.expect("funnel");
+    let got: Vec<serde_json::Value> = funnel
+        .iter()
+        .map(|r| serde_json::json!([r.try_get::<String, _>("measure").unwrap(), r.try_get::<i64, _>("stage_id").unwrap(), r.try_get::<i64, _>("farthest_stage_id").unwrap(), r.try_get::<i64, _>("n").unwrap()]))
+        .collect();
+    let expected = [json!(["created", 1, 0, 3]), json!(["created", 1, second_stage, 1]), json!(["entered", 1, 0, 2]), json!(["entered", second_stage, 0, 1]), json!(["open", 1, 0, 1])];
+    assert_eq!(got, expected, "four live deals, one of them with stays; the trashed ones count nowhere");
     let counts = query("SELECT span_hours, start_at, owner_id, kind, done FROM activity_counts ORDER BY span_hours").fetch_all(&db).await.expect("counts");
     let counts: Vec<serde_json::Value> = counts
         .iter()

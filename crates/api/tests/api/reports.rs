@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-both_engines!(report_figures, report_rules, customers_without_company, products_follow_lines, activity_counts_follow_writes, goals_progress);
+both_engines!(report_figures, report_rules, customers_without_company, products_follow_lines, activity_counts_follow_writes, funnel_counts_follow_writes, goals_progress);
 
 #[derive(Clone, Copy)]
 struct Spec {
@@ -446,6 +446,80 @@ async fn products_follow_lines(engine: Engine) {
 /// The activity report counts from counters kept by each write of an activity (per UTC
 /// day, and per hour at the range's edges); in a time zone whose midnight is not a whole
 /// UTC hour it counts the activities themselves. Both give what the instants say.
+/// The funnel read from its counters equals the funnel counted from the deals (a filter
+/// that keeps every deal makes the report count them) after every kind of write: moves
+/// back and forth, a new owner, the trash and back, reordered stages, a backdated creation
+/// and a replaced history.
+async fn funnel_counts_follow_writes(engine: Engine) {
+    let w = world(engine).await;
+    let s = &w.s;
+    let open: Vec<i64> = w.stages.iter().filter(|st| st["kind"] == "open").map(|st| st["id"].as_i64().unwrap()).collect();
+    let everyone = format!("owner_id[in]={},{},{},{}", w.admin.id, w.owners[0].id, w.owners[1].id, w.manager.id);
+    let check = |step: &'static str| {
+        let (w, everyone) = (&w, everyone.clone());
+        async move {
+            for u in [&w.admin, &w.manager] {
+                let counted = w.report(u, "funnel", "aging_days=30").await;
+                let from_deals = w.report(u, "funnel", &format!("aging_days=30&{everyone}")).await;
+                assert_eq!(counted["tables"], from_deals["tables"], "{step}, user {}", u.id);
+                assert_eq!(counted["summary"], from_deals["summary"], "{step}, user {}", u.id);
+            }
+            w.report(&w.admin, "funnel", "aging_days=30").await
+        }
+    };
+    let deal = |owner: usize, stage: i64| {
+        let w = &w;
+        async move {
+            let r = s.post(&w.admin, "/api/v1/deals", json!({"title": "Воронка", "owner_id": w.owners[owner].id, "stage_id": stage, "amount": "1000"})).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            (r.id(), r.body["version"].as_i64().unwrap())
+        }
+    };
+    let (first, mut version) = deal(0, open[0]).await;
+    let (second, second_version) = deal(1, open[1]).await;
+    let (third, _) = deal(0, w.stage("won")).await;
+    check("created").await;
+
+    // Forth, back and forth again: the first deal entered each of the two stages twice.
+    for stage in [open[1], open[0], open[1]] {
+        let r = s.post(&w.admin, &format!("/api/v1/deals/{first}/move"), json!({"stage_id": stage, "version": version})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        version = r.body["version"].as_i64().unwrap();
+    }
+    let funnel = check("moved").await;
+    let rows = table(&funnel, "funnel");
+    assert_eq!(column(rows, "entered")[..2], [json!(1), json!(2)], "a deal counts once per stage: {rows:?}");
+    assert_eq!(column(rows, "open_deals")[..2], [json!(0), json!(2)]);
+
+    let r = s.patch(&w.admin, &format!("/api/v1/deals/{second}"), json!({"owner_id": w.owners[0].id, "version": second_version})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    check("new owner").await;
+
+    assert_eq!(s.delete(&w.admin, &format!("/api/v1/deals/{third}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(check("trashed").await["summary"]["created"], 2);
+    assert_eq!(s.post(&w.admin, &format!("/api/v1/deals/{third}/restore"), json!({})).await.status, StatusCode::OK);
+    assert_eq!(check("restored").await["summary"]["created"], 3);
+
+    // The second open stage goes first: the first deal's farthest stage is now the first.
+    let pipeline = s.get(&w.admin, &format!("/api/v1/pipelines/{}", w.pipeline)).await.body;
+    let mut stages: Vec<Value> = pipeline["stages"].as_array().unwrap().iter().map(|x| json!({"id": x["id"], "names": x["names"], "kind": x["kind"], "probability": x["probability"]})).collect();
+    stages.swap(0, 1);
+    let r = s.patch(&w.admin, &format!("/api/v1/pipelines/{}", w.pipeline), json!({"version": pipeline["version"], "stages": stages})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    check("reordered").await;
+
+    // Created and in its stage since 40 days ago: out of a range of the last week, aging.
+    let forty_days_ago = accord_storage::now_ms() - 40 * 86_400_000;
+    records::backdate(&s.db, Entity::Deal, &[(second, forty_days_ago)]).await.unwrap();
+    hooks::replace_stage_history(&s.db, w.ws, second, w.pipeline, &[(open[0], forty_days_ago - 86_400_000), (open[1], forty_days_ago)]).await.unwrap();
+    let funnel = check("backdated").await;
+    assert_eq!(table(&funnel, "funnel")[0]["aging_deals"], 1, "{funnel}");
+    let week_ago = (chrono::Utc::now() - chrono::Duration::days(7)).date_naive();
+    let recent = w.report(&w.admin, "funnel", &format!("from={week_ago}")).await;
+    assert_eq!(recent["summary"]["created"], 2);
+    assert_eq!(recent["tables"], w.report(&w.admin, "funnel", &format!("from={week_ago}&{everyone}")).await["tables"]);
+}
+
 async fn activity_counts_follow_writes(engine: Engine) {
     let w = world(engine).await;
     let s = &w.s;

@@ -40,7 +40,17 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// The caller's visible, live records of `entity` matching the report's filters.
     pub fn condition(&self, entity: Entity) -> Result<Condition> {
-        let q = query::parse(entity, &self.req.filters, &[], &self.p.region)?;
+        self.condition_of(entity, &self.req.filters)
+    }
+
+    /// [`Self::condition`] without the filter on `key`, for a report that applies it its own way.
+    pub fn condition_except(&self, entity: Entity, key: &str) -> Result<Condition> {
+        let filters: Vec<(String, String)> = self.req.filters.iter().filter(|(k, _)| k != key && !k.starts_with(&format!("{key}["))).cloned().collect();
+        self.condition_of(entity, &filters)
+    }
+
+    fn condition_of(&self, entity: Entity, filters: &[(String, String)]) -> Result<Condition> {
+        let q = query::parse(entity, filters, &[], &self.p.region)?;
         Ok(records::list_condition(&self.p.viewer, entity, &q.filters, false))
     }
 

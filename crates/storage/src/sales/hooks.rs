@@ -5,6 +5,7 @@
 use crate::accounts::Principal;
 use crate::db::{Db, Tx, get_i64, get_opt_i64, query};
 use crate::error::{Error, Result};
+use super::funnel_counts;
 use crate::records::{self, Record, WriteOptions};
 use crate::timeline;
 use crate::now_ms;
@@ -179,19 +180,21 @@ async fn update_totals(tx: &mut Tx, workspace_id: i64, before: Option<&Record>, 
 }
 
 pub async fn after_write(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, before: Option<&Record>, after: Option<&Record>) -> Result<()> {
-    if entity == Entity::Deal {
-        update_totals(tx, p.workspace_id, before, after).await?;
-        if let Some(id) = after.or(before).map(|r| r.id) {
-            super::lines::sync(tx, p.workspace_id, id, before, after).await?;
-        }
-    }
     match entity {
-        Entity::Deal => match (before, after) {
-            (_, None) => Ok(()),
-            // Restored from the trash: its history is as it was.
-            (Some(b), Some(_)) if trashed(b) => Ok(()),
-            (before, Some(after)) => deal_written(tx, p, before, after).await,
-        },
+        Entity::Deal => {
+            let Some(id) = after.or(before).map(|r| r.id) else { return Ok(()) };
+            update_totals(tx, p.workspace_id, before, after).await?;
+            super::lines::sync(tx, p.workspace_id, id, before, after).await?;
+            let counted = funnel_counts::share_of(tx, p.workspace_id, id, before).await?;
+            match (before, after) {
+                (_, None) => {}
+                // Restored from the trash: its history is as it was.
+                (Some(b), Some(_)) if trashed(b) => {}
+                (before, Some(after)) => deal_written(tx, p, before, after).await?,
+            }
+            let counts = funnel_counts::share_of(tx, p.workspace_id, id, after).await?;
+            funnel_counts::apply(tx, counted, counts).await
+        }
         Entity::Activity | Entity::Task => {
             if entity == Entity::Activity {
                 super::activity_counts::sync(tx, p.workspace_id, before, after).await?;
@@ -215,13 +218,15 @@ pub async fn after_write(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, be
 /// Closes the deal's current stay in a stage and opens one in `stage_id`.
 async fn enter_stage(tx: &mut Tx, p: &Principal, deal_id: i64, pipeline_id: i64, stage_id: i64, now: i64) -> Result<i64> {
     query("UPDATE deal_stage_history SET left_at = $1 WHERE deal_id = $2 AND left_at IS NULL").bind(now).bind(deal_id).execute(&mut **tx).await?;
-    let row = query("INSERT INTO deal_stage_history (workspace_id, deal_id, pipeline_id, stage_id, entered_at, actor_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+    let prev = query("SELECT MAX(entered_at) AS at FROM deal_stage_history WHERE deal_id = $1 AND stage_id = $2").bind(deal_id).bind(stage_id).fetch_one(&mut **tx).await?;
+    let row = query("INSERT INTO deal_stage_history (workspace_id, deal_id, pipeline_id, stage_id, entered_at, actor_id, prev_entered_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
         .bind(p.workspace_id)
         .bind(deal_id)
         .bind(pipeline_id)
         .bind(stage_id)
         .bind(now)
         .bind(p.user.id)
+        .bind(get_opt_i64(&prev, "at")?)
         .fetch_one(&mut **tx)
         .await?;
     // A card that arrives in a column goes on top of it.
@@ -269,6 +274,7 @@ async fn deal_written(tx: &mut Tx, p: &Principal, before: Option<&Record>, after
 /// new version, stage history and an audit entry.
 pub async fn move_to_stage(tx: &mut Tx, p: &Principal, deal_id: i64, pipeline_id: i64, to: i64) -> Result<()> {
     let row = query("SELECT stage_id, owner_id, currency, amount_num, deleted_at FROM deals WHERE id = $1 AND workspace_id = $2").bind(deal_id).bind(p.workspace_id).fetch_optional(&mut **tx).await?.ok_or(Error::NotFound)?;
+    let counted = funnel_counts::share_now(tx, deal_id).await?;
     let from = get_i64(&row, "stage_id")?;
     if get_opt_i64(&row, "deleted_at")?.is_none() {
         let mut c = Counted { pipeline_id, stage_id: from, owner_id: get_i64(&row, "owner_id")?, currency: crate::db::get_str(&row, "currency")?, amount_num: get_i64(&row, "amount_num")? };
@@ -287,6 +293,8 @@ pub async fn move_to_stage(tx: &mut Tx, p: &Principal, deal_id: i64, pipeline_id
         .execute(&mut **tx)
         .await?;
     let history_id = enter_stage(tx, p, deal_id, pipeline_id, to, now).await?;
+    let counts = funnel_counts::share_now(tx, deal_id).await?;
+    funnel_counts::apply(tx, counted, counts).await?;
     timeline::add_timeline(tx, p.workspace_id, Entity::Deal, deal_id, now, "stage", history_id, &json!({ "from_stage_id": from, "to_stage_id": to, "actor_id": p.user.id })).await?;
     super::record_change(tx, p, Entity::Deal, deal_id, "update", json!({ "stage_id": [from, to] })).await?;
     Ok(())
@@ -372,21 +380,26 @@ pub(crate) async fn board_position(tx: &mut Tx, workspace_id: i64, deal_id: i64)
 /// `(stage_id, entered_at)` lasts until the next one enters; the last is where it is now.
 pub async fn replace_stage_history(db: &Db, workspace_id: i64, deal_id: i64, pipeline_id: i64, stays: &[(i64, i64)]) -> Result<()> {
     let mut tx = db.begin().await?;
+    let counted = funnel_counts::share_now(&mut tx, deal_id).await?;
     query("DELETE FROM deal_stage_history WHERE deal_id = $1 AND workspace_id = $2").bind(deal_id).bind(workspace_id).execute(&mut *tx).await?;
+    let mut last_entered = std::collections::HashMap::new();
     for (i, (stage_id, entered)) in stays.iter().enumerate() {
         let left = stays.get(i + 1).map(|(_, at)| *at);
-        query("INSERT INTO deal_stage_history (workspace_id, deal_id, pipeline_id, stage_id, entered_at, left_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        query("INSERT INTO deal_stage_history (workspace_id, deal_id, pipeline_id, stage_id, entered_at, left_at, prev_entered_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(workspace_id)
             .bind(deal_id)
             .bind(pipeline_id)
             .bind(*stage_id)
             .bind(*entered)
             .bind(left)
+            .bind(last_entered.insert(*stage_id, *entered))
             .execute(&mut *tx)
             .await?;
     }
     if let Some((_, last)) = stays.last() {
         query("UPDATE deals SET stage_changed_at = $1 WHERE id = $2").bind(*last).bind(deal_id).execute(&mut *tx).await?;
     }
+    let counts = funnel_counts::share_now(&mut tx, deal_id).await?;
+    funnel_counts::apply(&mut tx, counted, counts).await?;
     tx.commit().await
 }

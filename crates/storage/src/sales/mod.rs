@@ -3,6 +3,7 @@
 //! leads …) are ordinary records; [`hooks`] adds what their writes need beyond a row.
 pub(crate) mod activity_counts;
 pub mod board;
+pub(crate) mod funnel_counts;
 pub mod hooks;
 pub mod leads;
 pub(crate) mod lines;
@@ -387,6 +388,8 @@ pub async fn update_pipeline(db: &Db, p: &Principal, id: i64, change: PipelineCh
                 }
             }
         }
+        // The farthest stage each deal reached depends on the stages' order.
+        funnel_counts::rebuild(&mut tx, funnel_counts::Scope::Pipeline(id)).await?;
     }
     let after_names = names.clone().unwrap_or_else(|| before.names.clone());
     audit_settings(&mut tx, p, "pipeline", id, "update", json!({ "names": [before.names, after_names], "stages": [before.stages.iter().map(|s| s.id).collect::<Vec<_>>(), change.stages.as_ref().map(|s| s.iter().map(|x| x.id).collect::<Vec<_>>())] })).await?;
