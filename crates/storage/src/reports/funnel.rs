@@ -65,9 +65,15 @@ async fn counted_from_deals(ctx: &Ctx<'_>, pid: i64, cutoff: i64) -> Result<Coun
     q.column(("h", "stage_id")).expr_as(Expr::cust("COUNT(DISTINCT h.deal_id)"), "n").cond_where(in_bounds("h", "entered_at", &ctx.periods)).group_by_col(("h", "stage_id"));
     c.entered = per_stage(ctx, &q).await?;
 
-    // SQL finds each deal's farthest position and counts deals per position.
-    let mut farthest = stays(ctx, pid)?;
+    // SQL finds each deal's farthest position and counts deals per position. Each deal's
+    // stays are found by the deal (`+` keeps SQLite from reading the pipeline's stays for
+    // every deal instead, which it chose once a filter narrowed the deals: minutes).
+    let mut farthest = Query::select();
     farthest
+        .from_as("deal_stage_history", "h")
+        .inner_join("deals".into_table_ref().alias(T), Condition::all().add(Expr::col((T, "id")).equals(("h", "deal_id"))))
+        .cond_where(ctx.condition_except(Entity::Deal, "pipeline_id")?)
+        .and_where(Expr::cust("+h.pipeline_id").eq(pid))
         .inner_join("stages".into_table_ref().alias("s"), Condition::all().add(Expr::col(("s", "id")).equals(("h", "stage_id"))))
         .column(("h", "deal_id"))
         .expr_as(Expr::cust("MAX(s.position)"), "pos")
@@ -194,9 +200,7 @@ pub async fn funnel(ctx: &mut Ctx<'_>) -> Result<Figures> {
     let pid = pipeline.id;
     let cutoff = crate::now_ms() - ctx.req.aging_days * 86_400_000;
     let bounds = ctx.periods.bounds_ms();
-    // Filters other than the pipeline need the deals themselves.
-    let unfiltered = ctx.req.filters.iter().all(|(k, _)| k == "pipeline_id");
-    let spans = if unfiltered { crate::sales::spans::covering(bounds.first().copied().unwrap_or(0), bounds.last().copied().unwrap_or(0)) } else { None };
+    let spans = if ctx.counters_serve(&["pipeline_id"]) { crate::sales::spans::covering(bounds.first().copied().unwrap_or(0), bounds.last().copied().unwrap_or(0)) } else { None };
     let Counts { entered, farthest, by_status, aging } = match spans {
         Some(spans) => counted_from_counters(ctx, pid, cutoff, &spans).await?,
         None => counted_from_deals(ctx, pid, cutoff).await?,

@@ -49,6 +49,16 @@ impl Ctx<'_> {
         self.condition_of(entity, &filters)
     }
 
+    /// Whether kept counters, which carry the `workspace_id`, `owner_id` and `deleted_at` the
+    /// condition reads, can answer under the request's filters: those on owners and teams
+    /// ("my numbers", a team's dashboard), and `also` that the report applies itself.
+    pub fn counters_serve(&self, also: &[&str]) -> bool {
+        self.req.filters.iter().all(|(k, _)| {
+            let field = k.split('[').next().unwrap_or(k);
+            ["owner_id", "team_id"].contains(&field) || also.contains(&field)
+        })
+    }
+
     fn condition_of(&self, entity: Entity, filters: &[(String, String)]) -> Result<Condition> {
         let q = query::parse(entity, filters, &[], &self.p.region)?;
         Ok(records::list_condition(&self.p.viewer, entity, &q.filters, false))

@@ -130,13 +130,13 @@ pub async fn conversion(ctx: &mut Ctx<'_>) -> Result<Figures> {
 }
 
 /// Queries whose rows (`owner_id`, `kind`, `n`) add up to the done activities of the range.
-/// Without filters, and where the range's bounds are whole UTC hours (every time zone but
-/// a few), they read the counters: whole UTC days, and the hours before the first and
-/// after the last of them. Otherwise they count the activities.
+/// Without filters but on owners and teams, and where the range's bounds are whole UTC
+/// hours (every time zone but a few), they read the counters: whole UTC days, and the hours
+/// before the first and after the last of them. Otherwise they count the activities.
 fn done_activities(ctx: &Ctx<'_>) -> Result<Vec<SelectStatement>> {
     let bounds = ctx.periods.bounds_ms();
     let (from, to) = (bounds.first().copied().unwrap_or(0), bounds.last().copied().unwrap_or(0));
-    let spans = if ctx.req.filters.is_empty() { crate::sales::spans::covering(from, to) } else { None };
+    let spans = if ctx.counters_serve(&[]) { crate::sales::spans::covering(from, to) } else { None };
     let Some(spans) = spans else {
         let mut q = Query::select();
         q.from_as("activities", T)
