@@ -41,6 +41,15 @@ test('analytics: tiles and charts show the report API figures, as a table and as
   await expect(card.getByRole('columnheader', { name: 'Период' })).toBeVisible();
   await expect(card.locator('tbody tr')).toHaveCount(revenue.tables[0].rows.length);
 
+  // The funnel as a table: a row per stage, with the API's figures.
+  const funnel = await api<Report>(page, 'GET', 'reports/funnel');
+  const funnelCard = page.getByTestId('report-funnel');
+  await funnelCard.getByRole('button', { name: 'Показать таблицей' }).click();
+  await expect(funnelCard.locator('tbody tr')).toHaveCount(funnel.tables[0].rows.length);
+  const firstStage = funnel.tables[0].rows[0];
+  await expect(funnelCard.locator('tbody tr').first()).toContainText(String(firstStage.stage));
+  await expect(funnelCard.locator('tbody tr').first()).toContainText(String(firstStage.entered));
+
   // CSV and XLSX come from the API with the same parameters.
   const [csv] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'Скачать CSV' }).click()]);
   expect(csv.suggestedFilename()).toMatch(/^accord-revenue-.*\.csv$/);
