@@ -49,6 +49,7 @@ test('analytics: tiles and charts show the report API figures, as a table and as
   const firstStage = funnel.tables[0].rows[0];
   await expect(funnelCard.locator('tbody tr').first()).toContainText(String(firstStage.stage));
   await expect(funnelCard.locator('tbody tr').first()).toContainText(String(firstStage.entered));
+  await expect(funnelCard.locator('tbody tr').first()).toContainText('Открытый');
 
   // CSV and XLSX come from the API with the same parameters.
   const [csv] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'Скачать CSV' }).click()]);

@@ -5,8 +5,11 @@ import TableChartIcon from '@mui/icons-material/TableChart';
 import InsertChartIcon from '@mui/icons-material/InsertChart';
 import DownloadIcon from '@mui/icons-material/Download';
 import GridOnIcon from '@mui/icons-material/GridOn';
-import { downloadReport, type Report, type Table } from './report';
+import { downloadReport, type Column, type Report, type Row, type Table } from './report';
 import { formatCell } from './format';
+
+/** Text columns whose values are codes, shown as the forms show them. */
+const CODED: Record<string, string> = { kind: 'choices.stage_kind' };
 
 /** A report's table as the user reads it: translated headers, figures in their locale. */
 export const ReportTable = ({ table, currency }: { table: Table; currency: string }) => {
@@ -14,6 +17,11 @@ export const ReportTable = ({ table, currency }: { table: Table; currency: strin
   const [locale] = useLocaleState();
   const numeric = (kind: string) => !['period', 'text', 'id'].includes(kind);
   const columns = table.columns.filter((c) => c.kind !== 'id');
+  const cell = ({ key, kind }: Column, value: Row[string]) => {
+    if (kind === 'text' && value === null) return translate('accord.reports.none');
+    if (kind === 'text' && CODED[key]) return translate(`${CODED[key]}.${value}`, { _: String(value) });
+    return formatCell(value, kind, locale, currency);
+  };
   return (
     // Zero width filled to 100 %: a wide table scrolls in its card and never widens the page.
     <TableContainer sx={{ maxHeight: 360, width: 0, minWidth: '100%' }}>
@@ -23,7 +31,7 @@ export const ReportTable = ({ table, currency }: { table: Table; currency: strin
         </TableHead>
         <TableBody>
           {table.rows.map((r, i) => (
-            <TableRow key={i}>{columns.map((c) => <TableCell key={c.key} align={numeric(c.kind) ? 'right' : 'left'}>{c.kind === 'text' && r[c.key] === null ? translate('accord.reports.none') : formatCell(r[c.key], c.kind, locale, currency)}</TableCell>)}</TableRow>
+            <TableRow key={i}>{columns.map((c) => <TableCell key={c.key} align={numeric(c.kind) ? 'right' : 'left'}>{cell(c, r[c.key])}</TableCell>)}</TableRow>
           ))}
         </TableBody>
       </MuiTable>
