@@ -483,8 +483,9 @@ async fn import_resumes_after_a_stop(engine: Engine) {
     let done = s.get(&admin, &format!("/api/v1/imports/{}", info.id)).await.body;
     assert_eq!(done["status"], "done");
     assert_eq!(done["run"]["created"], batch * 5 / 2);
-    let count = s.get(&admin, "/api/v1/contacts?count=true&limit=1").await.body;
-    assert_eq!(count["count"], batch * 5 / 2, "no row twice, none lost");
+    // More rows than a list counts exactly: counted in the database.
+    let count = accord_storage::query("SELECT COUNT(*) AS n FROM contacts WHERE workspace_id = $1 AND deleted_at IS NULL").bind(ws).fetch_one(&s.db).await.unwrap();
+    assert_eq!(count.try_get::<i64, _>("n").unwrap(), batch * 5 / 2, "no row twice, none lost");
 }
 
 /// Every vCard file of other programs imports: each card becomes a contact with its names,

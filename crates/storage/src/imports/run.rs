@@ -16,11 +16,14 @@ use accord_domain::query::CustomField;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Rows per transaction: large enough to amortize the commit and the statements written
 /// for all of a batch's new records at once, small enough that other writers (SQLite runs
 /// one at a time) wait only briefly.
-pub const BATCH_ROWS: usize = 1000;
+pub const BATCH_ROWS: usize = 5000;
+/// Rows validated together on one thread while the writer writes the part before them.
+const PART_ROWS: usize = 500;
 /// How long a worker owns an import without renewing; another instance takes over after.
 const LEASE_MS: i64 = 120_000;
 
@@ -66,23 +69,30 @@ impl Outcome {
 }
 
 struct Job {
-    entity: Entity,
+    rules: Arc<Rules>,
     p: Principal,
-    headers: Vec<String>,
-    mapping: Vec<Option<Mapped>>,
-    options: Options,
     custom: Vec<CustomField>,
     dry: bool,
     resolver: Resolver,
     /// Match keys seen in this file, with the line that had them first.
     seen: HashMap<SeenKey, i64>,
-    /// Validation settings per owner (their time zone differs), read once per import: the
-    /// check's validation needs no fresher ones, and the write reads its own.
-    envs: HashMap<i64, Env>,
     /// Deals of this file by their old id, which later rows with the same id add lines to.
     deals: HashMap<String, DealOfFile>,
     /// Rows whose deal got more lines: undo must find the deal at its newest version.
     newer_versions: Vec<(i64, i64)>,
+}
+
+/// What validating a row needs: shared with the thread that validates the next rows while
+/// the writer writes the previous ones.
+#[derive(Clone)]
+struct Rules {
+    entity: Entity,
+    headers: Vec<String>,
+    mapping: Vec<Option<Mapped>>,
+    options: Options,
+    /// Validation settings per owner (their time zone differs), read once per import: the
+    /// check's validation needs no fresher ones, and the write reads its own.
+    envs: HashMap<i64, Arc<Env>>,
 }
 
 /// A match key of the file by the first 128 bits of its SHA-256, in 16 bytes whatever its
@@ -190,7 +200,8 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
         }
     }
     let resolver = Resolver::load(db, &p, entity, &options, dry).await?;
-    let mut job = Job { entity, p, headers, mapping, options, custom, dry, resolver, seen, envs: HashMap::new(), deals, newer_versions: Vec::new() };
+    let rules = Arc::new(Rules { entity, headers, mapping, options, envs: HashMap::new() });
+    let mut job = Job { rules, p, custom, dry, resolver, seen, deals, newer_versions: Vec::new() };
 
     let bytes = file(db, id).await?;
     let src = source::open(&bytes).map_err(|e| Error::conflict("import_file", e.message))?;
@@ -206,26 +217,29 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
         let batch: Vec<(usize, std::result::Result<source::Row, accord_domain::error::Invalid>)> = rows.by_ref().take(BATCH_ROWS).collect();
         let mut tx = db.begin_batch().await?;
         let mut outcomes = Vec::with_capacity(batch.len());
-        let mut read: Vec<Read> = Vec::new();
-        for (index, r) in batch {
-            let index = index as i64;
-            match r {
-                Ok(r) => match read_row(db, &mut tx, &mut job, index, &r).await? {
-                    Step::Done(o) => outcomes.push((index, r.line as i64, o)),
-                    Step::Line(first, input) => outcomes.push((index, r.line as i64, add_line(db, &mut tx, &mut job, first, &input).await?)),
-                    Step::Validate(row) => read.push(*row),
-                },
-                Err(e) => outcomes.push((index, 0, Outcome::fail(vec![Problem::new(None, e.code, e.message)]))),
-            }
+        let mut batch = batch.into_iter().peekable();
+        if job.rules.entity == Entity::Deal {
             // Whether a deal's row adds a line to an earlier row's deal depends on what the
-            // earlier rows became: deals are settled row by row.
-            if job.entity == Entity::Deal {
-                let group = validate_all(&job, std::mem::take(&mut read), &mut outcomes)?;
+            // earlier rows became: deals are read, validated and settled row by row.
+            for row in batch {
+                let read = read_rows(db, &mut tx, &mut job, std::iter::once(row), &mut outcomes).await?;
+                let group = candidates(read.into_iter().map(|r| validate(&job.rules, r)).collect(), &mut outcomes)?;
+                outcomes.extend(settle(db, &mut tx, &mut job, group).await?);
+            }
+        } else {
+            let mut validating = None;
+            while batch.peek().is_some() {
+                let read = read_rows(db, &mut tx, &mut job, batch.by_ref().take(PART_ROWS), &mut outcomes).await?;
+                if let Some(previous) = validating.replace(validate_part(job.rules.clone(), read)) {
+                    let group = validated(previous, &mut outcomes).await?;
+                    outcomes.extend(settle(db, &mut tx, &mut job, group).await?);
+                }
+            }
+            if let Some(last) = validating {
+                let group = validated(last, &mut outcomes).await?;
                 outcomes.extend(settle(db, &mut tx, &mut job, group).await?);
             }
         }
-        let group = validate_all(&job, read, &mut outcomes)?;
-        outcomes.extend(settle(db, &mut tx, &mut job, group).await?);
         for (_, _, o) in &outcomes {
             match o.action {
                 "create" => counts.created += 1,
@@ -267,7 +281,7 @@ async fn process_inner(db: &Db, id: i64, on_progress: &mut OnProgress<'_>) -> Re
         tx.commit().await?;
         batches += 1;
         if !dry {
-            refresh_statistics(db, job.entity, batches).await?;
+            refresh_statistics(db, job.rules.entity, batches).await?;
         }
         if on_progress(&Progress { processed, total, counts: counts.clone() }).is_break() {
             return Ok(());
@@ -356,11 +370,11 @@ fn unique_key(base: &str, taken: &[String]) -> String {
 
 /// The column that filled a field named in a validation error (`emails[0].value` → the
 /// e-mail column).
-fn column_of(job: &Job, field: &str) -> Option<String> {
+fn column_of(rules: &Rules, field: &str) -> Option<String> {
     let head = field.split(['[', '.']).next().unwrap_or(field);
     if head == "custom_fields" {
         let key = field.split('.').nth(1).unwrap_or_default();
-        return job.mapping.iter().position(|m| matches!(m, Some(Mapped::Custom(k)) if k == key)).and_then(|i| job.headers.get(i).cloned());
+        return rules.mapping.iter().position(|m| matches!(m, Some(Mapped::Custom(k)) if k == key)).and_then(|i| rules.headers.get(i).cloned());
     }
     let fills = |kind: Kind| -> bool {
         match kind {
@@ -386,18 +400,18 @@ fn column_of(job: &Job, field: &str) -> Option<String> {
             Kind::ExternalId | Kind::CreatedAt | Kind::DealStatus => false,
         }
     };
-    job.mapping
+    rules.mapping
         .iter()
         .enumerate()
         .find(|(_, m)| match m {
-            Some(Mapped::Target(id)) => mapping::target(job.entity, id).is_some_and(|t| fills(t.kind) || (matches!(t.kind, Kind::Code(_)) && t.id == head)),
+            Some(Mapped::Target(id)) => mapping::target(rules.entity, id).is_some_and(|t| fills(t.kind) || (matches!(t.kind, Kind::Code(_)) && t.id == head)),
             _ => false,
         })
-        .and_then(|(i, _)| job.headers.get(i).cloned())
+        .and_then(|(i, _)| rules.headers.get(i).cloned())
 }
 
-fn field_problems(job: &Job, e: &accord_domain::ValidationErrors) -> Vec<Problem> {
-    e.0.iter().map(|f| Problem { column: column_of(job, &f.field), field: Some(f.field.clone()), code: f.code.clone(), message: f.message.clone() }).collect()
+fn field_problems(rules: &Rules, e: &accord_domain::ValidationErrors) -> Vec<Problem> {
+    e.0.iter().map(|f| Problem { column: column_of(rules, &f.field), field: Some(f.field.clone()), code: f.code.clone(), message: f.message.clone() }).collect()
 }
 
 /// Moves the e-mails and phones that failed validation out of their lists into the
@@ -481,53 +495,75 @@ struct Candidate {
     deal_of_file: Option<String>,
 }
 
+/// Reads rows of the file: those that need no validation (footers, broken rows, a deal's
+/// further lines) get their outcomes; the others are returned to be validated.
+async fn read_rows(db: &Db, tx: &mut Tx, job: &mut Job, rows: impl Iterator<Item = (usize, std::result::Result<source::Row, accord_domain::error::Invalid>)> + Send, outcomes: &mut Vec<RowOutcome>) -> Result<Vec<Read>> {
+    let mut read = Vec::new();
+    for (index, r) in rows {
+        let index = index as i64;
+        match r {
+            Ok(r) => match read_row(db, tx, job, index, &r).await? {
+                Step::Done(o) => outcomes.push((index, r.line as i64, o)),
+                Step::Line(first, input) => outcomes.push((index, r.line as i64, add_line(db, tx, job, first, &input).await?)),
+                Step::Validate(row) => read.push(*row),
+            },
+            Err(e) => outcomes.push((index, 0, Outcome::fail(vec![Problem::new(None, e.code, e.message)]))),
+        }
+    }
+    Ok(read)
+}
+
 /// Builds a row's record and resolves its references.
 async fn read_row(db: &Db, tx: &mut Tx, job: &mut Job, row_index: i64, r: &source::Row) -> Result<Step> {
-    if source::is_footer(r, job.headers.len()) {
+    if source::is_footer(r, job.rules.headers.len()) {
         return Ok(Step::Done(Outcome::skip(Problem::new(None, "not_a_record", "a footer or note row (one cell, fewer columns than the header), not a record"), None)));
     }
-    let mut b = row::build(job.entity, &job.mapping, &r.cells);
-    let mut problems: Vec<Problem> = b.errors.iter().map(|e| Problem::new(job.headers.get(e.column).cloned(), &e.code, e.message.clone())).collect();
+    let mut b = row::build(job.rules.entity, &job.rules.mapping, &r.cells);
+    let mut problems: Vec<Problem> = b.errors.iter().map(|e| Problem::new(job.rules.headers.get(e.column).cloned(), &e.code, e.message.clone())).collect();
     let dry = job.dry;
-    problems.extend(job.resolver.apply(db, if dry { None } else { Some(&mut *tx) }, &job.p, &mut b, &job.headers).await?);
+    problems.extend(job.resolver.apply(db, if dry { None } else { Some(&mut *tx) }, &job.p, &mut b, &job.rules.headers).await?);
     if !problems.is_empty() {
         return Ok(Step::Done(Outcome::fail(problems)));
     }
     // What a write would fill in first (a deal line's name and price from its product).
-    crate::sales::hooks::before_prepare(db, &job.p, job.entity, &mut b.input, None).await?;
-    let deal_of_file = b.external_id.as_deref().map(str::trim).filter(|e| job.entity == Entity::Deal && !e.is_empty()).map(str::to_owned);
+    crate::sales::hooks::before_prepare(db, &job.p, job.rules.entity, &mut b.input, None).await?;
+    let deal_of_file = b.external_id.as_deref().map(str::trim).filter(|e| job.rules.entity == Entity::Deal && !e.is_empty()).map(str::to_owned);
     if let Some(first) = deal_of_file.as_deref().and_then(|e| job.deals.get(e)).copied()
         && b.input.contains_key("items")
     {
         return Ok(Step::Line(first, b.input));
     }
     let owner = b.input.get("owner_id").and_then(Value::as_i64).unwrap_or(job.p.user.id);
-    if !job.envs.contains_key(&owner) {
-        let env = Env::load(db, &job.p, job.entity, &job.custom, owner).await?;
-        job.envs.insert(owner, env);
+    if !job.rules.envs.contains_key(&owner) {
+        let env = Env::load(db, &job.p, job.rules.entity, &job.custom, owner).await?;
+        Arc::make_mut(&mut job.rules).envs.insert(owner, Arc::new(env));
     }
     Ok(Step::Validate(Box::new(Read { row_index, line: r.line as i64, built: b, owner, deal_of_file })))
 }
 
-/// Validates read rows as a write would, on all cores (validation, phone numbers above
-/// all, is most of a check's time); those that fail get their outcome in `outcomes`.
-fn validate_all(job: &Job, rows: Vec<Read>, outcomes: &mut Vec<RowOutcome>) -> Result<Vec<Candidate>> {
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(4);
-    let per_thread = rows.len().div_ceil(threads).max(64);
-    let mut rows = rows.into_iter().peekable();
-    let mut chunks = Vec::new();
-    while rows.peek().is_some() {
-        chunks.push(rows.by_ref().take(per_thread).collect::<Vec<Read>>());
-    }
-    let validated: Vec<Vec<Result<std::result::Result<Candidate, RowOutcome>>>> = match chunks.len() {
-        0 | 1 => chunks.into_iter().map(|c| c.into_iter().map(|r| validate(job, r)).collect()).collect(),
-        _ => std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks.into_iter().map(|c| scope.spawn(move || c.into_iter().map(|r| validate(job, r)).collect::<Vec<_>>())).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-        }),
-    };
-    let mut group = Vec::new();
-    for v in validated.into_iter().flatten() {
+/// A row validated: a candidate for writing, or the outcome of an invalid row.
+type Validated = Result<std::result::Result<Candidate, RowOutcome>>;
+
+/// Validates read rows as a write would, on a thread of its own: validation (phone numbers
+/// above all) is most of a check's time and a third of a run's, and while one part of a
+/// batch is validated the writer writes the part before it.
+fn validate_part(rules: Arc<Rules>, rows: Vec<Read>) -> tokio::task::JoinHandle<Vec<Validated>> {
+    tokio::task::spawn_blocking(move || rows.into_iter().map(|r| validate(&rules, r)).collect())
+}
+
+/// The candidates of a part validated on its thread.
+async fn validated(part: tokio::task::JoinHandle<Vec<Validated>>, outcomes: &mut Vec<RowOutcome>) -> Result<Vec<Candidate>> {
+    let rows = part.await.map_err(|e| match e.try_into_panic() {
+        Ok(panic) => std::panic::resume_unwind(panic),
+        Err(e) => Error::Unavailable(format!("the validation of an import stopped: {e}")),
+    })?;
+    candidates(rows, outcomes)
+}
+
+/// The valid rows of `rows`; the outcomes of the invalid ones go to `outcomes`.
+fn candidates(rows: Vec<Validated>, outcomes: &mut Vec<RowOutcome>) -> Result<Vec<Candidate>> {
+    let mut group = Vec::with_capacity(rows.len());
+    for v in rows {
         match v? {
             Ok(c) => group.push(c),
             Err(o) => outcomes.push(o),
@@ -537,23 +573,23 @@ fn validate_all(job: &Job, rows: Vec<Read>, outcomes: &mut Vec<RowOutcome>) -> R
 }
 
 /// A valid row, or the outcome of an invalid one.
-fn validate(job: &Job, r: Read) -> Result<std::result::Result<Candidate, RowOutcome>> {
+fn validate(rules: &Rules, r: Read) -> Validated {
     let Read { row_index, line, built: mut b, owner, deal_of_file } = r;
     let fail = |problems| Ok(Err((row_index, line, Outcome::fail(problems))));
-    let Some(env) = job.envs.get(&owner) else { return Err(Error::Corrupt("validation settings missing".into())) };
+    let Some(env) = rules.envs.get(&owner) else { return Err(Error::Corrupt("validation settings missing".into())) };
     let mut notes = Vec::new();
-    let prep = match entities::prepare(job.entity, &records::strip_system(&b.input), &env.ctx(None)) {
+    let prep = match entities::prepare(rules.entity, &records::strip_system(&b.input), &env.ctx(None)) {
         Ok(prep) => prep,
-        Err(e) if job.options.keep_invalid_values && set_aside_invalid(&mut b.input, &e) => {
-            notes = field_problems(job, &e).into_iter().map(|p| Problem { code: "kept_in_description".into(), ..p }).collect();
-            match entities::prepare(job.entity, &records::strip_system(&b.input), &env.ctx(None)) {
+        Err(e) if rules.options.keep_invalid_values && set_aside_invalid(&mut b.input, &e) => {
+            notes = field_problems(rules, &e).into_iter().map(|p| Problem { code: "kept_in_description".into(), ..p }).collect();
+            match entities::prepare(rules.entity, &records::strip_system(&b.input), &env.ctx(None)) {
                 Ok(prep) => prep,
-                Err(e) => return fail(field_problems(job, &e)),
+                Err(e) => return fail(field_problems(rules, &e)),
             }
         }
-        Err(e) => return fail(field_problems(job, &e)),
+        Err(e) => return fail(field_problems(rules, &e)),
     };
-    let match_on = job.options.match_keys(job.entity);
+    let match_on = rules.options.match_keys(rules.entity);
     let mut keys: Vec<String> = prep.keys.iter().filter(|(k, _)| match_on.iter().any(|m| m == k.as_str())).map(|(k, v)| format!("{}:{v}", k.as_str())).collect();
     if let Some(ext) = b.external_id.as_deref().filter(|_| match_on.iter().any(|m| m == "external_id")) {
         keys.push(format!("external_id:{}", ext.trim()));
@@ -570,7 +606,7 @@ async fn settle(db: &Db, tx: &mut Tx, job: &mut Job, group: Vec<Candidate>) -> R
         return Ok(out);
     }
     let by_key: Vec<(String, String)> = group.iter().flat_map(|c| c.keys.iter()).filter_map(|k| k.split_once(':')).filter(|(kind, _)| *kind != "external_id").map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
-    let found = records::find_by_keys(db, &job.p.viewer, job.entity, &by_key).await?;
+    let found = records::find_by_keys(db, &job.p.viewer, job.rules.entity, &by_key).await?;
     let mut creates: Vec<Candidate> = Vec::new();
     for mut c in group {
         let seen_keys: Vec<SeenKey> = c.keys.iter().map(|k| SeenKey::of(k)).collect();
@@ -581,7 +617,7 @@ async fn settle(db: &Db, tx: &mut Tx, job: &mut Job, group: Vec<Candidate>) -> R
         let mut existing: Vec<i64> = Vec::new();
         for k in &c.keys {
             let (kind, value) = k.split_once(':').unwrap_or((k, ""));
-            let id = if kind == "external_id" { resolve::by_external(db, &job.p, job.entity, value).await? } else { found.get(&(kind.to_owned(), value.to_owned())).copied() };
+            let id = if kind == "external_id" { resolve::by_external(db, &job.p, job.rules.entity, value).await? } else { found.get(&(kind.to_owned(), value.to_owned())).copied() };
             if let Some(id) = id.filter(|id| !existing.contains(id)) {
                 existing.push(id);
             }
@@ -591,7 +627,7 @@ async fn settle(db: &Db, tx: &mut Tx, job: &mut Job, group: Vec<Candidate>) -> R
             continue;
         }
         let existing = existing.first().copied();
-        match (existing, job.options.mode) {
+        match (existing, job.rules.options.mode) {
             (Some(id), Mode::CreateOnly) => {
                 out.push((c.row_index, c.line, Outcome::skip(Problem::new(None, "exists", format!("record #{id} has the same identifier")), Some(id))));
                 continue;
@@ -640,7 +676,7 @@ async fn create(db: &Db, tx: &mut Tx, job: &mut Job, rows: Vec<Candidate>) -> Re
             (c, prep)
         })
         .unzip();
-    let written = records::create_prepared(db, tx, &job.p, job.entity, &preps, &job.custom, &WriteOptions { allow_duplicates: job.options.allow_duplicates }, "create").await?;
+    let written = records::create_prepared(db, tx, &job.p, job.rules.entity, &preps, &job.custom, &WriteOptions { allow_duplicates: job.rules.options.allow_duplicates }, "create").await?;
     let mut out = Vec::with_capacity(candidates.len());
     let mut backdated = Vec::new();
     for (c, w) in candidates.into_iter().zip(written) {
@@ -664,26 +700,26 @@ async fn create(db: &Db, tx: &mut Tx, job: &mut Job, rows: Vec<Candidate>) -> Re
         }
         out.push((c.row_index, c.line, Outcome { action: "create", record_id: Some(rec.id), version: Some(rec.version), before: None, problems: c.notes, keys: c.keys }));
     }
-    records::backdate_in(tx, job.entity, &backdated).await?;
+    records::backdate_in(tx, job.rules.entity, &backdated).await?;
     Ok(out)
 }
 
 /// The import's link from the old system's id to the record.
 async fn remember_external_id(tx: &mut Tx, job: &Job, ext: &str, record_id: i64) -> Result<()> {
-    query("DELETE FROM external_ids WHERE workspace_id = $1 AND entity = $2 AND value = $3").bind(job.p.workspace_id).bind(job.entity.as_str()).bind(ext.trim()).execute(&mut **tx).await?;
-    query("INSERT INTO external_ids (workspace_id, entity, value, record_id) VALUES ($1, $2, $3, $4)").bind(job.p.workspace_id).bind(job.entity.as_str()).bind(ext.trim()).bind(record_id).execute(&mut **tx).await?;
+    query("DELETE FROM external_ids WHERE workspace_id = $1 AND entity = $2 AND value = $3").bind(job.p.workspace_id).bind(job.rules.entity.as_str()).bind(ext.trim()).execute(&mut **tx).await?;
+    query("INSERT INTO external_ids (workspace_id, entity, value, record_id) VALUES ($1, $2, $3, $4)").bind(job.p.workspace_id).bind(job.rules.entity.as_str()).bind(ext.trim()).bind(record_id).execute(&mut **tx).await?;
     Ok(())
 }
 
 /// Updates the record a row matched, keeping what it was for undo.
 async fn update(db: &Db, tx: &mut Tx, job: &mut Job, id: i64, c: &Candidate) -> Result<Outcome> {
     query("SAVEPOINT import_row").execute(&mut **tx).await?;
-    let written = match records::get_for_write(db, tx, &job.p.viewer, job.entity, id, false).await {
+    let written = match records::get_for_write(db, tx, &job.p.viewer, job.rules.entity, id, false).await {
         Ok(current) => {
-            let before = records::writable(&current, job.entity);
+            let before = records::writable(&current, job.rules.entity);
             let mut before_with_owner = before.clone();
             before_with_owner.insert("owner_id".into(), json!(current.owner_id));
-            records::update_in(db, tx, &job.p, job.entity, id, &merged_patch(&current.fields, &c.built.input), None, &job.custom, &WriteOptions { allow_duplicates: true }).await.map(|rec| (rec, before_with_owner))
+            records::update_in(db, tx, &job.p, job.rules.entity, id, &merged_patch(&current.fields, &c.built.input), None, &job.custom, &WriteOptions { allow_duplicates: true }).await.map(|rec| (rec, before_with_owner))
         }
         Err(e) => Err(e),
     };
@@ -706,7 +742,7 @@ async fn update(db: &Db, tx: &mut Tx, job: &mut Job, id: i64, c: &Candidate) -> 
 /// import.
 fn row_problems(job: &Job, e: Error) -> Result<Vec<Problem>> {
     Ok(match e {
-        Error::Invalid(v) => field_problems(job, &v),
+        Error::Invalid(v) => field_problems(&job.rules, &v),
         Error::Duplicate(d) => d.iter().map(|m| Problem::new(None, "duplicate", format!("{} #{} «{}» has the same {} {}", m.entity, m.id, m.display_name, m.matched_on, m.value))).collect(),
         Error::Forbidden(why) => vec![Problem::new(None, "forbidden", why)],
         Error::NotFound => vec![Problem::new(None, "not_found", "the matching record is no longer there")],
