@@ -195,6 +195,11 @@ impl<T: FromVal> FromVal for Option<T> {
 }
 
 impl Row {
+    /// A row of values the caller has, in the shape of one read from the database.
+    pub(crate) fn new(names: Arc<[String]>, vals: Vec<Val>) -> Row {
+        Row { names, vals }
+    }
+
     pub fn columns(&self) -> &[String] {
         &self.names
     }
