@@ -98,8 +98,9 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Import a CSV, XLSX or vCard file (exports of other CRMs are recognised): checks every
-    /// row, then writes the valid ones, with a progress bar. Undo through the API.
+    /// Import a CSV, XLSX or vCard file (exports of other CRMs are recognised): writes the
+    /// valid rows with a progress bar and names the rows that fail (`--dry-run` only checks).
+    /// Undo through the API.
     Import {
         #[command(flatten)]
         db: DbArgs,

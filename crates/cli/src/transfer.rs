@@ -101,15 +101,18 @@ pub async fn import(db: &Db, a: ImportArgs<'_>) -> anyhow::Result<()> {
         println!("  {h:<40} → {}", m.as_deref().unwrap_or("(not imported)"));
     }
     let info = imports::update(db, &p, info.id, ImportChange { version: info.version, mapping: Some(mapping), options: Some(options) }).await.map_err(crate::describe)?;
-    let checked = phase(db, &p, info.id, false, info.total_rows).await?;
-    summary("check", checked.check.as_ref());
-    print_failures(db, &p, info.id, "check").await?;
+    // A run validates each row as a check does and goes on after bad ones: checking first
+    // would only read the whole file once more (a sixth of a large import's time).
     if a.dry_run {
+        let checked = phase(db, &p, info.id, false, info.total_rows).await?;
+        summary("check", checked.check.as_ref());
+        print_failures(db, &p, info.id, "check").await?;
         println!("dry run: nothing written; the report is GET /api/v1/imports/{}/rows?format=csv", info.id);
         return Ok(());
     }
     let done = phase(db, &p, info.id, true, info.total_rows).await?;
     summary("import", done.run.as_ref());
+    print_failures(db, &p, info.id, "run").await?;
     println!("undo with POST /api/v1/imports/{}/undo", info.id);
     Ok(())
 }

@@ -74,7 +74,8 @@ fn users_from_the_command_line() {
     assert!(!bad_role.status.success() && text(&bad_role).contains("unknown role"));
 }
 
-/// `accord import` checks and writes a file with a progress bar; `--dry-run` writes nothing;
+/// `accord import` writes a file with a progress bar, naming the rows that fail; `--dry-run`
+/// writes nothing;
 /// `accord export` writes the workspace's records back out, formulas neutralized.
 #[test]
 fn import_and_export_from_the_command_line() {
@@ -96,6 +97,7 @@ fn import_and_export_from_the_command_line() {
     let real = import(&["--map", "Note=description"]);
     let t = text(&real);
     assert!(real.status.success() && t.contains("import: 1 created, 0 updated, 0 skipped, 1 failed"), "{t}");
+    assert!(t.contains("line 3") && t.contains("[E-mail]") && !t.contains("check:"), "the run names the failing row itself: {t}");
     let again = import(&[]);
     assert!(text(&again).contains("import: 0 created, 1 updated"), "the second time the e-mail matches: {}", text(&again));
 
