@@ -346,7 +346,7 @@ async fn duplicates(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, self_
 }
 
 /// [`duplicates`] of many records at once, one query for all their identifiers.
-async fn duplicates_many(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, items: &[(Option<i64>, &Prepared)]) -> Result<Vec<Vec<DuplicateMatch>>> {
+pub(crate) async fn duplicates_many(db: &Db, tx: &mut Tx, viewer: &Viewer, entity: Entity, items: &[(Option<i64>, &Prepared)]) -> Result<Vec<Vec<DuplicateMatch>>> {
     let mut out: Vec<Vec<DuplicateMatch>> = vec![Vec::new(); items.len()];
     if !entity.checks_duplicates() {
         return Ok(out);

@@ -47,18 +47,27 @@ fn problem_codes(row: &Value) -> Vec<String> {
 
 /// New records of one batch are checked and written together, yet each row ends as it would
 /// alone: a row sharing a phone with an earlier row of the same batch is that row's duplicate,
-/// a row matching a record updates it in its place in the file, and the others are created.
+/// as is one sharing a phone with a record there, a row matching a record updates it in its
+/// place in the file, and the others are created. The check foretells each row's outcome.
 async fn rows_written_together(engine: Engine) {
     let s = start(engine).await;
     let ws = s.workspace("Пакет").await;
     let admin = s.user(ws, Role::Admin, "admin").await;
     let existing = s.contact(&admin, json!({ "last_name": "Старый", "emails": ["old@example.ru"] })).await;
-    let csv = "Фамилия;E-mail;Телефон\nПервый;first@example.ru;+7 916 111-22-33\nСтарый;old@example.ru;+7 916 444-55-66\nВторой;second@example.ru;8 (916) 111-22-33\nТретий;third@example.ru;+7 916 777-88-99\n";
+    let by_phone = s.contact(&admin, json!({ "last_name": "Занятый", "phones": ["+7 916 000-00-01"] })).await;
+    let csv = "Фамилия;E-mail;Телефон\nПервый;first@example.ru;+7 916 111-22-33\nСтарый;old@example.ru;+7 916 444-55-66\nВторой;second@example.ru;8 (916) 111-22-33\nТретий;third@example.ru;+7 916 777-88-99\nЧетвёртый;fourth@example.ru;+7 916 000-00-01\n";
     let doc = upload(&s, &admin, "contacts", "batch.csv", csv.as_bytes().to_vec()).await;
     let id = doc["id"].as_i64().unwrap();
+    let outcomes = |report: &[Value]| report.iter().map(|r| (r["line"].as_i64().unwrap(), r["action"].as_str().unwrap().to_owned(), problem_codes(r))).collect::<Vec<_>>();
+    let checked = finish(&s, &admin, id, "check").await;
+    assert_eq!((checked["check"]["created"].as_i64(), checked["check"]["updated"].as_i64(), checked["check"]["failed"].as_i64()), (Some(2), Some(1), Some(2)), "{:?}", rows(&s, &admin, id, "check").await);
+    let check = rows(&s, &admin, id, "check").await;
+    assert!(check.iter().find(|r| r["line"] == 4).unwrap()["problems"][0]["message"].as_str().unwrap().contains("line 2"), "{check:?}");
+    assert!(check.iter().find(|r| r["line"] == 6).unwrap()["problems"][0]["message"].as_str().unwrap().contains(&format!("#{by_phone}")), "{check:?}");
     let done = finish(&s, &admin, id, "run").await;
-    assert_eq!((done["run"]["created"].as_i64(), done["run"]["updated"].as_i64(), done["run"]["failed"].as_i64()), (Some(2), Some(1), Some(1)), "{:?}", rows(&s, &admin, id, "run").await);
+    assert_eq!((done["run"]["created"].as_i64(), done["run"]["updated"].as_i64(), done["run"]["failed"].as_i64()), (Some(2), Some(1), Some(2)), "{:?}", rows(&s, &admin, id, "run").await);
     let report = rows(&s, &admin, id, "run").await;
+    assert_eq!(outcomes(&check), outcomes(&report), "the check said what the run did");
     let first = report.iter().find(|r| r["line"] == 2).unwrap()["record_id"].as_i64().unwrap();
     let second = report.iter().find(|r| r["line"] == 4).unwrap();
     assert_eq!(problem_codes(second), vec!["duplicate"]);
