@@ -20,7 +20,7 @@ export interface ImportDoc {
   headers: string[]; mapping: (string | null)[]; options: Options; sample: string[][]; targets: string[];
   check: Counts | null; run: Counts | null; error: string | null; created_at: string;
 }
-interface RowReport { row: number; line: number; action: string; record_id: number | null; problems: { column: string | null; code: string; message: string }[] }
+interface RowReport { row: number; line: number; action: string; record_id: number | null; problems: { column: string | null; code: string; message: string; params?: Record<string, string | number> }[] }
 
 const ENTITIES = ['contacts', 'companies', 'deals', 'products', 'leads', 'activities', 'tasks'] as const;
 const SINGULAR: Record<string, string> = { contacts: 'contact', companies: 'company', deals: 'deal', products: 'product', leads: 'lead', activities: 'activity', tasks: 'task' };
@@ -70,7 +70,7 @@ const Problems = ({ doc, phase }: { doc: ImportDoc; phase: 'check' | 'run' }) =>
               <TableCell>{r.line}</TableCell>
               <TableCell>{translate(`accord.imports.actions.${r.action}`)}</TableCell>
               <TableCell>{p.column ?? ''}</TableCell>
-              <TableCell>{translate(`accord.imports.problems.${p.code}`, { _: p.message })}</TableCell>
+              <TableCell>{translate(`accord.imports.problems.${p.code}`, { ...p.params, _: p.message })}</TableCell>
             </TableRow>
           )))}
         </TableBody>

@@ -36,11 +36,21 @@ pub struct Problem {
     pub field: Option<String>,
     pub code: String,
     pub message: String,
+    /// The values the message names, for its translations.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub params: Map<String, Value>,
 }
 
 impl Problem {
     pub(super) fn new(column: Option<String>, code: &str, message: impl Into<String>) -> Problem {
-        Problem { column, field: None, code: code.to_owned(), message: message.into() }
+        Problem { column, field: None, code: code.to_owned(), message: message.into(), params: Map::new() }
+    }
+
+    fn with(mut self, params: Value) -> Problem {
+        if let Value::Object(params) = params {
+            self.params = params;
+        }
+        self
     }
 }
 
@@ -416,7 +426,7 @@ fn column_of(rules: &Rules, field: &str) -> Option<String> {
 }
 
 fn field_problems(rules: &Rules, e: &accord_domain::ValidationErrors) -> Vec<Problem> {
-    e.0.iter().map(|f| Problem { column: column_of(rules, &f.field), field: Some(f.field.clone()), code: f.code.clone(), message: f.message.clone() }).collect()
+    e.0.iter().map(|f| Problem { column: column_of(rules, &f.field), field: Some(f.field.clone()), code: f.code.clone(), message: f.message.clone(), params: Map::new() }).collect()
 }
 
 /// Moves the e-mails and phones that failed validation out of their lists into the
@@ -692,7 +702,8 @@ async fn would_create(db: &Db, tx: &mut Tx, job: &mut Job, rows: Vec<Candidate>)
         // more at the check's peak).
         let identifiers: Vec<(&str, SeenKey)> = c.prep.keys.iter().filter(|(k, _)| k.identifies()).map(|(k, v)| (k.as_str(), format!("{}:{v}", k.as_str()))).filter(|(_, key)| !c.keys.contains(key)).map(|(kind, key)| (kind, SeenKey::of(&key))).collect();
         if let Some((kind, line)) = identifiers.iter().find_map(|(kind, key)| job.identifiers.get(key).map(|line| (*kind, *line))) {
-            out.push((c.row_index, c.line, Outcome::fail(vec![Problem::new(None, "duplicate", format!("line {line} has the same {kind}"))])));
+            let value = c.prep.keys.iter().find(|(k, _)| k.as_str() == kind).map_or_else(String::new, |(_, v)| v.clone());
+            out.push((c.row_index, c.line, Outcome::fail(vec![Problem::new(None, "duplicate_of_line", format!("line {line} has the same {kind} {value}")).with(json!({ "line": line, "value": value }))])));
             continue;
         }
         for (_, key) in identifiers {
@@ -782,7 +793,7 @@ async fn update(db: &Db, tx: &mut Tx, job: &mut Job, id: i64, c: &Candidate) -> 
 fn row_problems(job: &Job, e: Error) -> Result<Vec<Problem>> {
     Ok(match e {
         Error::Invalid(v) => field_problems(&job.rules, &v),
-        Error::Duplicate(d) => d.iter().map(|m| Problem::new(None, "duplicate", format!("{} #{} «{}» has the same {} {}", m.entity, m.id, m.display_name, m.matched_on, m.value))).collect(),
+        Error::Duplicate(d) => d.iter().map(|m| Problem::new(None, "duplicate", format!("{} #{} «{}» has the same {} {}", m.entity, m.id, m.display_name, m.matched_on, m.value)).with(json!({ "id": m.id, "name": m.display_name, "value": m.value }))).collect(),
         Error::Forbidden(why) => vec![Problem::new(None, "forbidden", why)],
         Error::NotFound => vec![Problem::new(None, "not_found", "the matching record is no longer there")],
         Error::VersionConflict { .. } => vec![Problem::new(None, "conflict", "the matching record changed during the import")],
