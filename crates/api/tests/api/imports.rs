@@ -68,6 +68,7 @@ async fn rows_written_together(engine: Engine) {
     assert_eq!((in_file["code"].as_str(), &in_file["params"]), (Some("duplicate_of_line"), &json!({ "line": 2, "value": "+79161112233" })), "{check:?}");
     let there = &check.iter().find(|r| r["line"] == 6).unwrap()["problems"][0];
     assert_eq!((there["code"].as_str(), &there["params"]), (Some("duplicate"), &json!({ "id": by_phone, "name": "Занятый", "value": "+79160000001" })), "{check:?}");
+    assert_eq!((in_file["column"].as_str(), there["column"].as_str()), (Some("Телефон"), Some("Телефон")), "the column that holds the phone");
     let done = finish(&s, &admin, id, "run").await;
     assert_eq!((done["run"]["created"].as_i64(), done["run"]["updated"].as_i64(), done["run"]["failed"].as_i64()), (Some(2), Some(1), Some(2)), "{:?}", rows(&s, &admin, id, "run").await);
     let report = rows(&s, &admin, id, "run").await;

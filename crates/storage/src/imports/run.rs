@@ -425,6 +425,15 @@ fn column_of(rules: &Rules, field: &str) -> Option<String> {
         .and_then(|(i, _)| rules.headers.get(i).cloned())
 }
 
+/// The column that filled an identifier of a kind (`email`, `phone`, `inn`).
+fn key_column(rules: &Rules, kind: &str) -> Option<String> {
+    column_of(rules, match kind {
+        "email" => "emails",
+        "phone" => "phones",
+        other => other,
+    })
+}
+
 fn field_problems(rules: &Rules, e: &accord_domain::ValidationErrors) -> Vec<Problem> {
     e.0.iter().map(|f| Problem { column: column_of(rules, &f.field), field: Some(f.field.clone()), code: f.code.clone(), message: f.message.clone(), params: Map::new() }).collect()
 }
@@ -703,7 +712,7 @@ async fn would_create(db: &Db, tx: &mut Tx, job: &mut Job, rows: Vec<Candidate>)
         let identifiers: Vec<(&str, SeenKey)> = c.prep.keys.iter().filter(|(k, _)| k.identifies()).map(|(k, v)| (k.as_str(), format!("{}:{v}", k.as_str()))).filter(|(_, key)| !c.keys.contains(key)).map(|(kind, key)| (kind, SeenKey::of(&key))).collect();
         if let Some((kind, line)) = identifiers.iter().find_map(|(kind, key)| job.identifiers.get(key).map(|line| (*kind, *line))) {
             let value = c.prep.keys.iter().find(|(k, _)| k.as_str() == kind).map_or_else(String::new, |(_, v)| v.clone());
-            out.push((c.row_index, c.line, Outcome::fail(vec![Problem::new(None, "duplicate_of_line", format!("line {line} has the same {kind} {value}")).with(json!({ "line": line, "value": value }))])));
+            out.push((c.row_index, c.line, Outcome::fail(vec![Problem::new(key_column(&job.rules, kind), "duplicate_of_line", format!("line {line} has the same {kind} {value}")).with(json!({ "line": line, "value": value }))])));
             continue;
         }
         for (_, key) in identifiers {
@@ -793,7 +802,7 @@ async fn update(db: &Db, tx: &mut Tx, job: &mut Job, id: i64, c: &Candidate) -> 
 fn row_problems(job: &Job, e: Error) -> Result<Vec<Problem>> {
     Ok(match e {
         Error::Invalid(v) => field_problems(&job.rules, &v),
-        Error::Duplicate(d) => d.iter().map(|m| Problem::new(None, "duplicate", format!("{} #{} «{}» has the same {} {}", m.entity, m.id, m.display_name, m.matched_on, m.value)).with(json!({ "id": m.id, "name": m.display_name, "value": m.value }))).collect(),
+        Error::Duplicate(d) => d.iter().map(|m| Problem::new(key_column(&job.rules, &m.matched_on), "duplicate", format!("{} #{} «{}» has the same {} {}", m.entity, m.id, m.display_name, m.matched_on, m.value)).with(json!({ "id": m.id, "name": m.display_name, "value": m.value }))).collect(),
         Error::Forbidden(why) => vec![Problem::new(None, "forbidden", why)],
         Error::NotFound => vec![Problem::new(None, "not_found", "the matching record is no longer there")],
         Error::VersionConflict { .. } => vec![Problem::new(None, "conflict", "the matching record changed during the import")],
