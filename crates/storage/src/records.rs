@@ -669,7 +669,7 @@ async fn insert_prepared(db: &Db, tx: &mut Tx, p: &Principal, entity: Entity, it
 }
 
 /// Records as just inserted, from the columns and values written instead of read back
-/// (reading them back was a tenth of an import); `None` when records show a column that was
+/// (reading them back took 7 % of an import's run); `None` when records show a column that was
 /// not written, which holds its default.
 fn as_inserted(entity: Entity, cols: &[&str], rows: Vec<Vec<Val>>, ids: &[i64]) -> Result<Option<Vec<Record>>> {
     enum Source {

@@ -569,7 +569,7 @@ async fn read_row(db: &Db, tx: &mut Tx, job: &mut Job, row_index: i64, r: &sourc
 type Validated = Result<std::result::Result<Candidate, RowOutcome>>;
 
 /// Validates read rows as a write would, on a thread of its own: validation (phone numbers
-/// above all) is most of a check's time and a third of a run's, and while one part of a
+/// above all) is most of a check's time and a sixth of a run's, and while one part of a
 /// batch is validated the writer writes the part before it.
 fn validate_part(rules: Arc<Rules>, rows: Vec<Read>) -> tokio::task::JoinHandle<Vec<Validated>> {
     tokio::task::spawn_blocking(move || rows.into_iter().map(|r| validate(&rules, r)).collect())
