@@ -14,11 +14,16 @@ use std::collections::BTreeMap;
 /// Stays (`h`) of visible, matching deals (`t`) in the pipeline. The pipeline is that of
 /// the stay: a deal moved to another pipeline keeps its stays in this one.
 fn stays(ctx: &Ctx<'_>, pipeline_id: i64) -> Result<SelectStatement> {
+    stays_where(ctx, Expr::col(("h", "pipeline_id")).eq(pipeline_id))
+}
+
+/// [`stays`] with the pipeline condition given as it should be planned.
+fn stays_where(ctx: &Ctx<'_>, in_pipeline: Expr) -> Result<SelectStatement> {
     let mut q = Query::select();
     q.from_as("deal_stage_history", "h")
         .inner_join("deals".into_table_ref().alias(T), Condition::all().add(Expr::col((T, "id")).equals(("h", "deal_id"))))
         .cond_where(ctx.condition_except(Entity::Deal, "pipeline_id")?)
-        .and_where(Expr::col(("h", "pipeline_id")).eq(pipeline_id));
+        .and_where(in_pipeline);
     Ok(q)
 }
 
@@ -68,12 +73,8 @@ async fn counted_from_deals(ctx: &Ctx<'_>, pid: i64, cutoff: i64) -> Result<Coun
     // SQL finds each deal's farthest position and counts deals per position. Each deal's
     // stays are found by the deal (`+` keeps SQLite from reading the pipeline's stays for
     // every deal instead, which it chose once a filter narrowed the deals: minutes).
-    let mut farthest = Query::select();
+    let mut farthest = stays_where(ctx, Expr::cust("+h.pipeline_id").eq(pid))?;
     farthest
-        .from_as("deal_stage_history", "h")
-        .inner_join("deals".into_table_ref().alias(T), Condition::all().add(Expr::col((T, "id")).equals(("h", "deal_id"))))
-        .cond_where(ctx.condition_except(Entity::Deal, "pipeline_id")?)
-        .and_where(Expr::cust("+h.pipeline_id").eq(pid))
         .inner_join("stages".into_table_ref().alias("s"), Condition::all().add(Expr::col(("s", "id")).equals(("h", "stage_id"))))
         .column(("h", "deal_id"))
         .expr_as(Expr::cust("MAX(s.position)"), "pos")
