@@ -432,6 +432,26 @@ const SQLITE_WRITER_CACHE: &str = "PRAGMA cache_size = -32768;";
 const SQLITE_STATEMENT_CACHE: usize = 512;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
+fn open_sqlite(path: &str) -> Result<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    let conn = rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.execute_batch(SQLITE_PRAGMAS)?;
+    // Plans that do not depend on the bound values: without it SQLite prepared cached
+    // statements again on most binds (seen as `sqlite3Reprepare`, a fifth of an
+    // import's time).
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.set_prepared_statement_cache_capacity(SQLITE_STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// A connection set up as the one every write of a server goes through. Public for the
+/// bench, which measures what SQLite itself takes for an import's writes with it.
+pub fn open_sqlite_writer(path: &str) -> Result<rusqlite::Connection> {
+    let conn = open_sqlite(path)?;
+    conn.execute_batch(SQLITE_WRITER_CACHE)?;
+    Ok(conn)
+}
+
 struct LitePool {
     path: String,
     /// Write transactions that ended while another waited for the turn, not yet committed.
@@ -449,15 +469,7 @@ struct LitePool {
 
 impl LitePool {
     fn open(&self) -> Result<rusqlite::Connection> {
-        use rusqlite::OpenFlags;
-        let conn = rusqlite::Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-        conn.execute_batch(SQLITE_PRAGMAS)?;
-        // Plans that do not depend on the bound values: without it SQLite prepared cached
-        // statements again on most binds (seen as `sqlite3Reprepare`, a fifth of an
-        // import's time).
-        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        conn.set_prepared_statement_cache_capacity(SQLITE_STATEMENT_CACHE);
-        Ok(conn)
+        open_sqlite(&self.path)
     }
 
     /// Checkpoints the log from a thread of its own until the pool is closed or dropped.
@@ -515,11 +527,7 @@ impl LitePool {
     fn acquire_writer(self: &Arc<Self>) -> Result<Lite> {
         let conn = match self.writer_slot().take() {
             Some(c) => c,
-            None => {
-                let conn = self.open()?;
-                conn.execute_batch(SQLITE_WRITER_CACHE)?;
-                conn
-            }
+            None => open_sqlite_writer(&self.path)?,
         };
         Ok(Lite { conn: Some(conn), pool: self.clone(), home: Home::Writer, pending: Pending::Nothing })
     }

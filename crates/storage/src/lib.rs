@@ -25,5 +25,5 @@ pub mod timeline;
 pub mod views;
 pub mod visibility;
 
-pub use db::{Backend, Conn, Db, Row, Tx, Val, now_ms, query, spawn_long};
+pub use db::{Backend, Conn, Db, Row, Tx, Val, now_ms, open_sqlite_writer, query, spawn_long};
 pub use error::{Error, Result};
