@@ -232,6 +232,13 @@ async fn import_check_run_undo(engine: Engine) {
     let reader = s.user(ws, Role::ReadOnly, "reader").await;
     let r = s.http.post(format!("{}/api/v1/imports?entity=contacts", s.base)).bearer_auth(&reader.token).body("a\n1\n").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // A PDF chosen by mistake is refused as such, instead of read as windows-1251 gibberish.
+    let pdf = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<</Length 8/Filter/FlateDecode>>stream\nx\x9C\x03\x00\x00\x00\x00\x01\nendstream\n".to_vec();
+    let r = s.http.post(format!("{}/api/v1/imports?entity=contacts&file_name=contacts.pdf", s.base)).bearer_auth(&admin.token).body(pdf).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!((problem["errors"][0]["field"].as_str(), problem["errors"][0]["code"].as_str()), (Some("file"), Some("bad_file")), "{problem}");
     let audit = s.get(&admin, "/api/v1/audit?limit=200").await.body;
     let actions: Vec<&str> = audit["data"].as_array().unwrap().iter().filter(|e| e["entity"] == "import").filter_map(|e| e["action"].as_str()).collect();
     assert!(["upload", "run", "done", "undo"].iter().all(|a| actions.contains(a)), "{actions:?}");

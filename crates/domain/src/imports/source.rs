@@ -90,6 +90,9 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), Invalid> {
         }
         return Ok((Cow::Owned(text.into_owned()), name));
     }
+    if looks_binary(bytes) {
+        return Err(Invalid::new("bad_file", "the file is not text: not a CSV, XLSX or vCard file"));
+    }
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok((Cow::Borrowed(s), "utf-8")),
         Err(_) => {
@@ -97,6 +100,15 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), Invalid> {
             Ok((Cow::Owned(text.into_owned()), "windows-1251"))
         }
     }
+}
+
+/// A file uploaded by mistake (a PDF, an image, an archive) would otherwise decode as
+/// windows-1251 gibberish, since every byte is a letter there. Text that spreadsheets and
+/// CRMs write has no NUL bytes outside UTF-16 and hardly any other control characters.
+fn looks_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(65_536)];
+    let controls = head.iter().filter(|b| **b < 0x20 && !matches!(**b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1A)).count();
+    head.contains(&0) || controls * 100 > head.len()
 }
 
 const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -263,6 +275,22 @@ mod tests {
         let s = open(&utf16).unwrap();
         assert_eq!((s.detected.encoding, s.detected.delimiter), (Some("utf-16le"), Some('\t')));
         assert_eq!(rows(&utf16)[1], vec!["Иван", "Петров"]);
+    }
+
+    #[test]
+    fn binary_files_are_refused() {
+        let pdf = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<</Length 12/Filter/FlateDecode>>stream\nx\x9C\x03\x00\x00\x00\x00\x01\nendstream\n";
+        assert_eq!(open(pdf).err().map(|e| e.code), Some("bad_file"));
+        let noise: Vec<u8> = (0..2000_u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        assert_eq!(open(&noise).err().map(|e| e.code), Some("bad_file"));
+        // A DOS end-of-file mark and a page break are text; so is a rare stray control character.
+        let dos = "Имя;Фамилия\r\nИван;Петров\r\n\x0C\x1A";
+        let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(dos);
+        assert!(open(&cp1251).is_ok());
+        let mut long = "Имя;Заметка\n".as_bytes().to_vec();
+        long.extend("Иван;текст\n".repeat(50).into_bytes());
+        long.extend(b"\x07");
+        assert!(open(&long).is_ok());
     }
 
     #[test]
