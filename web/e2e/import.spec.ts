@@ -18,6 +18,11 @@ test('import: a Russian spreadsheet is checked, imported, shown in the list and 
   const tag = `imp${unique()}`;
   const csv = `Фамилия;Имя;E-mail;Теги;Комментарий\r\nИмпортов;Пётр;petr.${tag}@example.ru;${tag};первый\r\nЗагрузкин;Олег;не-почта;${tag};\r\nВыгрузкина;Анна;anna.${tag}@example.ru;${tag};\r\n`;
   await page.getByRole('menuitem', { name: 'Импорт' }).click();
+  // A PDF chosen by mistake is refused with the reason, and nothing is uploaded.
+  const pdf = Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\nstream\nx\x9c\x03\x00\x00\x00\x00\x01\nendstream\n', 'latin1');
+  await page.getByTestId('import-file').setInputFiles({ name: 'контакты.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await expect(page.getByText('Файл не читается: это не CSV, XLSX или vCard')).toBeVisible();
+  await expect(page.getByTestId('import-detected')).toHaveCount(0);
   await page.getByTestId('import-file').setInputFiles({ name: 'контакты.csv', mimeType: 'text/csv', buffer: cp1251(csv) });
   await expect(page.getByTestId('import-detected')).toContainText('windows-1251');
   await expect(page.getByTestId('import-detected')).toContainText('3 строки');

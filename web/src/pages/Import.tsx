@@ -5,7 +5,7 @@ import {
   Table, TableBody, TableCell, TableHead, TableRow, Typography,
 } from '@mui/material';
 import UploadFileIcon from '@mui/icons-material/UploadFile';
-import { API, apiFetch, json } from '../api';
+import { API, apiFetch, fieldMessages, json } from '../api';
 import { useMoment } from '../time';
 
 type Counts = { created: number; updated: number; skipped: number; failed: number; lines?: number };
@@ -200,7 +200,11 @@ export const ImportPage = () => {
   }, [doc]);
   useEffect(() => { if (doc && ['done', 'undone'].includes(doc.status)) loadHistory(); }, [doc?.status, loadHistory]);
 
-  const fail = (e: unknown) => notify((e as { message?: string }).message ?? 'ra.notification.http_error', { type: 'error' });
+  // The page has no inputs to mark: what the server says of a field (the file above all) is the message itself.
+  const fail = (e: unknown) => {
+    const said = Object.values(fieldMessages(e, translate));
+    notify(said.length ? said.join('; ') : (e as { message?: string }).message ?? 'ra.notification.http_error', { type: 'error' });
+  };
   const upload = async (file: File) => {
     setUndone(null);
     try {
