@@ -22,15 +22,16 @@ struct Args {
     #[arg(long, default_value = "/tmp/accord-bench-ceiling")]
     data_dir: PathBuf,
     /// Rows of the import per transaction, as the run's batches.
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(i64).range(1..))]
     batch: i64,
     /// Tables not written, to see what a lighter import would take (e.g. `audit_log,timeline`).
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
 }
 
-/// One write of a batch: the table it fills and its statement. `?1` is the import, `?2`
-/// and `?3` the batch's range of rows; `temp.batch` holds the ids of the batch's contacts.
+/// One write of a batch: the table it fills and its statement. Parameters, where it has
+/// them, are the import and the batch's range of rows; `temp.batch` holds the ids of the
+/// batch's contacts.
 struct Step {
     table: &'static str,
     sql: String,
@@ -70,7 +71,10 @@ fn copy_setting(conn: &rusqlite::Connection, entity: &str) -> anyhow::Result<()>
 /// Copies the log into the database beside the writer, as the server's checkpointer does.
 fn checkpointer(path: String, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        let Ok(conn) = open_sqlite_writer(&path) else { return };
+        let conn = match open_sqlite_writer(&path) {
+            Ok(conn) => conn,
+            Err(e) => return eprintln!("no checkpoints beside the writer: {e}"),
+        };
         while !stop.load(Ordering::Relaxed) {
             let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
             std::thread::sleep(Duration::from_millis(200));
@@ -96,7 +100,11 @@ async fn main() -> anyhow::Result<()> {
     conn.execute("ATTACH ?1 AS s", [source.display().to_string()])?;
     let (import_id, rows): (i64, i64) = conn.query_row("SELECT import_id, count(*) FROM s.import_rows WHERE phase = 'run' GROUP BY import_id ORDER BY import_id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     copy_setting(&conn, entity)?;
-    let steps: Vec<Step> = steps(entity).into_iter().filter(|s| !args.skip.iter().any(|t| t == s.table)).collect();
+    let all = steps(entity);
+    if let Some(unknown) = args.skip.iter().find(|t| !all.iter().any(|s| s.table == t.as_str())) {
+        anyhow::bail!("--skip {unknown}: not a table the import writes ({})", all.iter().map(|s| s.table).collect::<Vec<_>>().join(", "));
+    }
+    let steps: Vec<Step> = all.into_iter().filter(|s| !args.skip.iter().any(|t| t == s.table)).collect();
     println!("replaying import {import_id}: {rows} rows in batches of {}; tables: {}", args.batch, steps.iter().map(|s| s.table).collect::<Vec<_>>().join(", "));
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -114,7 +122,7 @@ async fn main() -> anyhow::Result<()> {
         for (step, spent) in steps.iter().zip(&mut spent) {
             let t = Instant::now();
             let mut stmt = conn.prepare_cached(&step.sql)?;
-            if step.sql.contains("?1") { stmt.execute(range)? } else { stmt.execute([])? };
+            if stmt.parameter_count() > 0 { stmt.execute(range)? } else { stmt.execute([])? };
             *spent += t.elapsed();
         }
         let t = Instant::now();
